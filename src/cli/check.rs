@@ -1,0 +1,58 @@
+//! `policysim check SCENARIO`: validate a scenario and print it resolved.
+
+use std::path::PathBuf;
+
+use crate::scenario::{self, node};
+
+/// Validate a scenario file and print the resolved scenario (after `extends`).
+#[derive(clap::Args)]
+pub struct Args {
+    /// Scenario file (TOML)
+    scenario: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let loaded = scenario::load(&args.scenario)?;
+    let s = &loaded.scenario;
+    println!("# {} — {}", s.name, s.title);
+    println!(
+        "# files: {}",
+        loaded
+            .files
+            .iter()
+            .map(|f| f.path.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" <- ")
+    );
+    println!("# hash: {}", loaded.hash);
+    println!(
+        "# {} tiers, {} cohorts ({} firms), {} occurrences, {} instruments ({} enabled), {} budget lines, {} districts, {} targets",
+        s.tiers.len() - 1,
+        s.cohorts.len(),
+        s.cohorts.iter().map(|c| c.count).sum::<u64>(),
+        s.occurrences.len(),
+        s.instruments.len(),
+        s.instruments.iter().filter(|i| i.enabled).count(),
+        s.budget_lines.len(),
+        s.districts.len(),
+        s.targets.len()
+    );
+    println!("# parameters drawn once per replication:");
+    for p in &s.uncertain {
+        println!("#   {} (mean {:.4})", p.key_path, p.dist.mean());
+    }
+    println!("# instruments:");
+    for i in &s.instruments {
+        println!(
+            "#   {:<34} {:<10} clause {:<6} line {:<10} {}",
+            i.id,
+            i.kind.name(),
+            i.clause,
+            s.budget_lines[i.budget_line].id,
+            if i.enabled { "" } else { "(disabled)" }
+        );
+    }
+    println!();
+    print!("{}", toml::to_string_pretty(&node::to_toml(&loaded.tree))?);
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! The command line: one file per command, each with its arguments and its entry point.
+
+pub mod check;
+pub mod run;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::rundir::OutputError;
+use crate::scenario::ScenarioError;
+
+#[derive(Parser)]
+#[command(
+    name = "policysim",
+    version,
+    about = "Monte Carlo simulator of policy outcomes: budget exposure and target attainment"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(run::Args),
+    Check(check::Args),
+}
+
+/// Bad input found by a command itself (flags, files): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+pub fn try_main() -> anyhow::Result<()> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            e.print()?;
+            return Err(BadInput("invalid command line".into()).into());
+        }
+        Err(e) => {
+            e.print()?;
+            return Ok(());
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => check::run(args),
+    }
+}
+
+/// Exit code for an error: 2 for bad input (scenario, flags, an existing run folder), 1 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    let bad_input = err.chain().any(|e| {
+        e.is::<ScenarioError>()
+            || e.is::<BadInput>()
+            || matches!(
+                e.downcast_ref::<OutputError>(),
+                Some(OutputError::Exists(..))
+            )
+    });
+    if bad_input {
+        2
+    } else {
+        1
+    }
+}
+
+/// Installs the SIGINT/SIGTERM handler that asks running jobs to stop.
+pub fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if crate::job::INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\npolicysim: interrupt received, stopping at the next block (press again to abort at once)");
+    });
+}

@@ -1,0 +1,42 @@
+//! Parameters drawn once per replication (MODEL.md §2.4), each on its own stream.
+
+use super::stream::{entity, process, Streams};
+use crate::scenario::types::{Param, Scenario};
+
+/// The replication's values of the scenario's uncertain parameters.
+#[derive(Debug, Clone, Default)]
+pub struct ParamValues {
+    values: Vec<f64>,
+}
+
+impl ParamValues {
+    pub fn draw(s: &Scenario, streams: &Streams) -> ParamValues {
+        let values = s
+            .uncertain
+            .iter()
+            .map(|p| {
+                // Keyed by the parameter's key path, so that scenarios adding or removing
+                // other uncertain parameters still draw the same value for this one.
+                let mut rng =
+                    streams.rng(entity::GLOBAL, process::PARAMETERS, key_hash(&p.key_path));
+                p.dist.sample(&mut rng).clamp(p.min, p.max)
+            })
+            .collect();
+        ParamValues { values }
+    }
+
+    #[inline]
+    pub fn get(&self, p: Param) -> f64 {
+        match p {
+            Param::Const(v) => v,
+            Param::Drawn(i) => self.values[i],
+        }
+    }
+}
+
+/// FNV-1a of a key path: a stable serial number for a named parameter.
+fn key_hash(key: &str) -> u64 {
+    key.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01B3)
+    })
+}

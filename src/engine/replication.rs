@@ -1,0 +1,785 @@
+//! One replication: the event loop over firms, certification rounds, the listing
+//! pipeline and occurrences; the claims they trigger; the budget settlement; and the row
+//! of metrics it all produces.
+
+use rand::Rng;
+use rand_distr::{Distribution, Poisson, StandardNormal};
+
+use super::params::ParamValues;
+use super::queue::EventQueue;
+use super::stream::{entity, process, StreamRng, Streams};
+use crate::calendar::{DAYS_PER_MONTH, DAYS_PER_YEAR};
+use crate::metrics::{MetricLayout, SERIES_FIRST_CERTIFIED, SERIES_LISTINGS, SERIES_OUTLAY};
+use crate::model::district::NevHistory;
+use crate::model::firm::{Firm, ListingState};
+use crate::model::listing::stage_outcome;
+use crate::policy::budget::{settle, LineYear, Payment};
+use crate::policy::instrument::{amount_owed, Claim, TriggerIndex};
+use crate::scenario::dist::Dist;
+use crate::scenario::types::{
+    InstrumentKind, IpoRegime, NevQuantity, OccurrenceProcess, Placement, Scenario, TargetMetric,
+    TargetWindow, TierIx, NO_TIER,
+};
+
+/// What the engine needs besides the scenario, computed once per run.
+pub struct Model<'s> {
+    pub scenario: &'s Scenario,
+    pub layout: MetricLayout,
+    triggers: TriggerIndex,
+    /// For run-metric targets: the row index they read.
+    target_sources: Vec<Option<usize>>,
+}
+
+impl<'s> Model<'s> {
+    pub fn new(scenario: &'s Scenario) -> Model<'s> {
+        let layout = MetricLayout::new(scenario);
+        let target_sources = scenario
+            .targets
+            .iter()
+            .map(|t| match &t.metric {
+                TargetMetric::Summary(name) => {
+                    Some(layout.index_of(name).expect("validated metric name"))
+                }
+                TargetMetric::Nev { .. } => None,
+            })
+            .collect();
+        Model {
+            scenario,
+            layout,
+            triggers: TriggerIndex::new(scenario),
+            target_sources,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Entry,
+    Certification {
+        round: u32,
+    },
+    Assessment {
+        occurrence: u32,
+        date: u32,
+    },
+    Exit {
+        firm: u32,
+        epoch: u32,
+    },
+    ListingEntry {
+        firm: u32,
+        epoch: u32,
+    },
+    StageEnd {
+        firm: u32,
+    },
+    Occurrence {
+        firm: u32,
+        occurrence: u32,
+        epoch: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fired {
+    FirstCertified(TierIx),
+    Certified(TierIx),
+    ListingStage(usize),
+    Occurrence(usize),
+}
+
+/// A postdoc-style monthly stipend, settled once the firm's exit day is known.
+#[derive(Debug, Clone, Copy)]
+struct Stipend {
+    firm: u32,
+    instrument: u32,
+    first_day: f64,
+    amount_per_month: f64,
+    months: u32,
+}
+
+/// Per-(firm, instrument) counters: triggers seen (the serial of the instrument's
+/// stream) and payments granted (for `max_per_firm`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Uptake {
+    triggers: u32,
+    granted: u32,
+}
+
+/// A replication's working memory. Reused across replications on one thread, so the
+/// hot loop allocates only when a replication outgrows the previous ones.
+#[derive(Default)]
+pub struct Replication {
+    queue: EventQueue<Event>,
+    firms: Vec<Firm>,
+    occurrence_draws: Vec<u32>,
+    uptake: Vec<Uptake>,
+    claims: Vec<Claim>,
+    stipends: Vec<Stipend>,
+    line_claims: Vec<Claim>,
+    payments: Vec<Payment>,
+    line_years: Vec<LineYear>,
+    nev: NevHistory,
+    nev_firm_listings: Vec<(f64, usize)>,
+    first_cert_days: Vec<f64>,
+    listing_days: Vec<f64>,
+    entered: u64,
+    exited: u64,
+    /// Events processed in the last replication.
+    pub events: u64,
+}
+
+/// The state the event handlers share, borrowed from a `Replication` for one run.
+struct World<'a, 's> {
+    model: &'a Model<'s>,
+    s: &'s Scenario,
+    streams: Streams,
+    params: ParamValues,
+    regime: &'s IpoRegime,
+    r: &'a mut Replication,
+    row: &'a mut [f64],
+}
+
+impl Replication {
+    /// Runs replication `rep` of `seed`, writing its metrics into `row` and its monthly
+    /// series into `series` (both sized by the model's layout).
+    pub fn run(
+        &mut self,
+        model: &Model<'_>,
+        seed: u64,
+        rep: u64,
+        row: &mut [f64],
+        series: &mut [f64],
+    ) {
+        let s = model.scenario;
+        row.iter_mut().for_each(|x| *x = 0.0);
+        series.iter_mut().for_each(|x| *x = 0.0);
+        self.queue.clear();
+        self.firms.clear();
+        self.occurrence_draws.clear();
+        self.uptake.clear();
+        self.claims.clear();
+        self.stipends.clear();
+        self.nev_firm_listings.clear();
+        self.first_cert_days.clear();
+        self.listing_days.clear();
+        self.entered = 0;
+        self.exited = 0;
+        self.events = 0;
+
+        let streams = Streams::new(seed, rep);
+        let params = ParamValues::draw(s, &streams);
+        let regime_ix =
+            s.listing
+                .regime_index
+                .sample(&mut streams.rng(entity::GLOBAL, process::REGIME, 0));
+        let mut w = World {
+            model,
+            s,
+            streams,
+            params,
+            regime: &s.listing.regimes[regime_ix],
+            r: self,
+            row,
+        };
+        w.row[model.layout.ipo_regime] = regime_ix as f64;
+        w.populate();
+        w.run_events();
+        w.settle_and_record(series);
+    }
+}
+
+impl World<'_, '_> {
+    fn populate(&mut self) {
+        let s = self.s;
+        for (c, cohort) in s.cohorts.iter().enumerate() {
+            for k in 0..cohort.count {
+                self.add_firm(
+                    entity::pool_firm(c, k),
+                    0.0,
+                    cohort.tier,
+                    &cohort.valuation_usd,
+                    &cohort.age_years,
+                    &cohort.placement,
+                    cohort.listing_stage,
+                );
+            }
+        }
+        self.schedule_entry(0.0);
+        for (round, &day) in s.certification.dates.iter().enumerate() {
+            self.r.queue.push(
+                day,
+                Event::Certification {
+                    round: round as u32,
+                },
+            );
+        }
+        for (j, occ) in s.occurrences.iter().enumerate() {
+            if let OccurrenceProcess::Scheduled { dates, .. } = &occ.process {
+                for (k, &day) in dates.iter().enumerate() {
+                    self.r.queue.push(
+                        day,
+                        Event::Assessment {
+                            occurrence: j as u32,
+                            date: k as u32,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn schedule_entry(&mut self, now: f64) {
+        let s = self.s;
+        let rate =
+            self.params.get(s.entry.rate_per_year) * self.params.get(s.entry.attraction_multiplier);
+        if rate <= 0.0 {
+            return;
+        }
+        let mut rng = self
+            .streams
+            .rng(entity::GLOBAL, process::ENTRY, self.r.entered);
+        let t = now + exponential(&mut rng, rate);
+        if t < s.end {
+            self.r.queue.push(t, Event::Entry);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_firm(
+        &mut self,
+        entity: u64,
+        day: f64,
+        tier: TierIx,
+        valuation: &Dist,
+        age: &Dist,
+        placement: &Placement,
+        stage: Option<usize>,
+    ) {
+        let mut rng = self.streams.rng(entity, process::FIRM_INIT, 0);
+        let valuation_usd = valuation.sample(&mut rng).max(1.0);
+        let age_years = age.sample(&mut rng).max(0.0);
+        let district = placement
+            .districts
+            .as_ref()
+            .map(|(ids, w)| ids[w.sample(&mut rng)]);
+        let nev = rng.random::<f64>() < placement.nev_probability;
+        let f = self.r.firms.len();
+        self.r.firms.push(Firm {
+            entity,
+            founded: day - age_years * DAYS_PER_YEAR,
+            log_valuation_usd: valuation_usd.ln(),
+            valued_on: day,
+            tier,
+            ever_certified: if tier == NO_TIER { 0 } else { 1 << tier },
+            alive: true,
+            exit_day: f64::INFINITY,
+            epoch: 0,
+            listing: ListingState::NotStarted,
+            district,
+            nev,
+            growth_draws: 0,
+            exit_draws: 0,
+            listing_draws: 0,
+        });
+        let n_occ = self.s.occurrences.len();
+        let n_inst = self.s.instruments.len();
+        self.r.occurrence_draws.resize((f + 1) * n_occ, 0);
+        self.r.uptake.resize((f + 1) * n_inst, Uptake::default());
+        if let Some(stage) = stage {
+            self.enter_stage(f, stage, day, true);
+        }
+        self.schedule_tier_processes(f, day);
+    }
+
+    /// (Re)draws the firm's tier-dependent processes: exit, listing entry, occurrences.
+    /// All hazards are constant between tier changes, so redrawing is exact.
+    fn schedule_tier_processes(&mut self, f: usize, now: f64) {
+        let s = self.s;
+        let end = s.end;
+        let firm = &mut self.r.firms[f];
+        firm.epoch += 1;
+        let (epoch, tier, e) = (firm.epoch, firm.tier, firm.entity);
+
+        let hazard = self.params.get(s.growth.exit_hazard_per_year[tier]);
+        firm.exit_day = f64::INFINITY;
+        if hazard > 0.0 {
+            let mut rng = self.streams.rng(e, process::EXIT, firm.exit_draws as u64);
+            firm.exit_draws += 1;
+            firm.exit_day = now + exponential(&mut rng, hazard);
+            if firm.exit_day < end {
+                self.r.queue.push(
+                    firm.exit_day,
+                    Event::Exit {
+                        firm: f as u32,
+                        epoch,
+                    },
+                );
+            }
+        }
+
+        if firm.listing == ListingState::NotStarted {
+            let hazard = self.params.get(s.listing.entry_hazard_per_year[tier]);
+            if hazard > 0.0 {
+                let mut rng = self
+                    .streams
+                    .rng(e, process::LISTING, firm.listing_draws as u64);
+                firm.listing_draws += 1;
+                let t = now + exponential(&mut rng, hazard);
+                if t < end {
+                    self.r.queue.push(
+                        t,
+                        Event::ListingEntry {
+                            firm: f as u32,
+                            epoch,
+                        },
+                    );
+                }
+            }
+        }
+
+        let n_occ = s.occurrences.len();
+        for (j, occ) in s.occurrences.iter().enumerate() {
+            if let OccurrenceProcess::Rate(rates) = &occ.process {
+                let rate = self.params.get(rates[tier]);
+                if rate > 0.0 {
+                    let draws = &mut self.r.occurrence_draws[f * n_occ + j];
+                    let mut rng = self.streams.rng(e, process::occurrence(j), *draws as u64);
+                    *draws += 1;
+                    let t = now + exponential(&mut rng, rate);
+                    if t < end {
+                        self.r.queue.push(
+                            t,
+                            Event::Occurrence {
+                                firm: f as u32,
+                                occurrence: j as u32,
+                                epoch,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_events(&mut self) {
+        while let Some((t, event)) = self.r.queue.pop() {
+            self.r.events += 1;
+            match event {
+                Event::Entry => self.on_entry(t),
+                Event::Certification { round } => self.on_certification(t, round),
+                Event::Assessment { occurrence, date } => {
+                    self.on_assessment(t, occurrence as usize, date)
+                }
+                Event::Exit { firm, epoch } => {
+                    let firm = &mut self.r.firms[firm as usize];
+                    if firm.epoch == epoch && firm.alive {
+                        firm.alive = false;
+                        firm.exit_day = t;
+                        self.r.exited += 1;
+                    }
+                }
+                Event::ListingEntry { firm, epoch } => {
+                    let f = firm as usize;
+                    let fm = &self.r.firms[f];
+                    if fm.epoch == epoch && fm.alive && fm.listing == ListingState::NotStarted {
+                        self.enter_stage(f, 0, t, false);
+                    }
+                }
+                Event::StageEnd { firm } => self.on_stage_end(firm as usize, t),
+                Event::Occurrence {
+                    firm,
+                    occurrence,
+                    epoch,
+                } => self.on_occurrence(firm as usize, occurrence as usize, epoch, t),
+            }
+        }
+    }
+
+    fn on_entry(&mut self, t: f64) {
+        let s = self.s;
+        let n = self.r.entered;
+        self.r.entered += 1;
+        let e = &s.entry;
+        self.add_firm(
+            entity::entered_firm(n),
+            t,
+            e.tier,
+            &e.valuation_usd,
+            &e.age_years,
+            &e.placement,
+            None,
+        );
+        self.schedule_entry(t);
+    }
+
+    fn on_certification(&mut self, t: f64, round: u32) {
+        let s = self.s;
+        let apply = self.params.get(s.certification.apply_probability);
+        for f in 0..self.r.firms.len() {
+            let firm = &self.r.firms[f];
+            if !firm.alive || firm.is_listed() {
+                continue;
+            }
+            self.revalue(f, t);
+            let firm = &self.r.firms[f];
+            let qualified = firm.qualified_tier(&s.tiers, t);
+            let applies = self
+                .streams
+                .rng(firm.entity, process::CERTIFICATION, round as u64)
+                .random::<f64>()
+                < apply;
+            if qualified != NO_TIER && applies {
+                let changed = firm.tier != qualified;
+                let first = !firm.was_certified(qualified);
+                let firm = &mut self.r.firms[f];
+                firm.tier = qualified;
+                firm.ever_certified |= 1 << qualified;
+                if changed {
+                    self.schedule_tier_processes(f, t);
+                }
+                self.row[self.model.layout.firms_certified + qualified - 1] += 1.0;
+                self.fire(f, t, Fired::Certified(qualified), 0.0);
+                if first {
+                    self.row[self.model.layout.firms_first_certified + qualified - 1] += 1.0;
+                    self.r.first_cert_days.push(t);
+                    self.fire(f, t, Fired::FirstCertified(qualified), 0.0);
+                }
+            } else if qualified == NO_TIER && firm.tier != NO_TIER {
+                // No longer meets any tier's criteria: off the list.
+                self.r.firms[f].tier = NO_TIER;
+                self.schedule_tier_processes(f, t);
+            }
+        }
+    }
+
+    fn on_assessment(&mut self, t: f64, j: usize, date: u32) {
+        let s = self.s;
+        let OccurrenceProcess::Scheduled {
+            probability, tiers, ..
+        } = &s.occurrences[j].process
+        else {
+            unreachable!("assessments are scheduled occurrences")
+        };
+        let p = self.params.get(*probability);
+        for f in 0..self.r.firms.len() {
+            let firm = &self.r.firms[f];
+            if !firm.alive || firm.is_listed() || !tiers[firm.tier] {
+                continue;
+            }
+            let mut rng = self
+                .streams
+                .rng(firm.entity, process::occurrence(j), date as u64);
+            if rng.random::<f64>() < p {
+                let magnitude = s.occurrences[j]
+                    .magnitude
+                    .as_ref()
+                    .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
+                self.fire(f, t, Fired::Occurrence(j), magnitude);
+            }
+        }
+    }
+
+    fn on_occurrence(&mut self, f: usize, j: usize, epoch: u32, t: f64) {
+        let s = self.s;
+        let firm = &self.r.firms[f];
+        if firm.epoch != epoch || !firm.alive {
+            return;
+        }
+        let OccurrenceProcess::Rate(rates) = &s.occurrences[j].process else {
+            unreachable!("only rate occurrences are scheduled per firm")
+        };
+        let rate = self.params.get(rates[firm.tier]);
+        let draws = &mut self.r.occurrence_draws[f * s.occurrences.len() + j];
+        let mut rng = self
+            .streams
+            .rng(firm.entity, process::occurrence(j), *draws as u64);
+        *draws += 1;
+        let magnitude = s.occurrences[j]
+            .magnitude
+            .as_ref()
+            .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
+        let next = t + exponential(&mut rng, rate);
+        if next < s.end {
+            self.r.queue.push(
+                next,
+                Event::Occurrence {
+                    firm: f as u32,
+                    occurrence: j as u32,
+                    epoch,
+                },
+            );
+        }
+        self.fire(f, t, Fired::Occurrence(j), magnitude);
+    }
+
+    fn enter_stage(&mut self, f: usize, stage: usize, t: f64, already_in: bool) {
+        let s = self.s;
+        let firm = &mut self.r.firms[f];
+        let mut rng = self
+            .streams
+            .rng(firm.entity, process::LISTING, firm.listing_draws as u64);
+        firm.listing_draws += 1;
+        let outcome = stage_outcome(
+            &s.listing,
+            &self.params,
+            self.regime,
+            stage,
+            already_in,
+            &mut rng,
+        );
+        firm.listing = ListingState::InStage {
+            stage: stage as u8,
+            passes: outcome.passed,
+        };
+        if t + outcome.days < s.end {
+            self.r
+                .queue
+                .push(t + outcome.days, Event::StageEnd { firm: f as u32 });
+        }
+        if !already_in {
+            self.row[self.model.layout.listing_stage_entries + stage] += 1.0;
+            self.fire(f, t, Fired::ListingStage(stage), 0.0);
+        }
+    }
+
+    fn on_stage_end(&mut self, f: usize, t: f64) {
+        let s = self.s;
+        let firm = &self.r.firms[f];
+        let ListingState::InStage { stage, passes } = firm.listing else {
+            unreachable!("a stage ends only for a firm in a stage")
+        };
+        if !firm.alive {
+            return;
+        }
+        if !passes {
+            self.r.firms[f].listing = ListingState::Ended;
+            return;
+        }
+        let next = stage as usize + 1;
+        if next < s.listing.stages.len() {
+            self.enter_stage(f, next, t, false);
+            return;
+        }
+        // Listed: rewards are judged on the tier the firm held; then it leaves the tiers.
+        self.row[self.model.layout.listings_new] += 1.0;
+        self.r.listing_days.push(t);
+        self.fire(f, t, Fired::ListingStage(s.listing.listed()), 0.0);
+        let firm = &mut self.r.firms[f];
+        firm.listing = ListingState::Listed;
+        if firm.nev {
+            if let Some(d) = firm.district {
+                self.r.nev_firm_listings.push((t, d));
+            }
+        }
+        if firm.tier != NO_TIER {
+            firm.tier = NO_TIER;
+            self.schedule_tier_processes(f, t);
+        }
+    }
+
+    /// Moves the firm's log-valuation to day `t`: the random walk's Gaussian increment
+    /// plus the funding rounds that fell in between (Poisson, lognormal step-ups).
+    fn revalue(&mut self, f: usize, t: f64) {
+        let g = &self.s.growth;
+        let (drift, vol, rounds) = (
+            self.params.get(g.drift_per_year),
+            self.params.get(g.volatility_per_year),
+            self.params.get(g.rounds_per_year),
+        );
+        let firm = &mut self.r.firms[f];
+        let dt = (t - firm.valued_on) / DAYS_PER_YEAR;
+        if dt <= 0.0 {
+            return;
+        }
+        let mut rng = self
+            .streams
+            .rng(firm.entity, process::GROWTH, firm.growth_draws as u64);
+        firm.growth_draws += 1;
+        let z: f64 = rng.sample(StandardNormal);
+        firm.log_valuation_usd += drift * dt + vol * dt.sqrt() * z;
+        if rounds > 0.0 {
+            let n = Poisson::new(rounds * dt)
+                .expect("positive mean")
+                .sample(&mut rng) as u32;
+            for _ in 0..n {
+                firm.log_valuation_usd += g.round_step_up.sample(&mut rng).max(1e-9).ln();
+            }
+        }
+        firm.valued_on = t;
+    }
+
+    /// Pays every instrument listening to `what` that the firm is eligible for.
+    fn fire(&mut self, f: usize, t: f64, what: Fired, magnitude: f64) {
+        let s = self.s;
+        let ix = &self.model.triggers;
+        let list = match what {
+            Fired::FirstCertified(tier) => &ix.first_certified[tier],
+            Fired::Certified(tier) => &ix.certified[tier],
+            Fired::ListingStage(stage) => &ix.listing_stage[stage],
+            Fired::Occurrence(j) => &ix.occurrence[j],
+        };
+        let firm = &self.r.firms[f];
+        for &i in list {
+            let inst = &s.instruments[i as usize];
+            if !inst.eligible[firm.tier] || t < inst.valid_from || t >= inst.valid_to {
+                continue;
+            }
+            let uptake = &mut self.r.uptake[f * s.instruments.len() + i as usize];
+            let serial = uptake.triggers;
+            uptake.triggers += 1;
+            if inst.max_per_firm.is_some_and(|m| uptake.granted >= m) {
+                continue;
+            }
+            let mut rng =
+                self.streams
+                    .rng(firm.entity, process::instrument(i as usize), serial as u64);
+            if rng.random::<f64>() >= self.params.get(inst.take_up) {
+                continue;
+            }
+            uptake.granted += 1;
+            let day = t + inst.payment_lag_months.sample(&mut rng).max(0.0) * DAYS_PER_MONTH;
+            match inst.kind {
+                InstrumentKind::Stipend {
+                    amount_per_month,
+                    months,
+                } => self.r.stipends.push(Stipend {
+                    firm: f as u32,
+                    instrument: i,
+                    first_day: day,
+                    amount_per_month,
+                    months,
+                }),
+                ref kind => {
+                    let amount = amount_owed(kind, magnitude, &mut rng);
+                    if amount > 0.0 {
+                        self.r.claims.push(Claim {
+                            day,
+                            instrument: i,
+                            amount,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Turns claims into payments under each budget line's rule, and fills the row.
+    fn settle_and_record(&mut self, series: &mut [f64]) {
+        let s = self.s;
+        let layout = &self.model.layout;
+        let r = &mut *self.r;
+        for st in &r.stipends {
+            let exit_day = r.firms[st.firm as usize].exit_day;
+            for m in 0..st.months {
+                let day = st.first_day + m as f64 * DAYS_PER_MONTH;
+                if day >= exit_day {
+                    break;
+                }
+                r.claims.push(Claim {
+                    day,
+                    instrument: st.instrument,
+                    amount: st.amount_per_month,
+                });
+            }
+        }
+
+        let n_years = layout.years;
+        r.line_years
+            .resize(s.budget_lines.len() * n_years, LineYear::default());
+        r.payments.clear();
+        for (l, line) in s.budget_lines.iter().enumerate() {
+            r.line_claims.clear();
+            r.line_claims.extend(
+                r.claims
+                    .iter()
+                    .filter(|c| s.instruments[c.instrument as usize].budget_line == l)
+                    .copied(),
+            );
+            // Stable: claims due the same day keep the order they arose in.
+            r.line_claims.sort_by(|a, b| a.day.total_cmp(&b.day));
+            let years = &mut r.line_years[l * n_years..(l + 1) * n_years];
+            settle(line, &r.line_claims, &s.calendar, &mut r.payments, years);
+            for (k, y) in years.iter().enumerate() {
+                self.row[layout.demand_line_year + layout.line_year(l, k)] = y.demand;
+                self.row[layout.carried_line_year + layout.line_year(l, k)] = y.carried;
+            }
+        }
+
+        let months = layout.months;
+        for p in &r.payments {
+            let inst = &s.instruments[p.instrument as usize];
+            let row = &mut *self.row;
+            row[layout.outlay_total] += p.amount;
+            row[layout.outlay_instrument + p.instrument as usize] += p.amount;
+            row[layout.outlay_funder] += p.amount * inst.city_share;
+            row[layout.outlay_funder + 1] += p.amount * (1.0 - inst.city_share);
+            row[layout.outlay_line + inst.budget_line] += p.amount;
+            if p.day >= s.payments_until {
+                row[layout.outlay_beyond] += p.amount;
+            } else {
+                let k = (s.calendar.year_of(p.day) - layout.first_year) as usize;
+                row[layout.outlay_year + k] += p.amount;
+                row[layout.outlay_line_year + layout.line_year(inst.budget_line, k)] += p.amount;
+                series[SERIES_OUTLAY * months + s.calendar.month_of(p.day)] += p.amount;
+            }
+        }
+        for &d in &r.first_cert_days {
+            series[SERIES_FIRST_CERTIFIED * months + s.calendar.month_of(d)] += 1.0;
+        }
+        for &d in &r.listing_days {
+            series[SERIES_LISTINGS * months + s.calendar.month_of(d)] += 1.0;
+        }
+        for k in 0..layout.series_names.len() {
+            let block = &mut series[k * months..(k + 1) * months];
+            for m in 1..months {
+                block[m] += block[m - 1];
+            }
+        }
+
+        for firm in &r.firms {
+            if firm.exit_day >= s.end && !firm.is_listed() && firm.tier != NO_TIER {
+                self.row[layout.firms_count + firm.tier - 1] += 1.0;
+            }
+        }
+        self.row[layout.firms_entered] = r.entered as f64;
+        self.row[layout.firms_exited] = r.exited as f64;
+
+        r.nev.simulate(
+            s,
+            &self.params,
+            &self.streams,
+            self.regime,
+            &r.nev_firm_listings,
+        );
+        let end_window = TargetWindow::By(s.end);
+        for q in NevQuantity::ALL {
+            for d in 0..=s.districts.len() {
+                let district = (d < s.districts.len()).then_some(d);
+                self.row[layout.nev_at(q, d)] = r.nev.quantity(q, district, end_window, s);
+            }
+        }
+        for (k, target) in s.targets.iter().enumerate() {
+            self.row[layout.target + k] = match (&target.metric, self.model.target_sources[k]) {
+                (
+                    TargetMetric::Nev {
+                        quantity,
+                        district,
+                        window,
+                    },
+                    _,
+                ) => r.nev.quantity(*quantity, *district, *window, s),
+                (TargetMetric::Summary(_), Some(i)) => self.row[i],
+                (TargetMetric::Summary(_), None) => {
+                    unreachable!("run-metric targets have a source")
+                }
+            };
+        }
+    }
+}
+
+/// Waiting time (days) of a Poisson process with `rate_per_year`.
+#[inline]
+fn exponential(rng: &mut StreamRng, rate_per_year: f64) -> f64 {
+    -(1.0 - rng.random::<f64>()).ln() / rate_per_year * DAYS_PER_YEAR
+}

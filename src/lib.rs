@@ -1,0 +1,17 @@
+//! policysim: a Monte Carlo discrete-event simulator of policy outcomes.
+//!
+//! Data flows one way: scenario → resolved scenario → replications → rows → statistics →
+//! files.
+
+pub mod calendar;
+pub mod cli;
+pub mod engine;
+pub mod job;
+pub mod metrics;
+pub mod model;
+pub mod montecarlo;
+pub mod output;
+pub mod policy;
+pub mod rows;
+pub mod scenario;
+pub mod stats;

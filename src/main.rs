@@ -1,0 +1,14 @@
+//! The `policysim` command: parse, dispatch, map the outcome to an exit code
+//! (0 ok, 2 bad input, 1 anything else).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match policysim::cli::try_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("policysim: {err:#}");
+            ExitCode::from(policysim::cli::exit_code(&err))
+        }
+    }
+}

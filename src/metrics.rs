@@ -1,0 +1,215 @@
+//! The metrics a replication produces: their stable dotted names (MODEL.md §5) and where
+//! each lives in a replication's row.
+
+use crate::scenario::types::{NevQuantity, Scenario};
+
+/// Names and positions of every per-replication metric, and of the monthly series.
+#[derive(Debug, Clone)]
+pub struct MetricLayout {
+    pub names: Vec<String>,
+    pub first_year: i32,
+    pub years: usize,
+    pub instruments: usize,
+    pub lines: usize,
+    pub tiers: usize,
+    pub stages: usize,
+    pub districts: usize,
+    pub targets: usize,
+    // Offsets of each block in the row.
+    pub outlay_total: usize,
+    pub outlay_year: usize,
+    pub outlay_beyond: usize,
+    pub outlay_instrument: usize,
+    pub outlay_funder: usize,
+    pub outlay_line: usize,
+    pub outlay_line_year: usize,
+    pub demand_line_year: usize,
+    pub carried_line_year: usize,
+    pub firms_count: usize,
+    pub firms_first_certified: usize,
+    pub firms_certified: usize,
+    pub firms_entered: usize,
+    pub firms_exited: usize,
+    pub listing_stage_entries: usize,
+    pub listings_new: usize,
+    pub ipo_regime: usize,
+    pub nev: usize,
+    pub target: usize,
+    /// Monthly series: names and month labels; values per replication are
+    /// `series_names.len() * months`, series-major.
+    pub series_names: Vec<&'static str>,
+    pub months: usize,
+    pub month_labels: Vec<String>,
+}
+
+pub const SERIES: [&str; 3] = [
+    "outlay.cumulative",
+    "firms.first_certified.cumulative",
+    "listings.cumulative",
+];
+pub const SERIES_OUTLAY: usize = 0;
+pub const SERIES_FIRST_CERTIFIED: usize = 1;
+pub const SERIES_LISTINGS: usize = 2;
+
+impl MetricLayout {
+    pub fn new(s: &Scenario) -> MetricLayout {
+        let mut names: Vec<String> = Vec::new();
+        let years: Vec<i32> = s.years().collect();
+        let tiers = &s.tiers[1..];
+        let block = |names: &mut Vec<String>, items: Vec<String>| {
+            let at = names.len();
+            names.extend(items);
+            at
+        };
+        let outlay_total = block(&mut names, vec!["outlay.total".into()]);
+        let outlay_year = block(
+            &mut names,
+            years.iter().map(|y| format!("outlay.year.{y}")).collect(),
+        );
+        let outlay_beyond = block(&mut names, vec!["outlay.after_horizon".into()]);
+        let outlay_instrument = block(
+            &mut names,
+            s.instruments
+                .iter()
+                .map(|i| format!("outlay.instrument.{}", i.id))
+                .collect(),
+        );
+        let outlay_funder = block(
+            &mut names,
+            vec!["outlay.funder.city".into(), "outlay.funder.district".into()],
+        );
+        let outlay_line = block(
+            &mut names,
+            s.budget_lines
+                .iter()
+                .map(|l| format!("outlay.line.{}", l.id))
+                .collect(),
+        );
+        let per_line_year = |prefix: &str| -> Vec<String> {
+            s.budget_lines
+                .iter()
+                .flat_map(|l| years.iter().map(move |y| format!("{prefix}.{}.{y}", l.id)))
+                .collect()
+        };
+        let outlay_line_year = block(&mut names, per_line_year("outlay.line"));
+        let demand_line_year = block(&mut names, per_line_year("demand.line"));
+        let carried_line_year = block(&mut names, per_line_year("carried.line"));
+        let firms_count = block(
+            &mut names,
+            tiers
+                .iter()
+                .map(|t| format!("firms.count.{}", t.id))
+                .collect(),
+        );
+        let firms_first_certified = block(
+            &mut names,
+            tiers
+                .iter()
+                .map(|t| format!("firms.first_certified.{}", t.id))
+                .collect(),
+        );
+        let firms_certified = block(
+            &mut names,
+            tiers
+                .iter()
+                .map(|t| format!("firms.certified.{}", t.id))
+                .collect(),
+        );
+        let firms_entered = block(&mut names, vec!["firms.entered".into()]);
+        let firms_exited = block(&mut names, vec!["firms.exited".into()]);
+        let listing_stage_entries = block(
+            &mut names,
+            s.listing
+                .stages
+                .iter()
+                .map(|st| format!("listings.stage.{}", st.id))
+                .collect(),
+        );
+        let listings_new = block(&mut names, vec!["listings.new".into()]);
+        let ipo_regime = block(&mut names, vec!["ipo.regime".into()]);
+        let nev = block(
+            &mut names,
+            NevQuantity::ALL
+                .iter()
+                .flat_map(|q| {
+                    s.districts
+                        .iter()
+                        .map(|d| d.id.as_str())
+                        .chain(std::iter::once("total"))
+                        .map(move |d| format!("{}.{d}", q.metric_base()))
+                })
+                .collect(),
+        );
+        let target = block(
+            &mut names,
+            s.targets
+                .iter()
+                .map(|t| format!("target.{}", t.id))
+                .collect(),
+        );
+        let months = s.calendar.month_count();
+        MetricLayout {
+            names,
+            first_year: s.calendar.first_year(),
+            years: years.len(),
+            instruments: s.instruments.len(),
+            lines: s.budget_lines.len(),
+            tiers: tiers.len(),
+            stages: s.listing.stages.len(),
+            districts: s.districts.len(),
+            targets: s.targets.len(),
+            outlay_total,
+            outlay_year,
+            outlay_beyond,
+            outlay_instrument,
+            outlay_funder,
+            outlay_line,
+            outlay_line_year,
+            demand_line_year,
+            carried_line_year,
+            firms_count,
+            firms_first_certified,
+            firms_certified,
+            firms_entered,
+            firms_exited,
+            listing_stage_entries,
+            listings_new,
+            ipo_regime,
+            nev,
+            target,
+            series_names: SERIES.to_vec(),
+            months,
+            month_labels: (0..months).map(|i| s.calendar.month_label(i)).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn series_len(&self) -> usize {
+        self.series_names.len() * self.months
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// Position of `(line, year offset)` within a per-line-per-year block.
+    pub fn line_year(&self, line: usize, year: usize) -> usize {
+        line * self.years + year
+    }
+
+    /// Position of a district quantity (`district == districts` means the total).
+    pub fn nev_at(&self, quantity: NevQuantity, district: usize) -> usize {
+        let q = NevQuantity::ALL
+            .iter()
+            .position(|x| *x == quantity)
+            .expect("known quantity");
+        self.nev + q * (self.districts + 1) + district
+    }
+}

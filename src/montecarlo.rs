@@ -1,0 +1,67 @@
+//! Many replications in parallel, rows back in replication order.
+//!
+//! Replication `r` depends only on (scenario, seed, r): its streams are keyed by them
+//! (see `engine::stream`), so the rows are the same whatever the thread count, the block
+//! size or the shard a replication runs in.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::engine::{Model, Replication};
+
+/// The rows of a contiguous block of replications, row-major.
+#[derive(Debug, Clone, Default)]
+pub struct Block {
+    pub first: u64,
+    pub count: usize,
+    /// `count × layout.len()` metric values.
+    pub metrics: Vec<f64>,
+    /// `count × layout.series_len()` monthly series values.
+    pub series: Vec<f64>,
+    /// Events processed, summed over the block.
+    pub events: u64,
+}
+
+impl Block {
+    pub fn row(&self, i: usize) -> &[f64] {
+        let m = self.metrics.len() / self.count.max(1);
+        &self.metrics[i * m..(i + 1) * m]
+    }
+
+    pub fn series_row(&self, i: usize) -> &[f64] {
+        let m = self.series.len() / self.count.max(1);
+        &self.series[i * m..(i + 1) * m]
+    }
+}
+
+/// Runs replications `reps` on the current rayon pool; `tick` is called as each finishes.
+pub fn run_block(
+    model: &Model<'_>,
+    seed: u64,
+    reps: Range<u64>,
+    tick: &(dyn Fn() + Sync),
+) -> Block {
+    let count = (reps.end - reps.start) as usize;
+    let m = model.layout.len();
+    let sl = model.layout.series_len();
+    let mut metrics = vec![0.0; count * m];
+    let mut series = vec![0.0; count * sl];
+    let events: u64 = metrics
+        .par_chunks_mut(m)
+        .zip(series.par_chunks_mut(sl.max(1)))
+        .enumerate()
+        .map_init(Replication::default, |rep, (i, (row, ser))| {
+            rep.run(model, seed, reps.start + i as u64, row, ser);
+            tick();
+            rep.events
+        })
+        .sum();
+    Block {
+        first: reps.start,
+        count,
+        metrics,
+        series,
+        events,
+    }
+}

@@ -1,0 +1,6 @@
+//! Files: CSV tables, the manifest, the HTML report, and the run folder they go in.
+
+pub mod manifest;
+pub mod rundir;
+pub mod tables;
+pub mod terminal;

@@ -1,0 +1,174 @@
+//! The CSV files of a run (MODEL.md §5).
+
+use std::io::Write;
+
+use crate::metrics::MetricLayout;
+use crate::stats::Statistics;
+
+pub type Csv<W> = csv::Writer<W>;
+
+pub fn csv_writer<W: Write>(w: W) -> Csv<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w)
+}
+
+/// Shortest text that parses back to the same f64: the CSV files round-trip exactly, which
+/// is what lets `merge` reproduce a single run's bytes.
+pub fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_default()
+}
+
+pub fn write_summary<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "metric", "mean", "sd", "mcse", "min", "p05", "p25", "p50", "p75", "p90", "p95", "p99",
+        "max",
+    ])?;
+    for m in &stats.metrics {
+        let mut rec = vec![
+            m.name.clone(),
+            num(m.mean),
+            num(m.sd),
+            num(m.mcse),
+            num(m.min),
+        ];
+        rec.extend(m.quantiles.iter().map(|q| num(*q)));
+        rec.push(num(m.max));
+        out.write_record(&rec)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn write_targets<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "target",
+        "label",
+        "metric",
+        "window",
+        "comparator",
+        "threshold",
+        "replications",
+        "attained",
+        "probability",
+        "ci95_low",
+        "ci95_high",
+        "mean",
+        "p05",
+        "p50",
+        "p95",
+    ])?;
+    for t in &stats.targets {
+        out.write_record([
+            t.id.clone(),
+            t.label.clone(),
+            t.metric.clone(),
+            t.window.clone(),
+            t.comparator.to_string(),
+            num(t.threshold),
+            stats.replications.to_string(),
+            t.attained.to_string(),
+            num(t.probability),
+            num(t.ci_low),
+            num(t.ci_high),
+            num(t.mean),
+            num(t.p05),
+            num(t.p50),
+            num(t.p95),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn write_budget<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "budget_line",
+        "label",
+        "year",
+        "overflow",
+        "appropriation",
+        "mean_demand",
+        "mean_outlay",
+        "p50_outlay",
+        "p95_outlay",
+        "p_exceed",
+        "expected_overrun",
+        "cvar95_demand",
+        "mean_carried_over",
+    ])?;
+    for b in &stats.budget {
+        out.write_record([
+            b.line.clone(),
+            b.label.clone(),
+            b.year.to_string(),
+            b.overflow.to_string(),
+            opt(b.appropriation),
+            num(b.mean_demand),
+            num(b.mean_outlay),
+            num(b.p50_outlay),
+            num(b.p95_outlay),
+            opt(b.p_exceed),
+            opt(b.expected_overrun),
+            num(b.cvar95_demand),
+            num(b.mean_carried_over),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn write_timeseries<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record(["series", "month", "mean", "p05", "p25", "p50", "p75", "p95"])?;
+    for s in &stats.series {
+        let mut rec = vec![s.series.clone(), s.month.clone(), num(s.mean)];
+        rec.extend(s.quantiles.iter().map(|q| num(*q)));
+        out.write_record(&rec)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Header of `replications.csv`: the replication number, then every metric.
+pub fn replication_header(layout: &MetricLayout) -> Vec<String> {
+    std::iter::once("replication".to_string())
+        .chain(layout.names.iter().cloned())
+        .collect()
+}
+
+/// Header of `series.csv`: the replication number, then `series@YYYY-MM` columns.
+pub fn series_header(layout: &MetricLayout) -> Vec<String> {
+    std::iter::once("replication".to_string())
+        .chain(
+            layout
+                .series_names
+                .iter()
+                .flat_map(|s| layout.month_labels.iter().map(move |m| format!("{s}@{m}"))),
+        )
+        .collect()
+}
+
+/// Appends rows (replication number first) to a CSV writer.
+pub fn write_rows<W: Write>(
+    out: &mut Csv<W>,
+    first: u64,
+    width: usize,
+    values: &[f64],
+) -> csv::Result<()> {
+    let mut rec = Vec::with_capacity(width + 1);
+    for (i, row) in values.chunks_exact(width.max(1)).enumerate() {
+        rec.clear();
+        rec.push((first + i as u64).to_string());
+        rec.extend(row.iter().map(|x| num(*x)));
+        out.write_record(&rec)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,365 @@
+//! The scenario as written: a TOML tree whose every value remembers the file and byte span
+//! it came from, so that errors found after `extends` merging still point at the right
+//! line of the right file.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::error::{Result, ScenarioError};
+
+/// One scenario file's text, kept for line/column lookups and hashing.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Where a value was written.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: Arc<SourceFile>,
+    pub span: Range<usize>,
+}
+
+impl Origin {
+    /// 1-based line and column of the span's start (column counted in characters).
+    pub fn line_column(&self) -> (usize, usize) {
+        let text = &self.file.text;
+        let at = self.span.start.min(text.len());
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = text[line_start..at].chars().count() + 1;
+        (line, column)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+    /// A TOML date or datetime, kept as written (`2024-06-30`).
+    Datetime(String),
+    Array(Vec<Node>),
+    Table(Table),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub value: Value,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: String,
+    pub key_origin: Origin,
+    pub node: Node,
+}
+
+/// A TOML table in the order written.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub entries: Vec<Entry>,
+}
+
+impl Table {
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.key == key)
+    }
+}
+
+impl Value {
+    /// What a user would call this value's type, for "expected X, found Y" messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Boolean(_) => "a boolean",
+            Value::Datetime(_) => "a date",
+            Value::Array(_) => "an array",
+            Value::Table(_) => "a table",
+        }
+    }
+}
+
+/// Arrays of tables that merge by `id` under `extends` (MODEL.md §3).
+const ID_KEYED_ARRAYS: &[&str] = &[
+    "tier",
+    "cohort",
+    "occurrence",
+    "instrument",
+    "budget_line",
+    "district",
+    "target",
+];
+
+/// Reads a scenario file and everything it `extends`, merged into one tree.
+///
+/// Returns the merged top-level table and the files read, base first.
+pub fn load(path: &Path) -> Result<(Node, Vec<Arc<SourceFile>>)> {
+    let mut files = Vec::new();
+    let node = load_chain(path, &mut Vec::new(), &mut files)?;
+    Ok((node, files))
+}
+
+fn load_chain(
+    path: &Path,
+    chain: &mut Vec<PathBuf>,
+    files: &mut Vec<Arc<SourceFile>>,
+) -> Result<Node> {
+    let canonical = path.canonicalize().map_err(|e| {
+        ScenarioError::file(
+            path.to_path_buf(),
+            format!("cannot read the scenario file: {e}"),
+        )
+    })?;
+    if chain.contains(&canonical) {
+        let cycle: Vec<String> = chain
+            .iter()
+            .chain(std::iter::once(&canonical))
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(ScenarioError::file(
+            path.to_path_buf(),
+            format!("`extends` forms a cycle: {}", cycle.join(" -> ")),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::file(
+            path.to_path_buf(),
+            format!("cannot read the scenario file: {e}"),
+        )
+    })?;
+    let file = Arc::new(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    });
+    let mut node = parse(&file)?;
+    chain.push(canonical);
+
+    let extends = match &mut node.value {
+        Value::Table(t) => {
+            let i = t.entries.iter().position(|e| e.key == "extends");
+            i.map(|i| t.entries.remove(i))
+        }
+        _ => None,
+    };
+    let merged = if let Some(entry) = extends {
+        let Value::String(base) = &entry.node.value else {
+            return Err(ScenarioError::at(
+                &entry.node.origin,
+                "extends",
+                format!(
+                    "expected a string (path of the base scenario), found {}",
+                    entry.node.value.type_name()
+                ),
+            ));
+        };
+        let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
+        if !base_path.exists() {
+            return Err(ScenarioError::at(
+                &entry.node.origin,
+                "extends",
+                format!("base scenario `{}` does not exist", base_path.display()),
+            ));
+        }
+        let base = load_chain(&base_path, chain, files)?;
+        merge(base, node, "")
+    } else {
+        node
+    };
+    chain.pop();
+    files.push(file);
+    Ok(merged)
+}
+
+/// Parses one file's text into a spanned tree.
+pub fn parse(file: &Arc<SourceFile>) -> Result<Node> {
+    let table = DeTable::parse(&file.text).map_err(|e| {
+        let origin = Origin {
+            file: file.clone(),
+            span: e.span().unwrap_or(0..0),
+        };
+        ScenarioError::at(
+            &origin,
+            "",
+            format!("not valid TOML: {}", e.message().trim()),
+        )
+    })?;
+    let span = table.span();
+    Ok(Node {
+        value: Value::Table(convert_table(file, table.into_inner())?),
+        origin: Origin {
+            file: file.clone(),
+            span,
+        },
+    })
+}
+
+fn convert_table(file: &Arc<SourceFile>, table: DeTable<'_>) -> Result<Table> {
+    let mut entries = Vec::with_capacity(table.len());
+    for (key, value) in table {
+        let key_origin = Origin {
+            file: file.clone(),
+            span: key.span(),
+        };
+        entries.push(Entry {
+            key: key.into_inner().into_owned(),
+            key_origin,
+            node: convert_value(file, value)?,
+        });
+    }
+    Ok(Table { entries })
+}
+
+fn convert_value(file: &Arc<SourceFile>, value: Spanned<DeValue<'_>>) -> Result<Node> {
+    let origin = Origin {
+        file: file.clone(),
+        span: value.span(),
+    };
+    let value = match value.into_inner() {
+        DeValue::String(s) => Value::String(s.into_owned()),
+        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(v) => Value::Integer(v),
+            Err(_) => return Err(ScenarioError::at(&origin, "", "integer out of range")),
+        },
+        DeValue::Float(f) => match f.as_str().parse::<f64>() {
+            Ok(v) if v.is_finite() => Value::Float(v),
+            _ => return Err(ScenarioError::at(&origin, "", "expected a finite number")),
+        },
+        DeValue::Boolean(b) => Value::Boolean(b),
+        DeValue::Datetime(d) => Value::Datetime(d.to_string()),
+        DeValue::Array(a) => {
+            let mut items = Vec::with_capacity(a.len());
+            for v in a {
+                items.push(convert_value(file, v)?);
+            }
+            Value::Array(items)
+        }
+        DeValue::Table(t) => Value::Table(convert_table(file, t)?),
+    };
+    Ok(Node { value, origin })
+}
+
+/// Merges `over` onto `base` as MODEL.md §3 says: tables key by key, id-keyed arrays of
+/// tables entry by entry, anything else replaced by the extending file's value.
+fn merge(base: Node, over: Node, key: &str) -> Node {
+    match (base.value, over.value) {
+        (Value::Table(b), Value::Table(o)) => Node {
+            value: Value::Table(merge_tables(b, o)),
+            origin: over.origin,
+        },
+        (Value::Array(b), Value::Array(o)) if ID_KEYED_ARRAYS.contains(&key) => Node {
+            value: Value::Array(merge_by_id(b, o)),
+            origin: over.origin,
+        },
+        (_, value) => Node {
+            value,
+            origin: over.origin,
+        },
+    }
+}
+
+fn merge_tables(mut base: Table, over: Table) -> Table {
+    for entry in over.entries {
+        match base.entries.iter().position(|e| e.key == entry.key) {
+            Some(i) => {
+                let old = base.entries.remove(i);
+                let node = merge(old.node, entry.node, &entry.key);
+                base.entries.insert(
+                    i,
+                    Entry {
+                        key: entry.key,
+                        key_origin: entry.key_origin,
+                        node,
+                    },
+                );
+            }
+            None => base.entries.push(entry),
+        }
+    }
+    base
+}
+
+fn entry_id(node: &Node) -> Option<&str> {
+    match &node.value {
+        Value::Table(t) => match t.get("id").map(|e| &e.node.value) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn merge_by_id(mut base: Vec<Node>, over: Vec<Node>) -> Vec<Node> {
+    for item in over {
+        let existing =
+            entry_id(&item).and_then(|id| base.iter().position(|b| entry_id(b) == Some(id)));
+        match existing {
+            Some(i) => {
+                let old = std::mem::replace(&mut base[i], item.clone());
+                base[i] = merge(old, item, "");
+            }
+            None => base.push(item),
+        }
+    }
+    base
+}
+
+/// The merged tree as plain TOML/JSON data (for `check` and the manifest).
+pub fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::String(s) => J::String(s.clone()),
+        Value::Integer(i) => J::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::Boolean(b) => J::Bool(*b),
+        Value::Datetime(d) => J::String(d.clone()),
+        Value::Array(a) => J::Array(a.iter().map(to_json).collect()),
+        Value::Table(t) => {
+            let map: serde_json::Map<String, J> = t
+                .entries
+                .iter()
+                .map(|e| (e.key.clone(), to_json(&e.node)))
+                .collect();
+            J::Object(map)
+        }
+    }
+}
+
+/// The merged tree as a TOML value, for printing.
+pub fn to_toml(node: &Node) -> toml::Value {
+    match &node.value {
+        Value::String(s) => toml::Value::String(s.clone()),
+        Value::Integer(i) => toml::Value::Integer(*i),
+        Value::Float(f) => toml::Value::Float(*f),
+        Value::Boolean(b) => toml::Value::Boolean(*b),
+        Value::Datetime(d) => d
+            .parse()
+            .map(toml::Value::Datetime)
+            .unwrap_or_else(|_| toml::Value::String(d.clone())),
+        Value::Array(a) => toml::Value::Array(a.iter().map(to_toml).collect()),
+        Value::Table(t) => {
+            let map: toml::map::Map<String, toml::Value> = t
+                .entries
+                .iter()
+                .map(|e| (e.key.clone(), to_toml(&e.node)))
+                .collect();
+            toml::Value::Table(map)
+        }
+    }
+}
+
+/// A canonical form that does not depend on the order keys were written or merged in
+/// (serde_json's map keeps keys sorted): what the scenario hash is computed over.
+pub fn canonical_json(node: &Node) -> String {
+    to_json(node).to_string()
+}

@@ -1,0 +1,204 @@
+//! From replication rows to the numbers users read: metric summaries, target attainment,
+//! budget exposure and monthly bands. Every statistic is computed from whole columns in
+//! replication order, so a run split into shards and merged gives the same bytes.
+
+pub mod quantile;
+pub mod wilson;
+
+use quantile::{cvar_sorted, mean, quantile_sorted, sd, sorted};
+use wilson::{wilson_interval, Z95};
+
+use crate::metrics::MetricLayout;
+use crate::scenario::types::{Comparator, Overflow, Scenario};
+
+/// Access to the replication values of one metric or one series month at a time, in
+/// replication order.
+pub trait Columns {
+    fn replications(&self) -> usize;
+    fn metric(&self, j: usize) -> Vec<f64>;
+    fn series(&self, j: usize) -> Vec<f64>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSummary {
+    pub name: String,
+    pub mean: f64,
+    pub sd: f64,
+    pub mcse: f64,
+    pub min: f64,
+    /// p05, p25, p50, p75, p90, p95, p99.
+    pub quantiles: [f64; 7],
+    pub max: f64,
+}
+
+pub const SUMMARY_QUANTILES: [f64; 7] = [0.05, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99];
+
+impl MetricSummary {
+    pub fn of(name: &str, values: &[f64]) -> MetricSummary {
+        let s = sorted(values);
+        let m = mean(values);
+        let sd = sd(values, m);
+        MetricSummary {
+            name: name.to_string(),
+            mean: m,
+            sd,
+            mcse: sd / (values.len() as f64).sqrt(),
+            min: s[0],
+            quantiles: SUMMARY_QUANTILES.map(|p| quantile_sorted(&s, p)),
+            max: s[s.len() - 1],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSummary {
+    pub id: String,
+    pub label: String,
+    pub metric: String,
+    pub window: String,
+    pub comparator: &'static str,
+    pub threshold: f64,
+    pub attained: u64,
+    pub probability: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub mean: f64,
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetRow {
+    pub line: String,
+    pub label: String,
+    pub year: i32,
+    pub overflow: &'static str,
+    pub appropriation: Option<f64>,
+    pub mean_demand: f64,
+    pub mean_outlay: f64,
+    pub p50_outlay: f64,
+    pub p95_outlay: f64,
+    /// P(demand > appropriation), E[max(demand − appropriation, 0)]: `None` without one.
+    pub p_exceed: Option<f64>,
+    pub expected_overrun: Option<f64>,
+    pub cvar95_demand: f64,
+    pub mean_carried_over: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesBand {
+    pub series: String,
+    pub month: String,
+    pub mean: f64,
+    /// p05, p25, p50, p75, p95.
+    pub quantiles: [f64; 5],
+}
+
+pub const BAND_QUANTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
+
+/// Everything a run reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statistics {
+    pub replications: usize,
+    pub metrics: Vec<MetricSummary>,
+    pub targets: Vec<TargetSummary>,
+    pub budget: Vec<BudgetRow>,
+    pub series: Vec<SeriesBand>,
+}
+
+pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync)) -> Statistics {
+    use rayon::prelude::*;
+    let n = cols.replications();
+    let metrics: Vec<MetricSummary> = (0..layout.len())
+        .into_par_iter()
+        .map(|j| MetricSummary::of(&layout.names[j], &cols.metric(j)))
+        .collect();
+
+    let targets = s
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let values = cols.metric(layout.target + k);
+            let attained = values.iter().filter(|v| t.comparator.attained(**v)).count() as u64;
+            let (ci_low, ci_high) = wilson_interval(attained, n as u64, Z95);
+            let (comparator, threshold) = match t.comparator {
+                Comparator::AtLeast(x) => ("at_least", x),
+                Comparator::AtMost(x) => ("at_most", x),
+            };
+            let sum = &metrics[layout.target + k];
+            TargetSummary {
+                id: t.id.clone(),
+                label: t.label.clone(),
+                metric: t.metric_name.clone(),
+                window: t.window_label.clone(),
+                comparator,
+                threshold,
+                attained,
+                probability: attained as f64 / n as f64,
+                ci_low,
+                ci_high,
+                mean: sum.mean,
+                p05: sum.quantiles[0],
+                p50: sum.quantiles[2],
+                p95: sum.quantiles[5],
+            }
+        })
+        .collect();
+
+    let mut budget = Vec::new();
+    for (l, line) in s.budget_lines.iter().enumerate() {
+        for (k, year) in s.years().enumerate() {
+            let demand = cols.metric(layout.demand_line_year + layout.line_year(l, k));
+            let outlay = cols.metric(layout.outlay_line_year + layout.line_year(l, k));
+            let carried = cols.metric(layout.carried_line_year + layout.line_year(l, k));
+            let appropriation = line.appropriation[k];
+            let sorted_outlay = sorted(&outlay);
+            let sorted_demand = sorted(&demand);
+            budget.push(BudgetRow {
+                line: line.id.clone(),
+                label: line.label.clone(),
+                year,
+                overflow: if appropriation.is_some() {
+                    line.overflow.name()
+                } else {
+                    Overflow::None.name()
+                },
+                appropriation,
+                mean_demand: mean(&demand),
+                mean_outlay: mean(&outlay),
+                p50_outlay: quantile_sorted(&sorted_outlay, 0.5),
+                p95_outlay: quantile_sorted(&sorted_outlay, 0.95),
+                p_exceed: appropriation
+                    .map(|a| demand.iter().filter(|d| **d > a).count() as f64 / n as f64),
+                expected_overrun: appropriation
+                    .map(|a| mean(&demand.iter().map(|d| (d - a).max(0.0)).collect::<Vec<_>>())),
+                cvar95_demand: cvar_sorted(&sorted_demand, 0.95),
+                mean_carried_over: mean(&carried),
+            });
+        }
+    }
+
+    let series = (0..layout.series_len())
+        .into_par_iter()
+        .map(|j| {
+            let values = cols.series(j);
+            let s = sorted(&values);
+            SeriesBand {
+                series: layout.series_names[j / layout.months].to_string(),
+                month: layout.month_labels[j % layout.months].clone(),
+                mean: mean(&values),
+                quantiles: BAND_QUANTILES.map(|p| quantile_sorted(&s, p)),
+            }
+        })
+        .collect();
+
+    Statistics {
+        replications: n,
+        metrics,
+        targets,
+        budget,
+        series,
+    }
+}
