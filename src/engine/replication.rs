@@ -3,7 +3,7 @@
 //! of metrics it all produces.
 
 use rand::Rng;
-use rand_distr::{Distribution, Poisson, StandardNormal};
+use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
 
 use super::params::ParamValues;
 use super::queue::EventQueue;
@@ -62,10 +62,6 @@ enum Event {
         occurrence: u32,
         date: u32,
     },
-    Exit {
-        firm: u32,
-        epoch: u32,
-    },
     ListingEntry {
         firm: u32,
         epoch: u32,
@@ -113,6 +109,10 @@ pub struct Replication {
     queue: EventQueue<Event>,
     firms: Vec<Firm>,
     occurrence_draws: Vec<u32>,
+    /// (occurrence, rate) of the Poisson occurrences active per tier, tier-major, and
+    /// where each tier's run starts.
+    occurrence_rates: Vec<(u32, f64)>,
+    occurrence_offsets: Vec<usize>,
     uptake: Vec<Uptake>,
     claims: Vec<Claim>,
     stipends: Vec<Stipend>,
@@ -124,7 +124,6 @@ pub struct Replication {
     first_cert_days: Vec<f64>,
     listing_days: Vec<f64>,
     entered: u64,
-    exited: u64,
     /// Events processed in the last replication.
     pub events: u64,
 }
@@ -164,11 +163,25 @@ impl Replication {
         self.first_cert_days.clear();
         self.listing_days.clear();
         self.entered = 0;
-        self.exited = 0;
         self.events = 0;
 
         let streams = Streams::new(seed, rep);
         let params = ParamValues::draw(s, &streams);
+        // The Poisson occurrences active in each tier, with this replication's rates.
+        self.occurrence_rates.clear();
+        self.occurrence_offsets.clear();
+        for tier in 0..s.tiers.len() {
+            self.occurrence_offsets.push(self.occurrence_rates.len());
+            for (j, occ) in s.occurrences.iter().enumerate() {
+                if let OccurrenceProcess::Rate(rates) = &occ.process {
+                    let rate = params.get(rates[tier]);
+                    if rate > 0.0 {
+                        self.occurrence_rates.push((j as u32, rate));
+                    }
+                }
+            }
+        }
+        self.occurrence_offsets.push(self.occurrence_rates.len());
         let regime_ix =
             s.listing
                 .regime_index
@@ -257,7 +270,7 @@ impl World<'_, '_> {
         stage: Option<usize>,
     ) {
         let mut rng = self.streams.rng(entity, process::FIRM_INIT, 0);
-        let valuation_usd = valuation.sample(&mut rng).max(1.0);
+        let log_valuation_usd = valuation.sample_ln(&mut rng).max(0.0);
         let age_years = age.sample(&mut rng).max(0.0);
         let district = placement
             .districts
@@ -268,17 +281,15 @@ impl World<'_, '_> {
         self.r.firms.push(Firm {
             entity,
             founded: day - age_years * DAYS_PER_YEAR,
-            log_valuation_usd: valuation_usd.ln(),
+            log_valuation_usd,
             valued_on: day,
             tier,
             ever_certified: if tier == NO_TIER { 0 } else { 1 << tier },
-            alive: true,
             exit_day: f64::INFINITY,
             epoch: 0,
             listing: ListingState::NotStarted,
             district,
             nev,
-            growth_draws: 0,
             exit_draws: 0,
             listing_draws: 0,
         });
@@ -307,15 +318,6 @@ impl World<'_, '_> {
             let mut rng = self.streams.rng(e, process::EXIT, firm.exit_draws as u64);
             firm.exit_draws += 1;
             firm.exit_day = now + exponential(&mut rng, hazard);
-            if firm.exit_day < end {
-                self.r.queue.push(
-                    firm.exit_day,
-                    Event::Exit {
-                        firm: f as u32,
-                        epoch,
-                    },
-                );
-            }
         }
 
         if firm.listing == ListingState::NotStarted {
@@ -339,25 +341,23 @@ impl World<'_, '_> {
         }
 
         let n_occ = s.occurrences.len();
-        for (j, occ) in s.occurrences.iter().enumerate() {
-            if let OccurrenceProcess::Rate(rates) = &occ.process {
-                let rate = self.params.get(rates[tier]);
-                if rate > 0.0 {
-                    let draws = &mut self.r.occurrence_draws[f * n_occ + j];
-                    let mut rng = self.streams.rng(e, process::occurrence(j), *draws as u64);
-                    *draws += 1;
-                    let t = now + exponential(&mut rng, rate);
-                    if t < end {
-                        self.r.queue.push(
-                            t,
-                            Event::Occurrence {
-                                firm: f as u32,
-                                occurrence: j as u32,
-                                epoch,
-                            },
-                        );
-                    }
-                }
+        let (from, to) = (self.r.occurrence_offsets[tier], self.r.occurrence_offsets[tier + 1]);
+        for k in from..to {
+            let (j, rate) = self.r.occurrence_rates[k];
+            let j = j as usize;
+            let draws = &mut self.r.occurrence_draws[f * n_occ + j];
+            let mut rng = self.streams.rng(e, process::occurrence(j), *draws as u64);
+            *draws += 1;
+            let t = now + exponential(&mut rng, rate);
+            if t < end {
+                self.r.queue.push(
+                    t,
+                    Event::Occurrence {
+                        firm: f as u32,
+                        occurrence: j as u32,
+                        epoch,
+                    },
+                );
             }
         }
     }
@@ -371,18 +371,10 @@ impl World<'_, '_> {
                 Event::Assessment { occurrence, date } => {
                     self.on_assessment(t, occurrence as usize, date)
                 }
-                Event::Exit { firm, epoch } => {
-                    let firm = &mut self.r.firms[firm as usize];
-                    if firm.epoch == epoch && firm.alive {
-                        firm.alive = false;
-                        firm.exit_day = t;
-                        self.r.exited += 1;
-                    }
-                }
                 Event::ListingEntry { firm, epoch } => {
                     let f = firm as usize;
                     let fm = &self.r.firms[f];
-                    if fm.epoch == epoch && fm.alive && fm.listing == ListingState::NotStarted {
+                    if fm.epoch == epoch && fm.alive_at(t) && fm.listing == ListingState::NotStarted {
                         self.enter_stage(f, 0, t, false);
                     }
                 }
@@ -418,32 +410,33 @@ impl World<'_, '_> {
         let apply = self.params.get(s.certification.apply_probability);
         for f in 0..self.r.firms.len() {
             let firm = &self.r.firms[f];
-            if !firm.alive || firm.is_listed() {
+            if !firm.alive_at(t) || firm.is_listed() {
                 continue;
             }
-            self.revalue(f, t);
+            // One stream per firm and round: the application draw first, so that the
+            // growth parameters never shift it, then the valuation's move since last round.
+            let mut rng = self.streams.rng(firm.entity, process::CERTIFICATION, round as u64);
+            let applies = rng.random::<f64>() < apply;
+            self.revalue(f, t, &mut rng);
             let firm = &self.r.firms[f];
             let qualified = firm.qualified_tier(&s.tiers, t);
-            let applies = self
-                .streams
-                .rng(firm.entity, process::CERTIFICATION, round as u64)
-                .random::<f64>()
-                < apply;
             if qualified != NO_TIER && applies {
                 let changed = firm.tier != qualified;
                 let first = !firm.was_certified(qualified);
-                let firm = &mut self.r.firms[f];
-                firm.tier = qualified;
-                firm.ever_certified |= 1 << qualified;
-                if changed {
-                    self.schedule_tier_processes(f, t);
-                }
+                // Rewards are judged on the tier held just before the certification
+                // (docs/scenario-format.md, `eligible_tiers`): fire, then move the firm.
                 self.row[self.model.layout.firms_certified + qualified - 1] += 1.0;
                 self.fire(f, t, Fired::Certified(qualified), 0.0);
                 if first {
                     self.row[self.model.layout.firms_first_certified + qualified - 1] += 1.0;
                     self.r.first_cert_days.push(t);
                     self.fire(f, t, Fired::FirstCertified(qualified), 0.0);
+                }
+                let firm = &mut self.r.firms[f];
+                firm.tier = qualified;
+                firm.ever_certified |= 1 << qualified;
+                if changed {
+                    self.schedule_tier_processes(f, t);
                 }
             } else if qualified == NO_TIER && firm.tier != NO_TIER {
                 // No longer meets any tier's criteria: off the list.
@@ -464,7 +457,7 @@ impl World<'_, '_> {
         let p = self.params.get(*probability);
         for f in 0..self.r.firms.len() {
             let firm = &self.r.firms[f];
-            if !firm.alive || firm.is_listed() || !tiers[firm.tier] {
+            if !firm.alive_at(t) || firm.is_listed() || !tiers[firm.tier] {
                 continue;
             }
             let mut rng = self
@@ -483,7 +476,7 @@ impl World<'_, '_> {
     fn on_occurrence(&mut self, f: usize, j: usize, epoch: u32, t: f64) {
         let s = self.s;
         let firm = &self.r.firms[f];
-        if firm.epoch != epoch || !firm.alive {
+        if firm.epoch != epoch || !firm.alive_at(t) {
             return;
         }
         let OccurrenceProcess::Rate(rates) = &s.occurrences[j].process else {
@@ -549,7 +542,7 @@ impl World<'_, '_> {
         let ListingState::InStage { stage, passes } = firm.listing else {
             unreachable!("a stage ends only for a firm in a stage")
         };
-        if !firm.alive {
+        if !firm.alive_at(t) {
             return;
         }
         if !passes {
@@ -580,7 +573,7 @@ impl World<'_, '_> {
 
     /// Moves the firm's log-valuation to day `t`: the random walk's Gaussian increment
     /// plus the funding rounds that fell in between (Poisson, lognormal step-ups).
-    fn revalue(&mut self, f: usize, t: f64) {
+    fn revalue(&mut self, f: usize, t: f64, rng: &mut StreamRng) {
         let g = &self.s.growth;
         let (drift, vol, rounds) = (
             self.params.get(g.drift_per_year),
@@ -592,18 +585,14 @@ impl World<'_, '_> {
         if dt <= 0.0 {
             return;
         }
-        let mut rng = self
-            .streams
-            .rng(firm.entity, process::GROWTH, firm.growth_draws as u64);
-        firm.growth_draws += 1;
         let z: f64 = rng.sample(StandardNormal);
         firm.log_valuation_usd += drift * dt + vol * dt.sqrt() * z;
         if rounds > 0.0 {
             let n = Poisson::new(rounds * dt)
                 .expect("positive mean")
-                .sample(&mut rng) as u32;
+                .sample(rng) as u32;
             for _ in 0..n {
-                firm.log_valuation_usd += g.round_step_up.sample(&mut rng).max(1e-9).ln();
+                firm.log_valuation_usd += g.round_step_up.sample_ln(rng);
             }
         }
         firm.valued_on = t;
@@ -696,8 +685,14 @@ impl World<'_, '_> {
                     .filter(|c| s.instruments[c.instrument as usize].budget_line == l)
                     .copied(),
             );
-            // Stable: claims due the same day keep the order they arose in.
-            r.line_claims.sort_by(|a, b| a.day.total_cmp(&b.day));
+            // Claims equal in day, instrument and amount are interchangeable, so this
+            // order is total in every way that matters and the same on every run.
+            r.line_claims.sort_unstable_by(|a, b| {
+                a.day
+                    .total_cmp(&b.day)
+                    .then(a.instrument.cmp(&b.instrument))
+                    .then(a.amount.total_cmp(&b.amount))
+            });
             let years = &mut r.line_years[l * n_years..(l + 1) * n_years];
             settle(line, &r.line_claims, &s.calendar, &mut r.payments, years);
             for (k, y) in years.iter().enumerate() {
@@ -743,7 +738,7 @@ impl World<'_, '_> {
             }
         }
         self.row[layout.firms_entered] = r.entered as f64;
-        self.row[layout.firms_exited] = r.exited as f64;
+        self.row[layout.firms_exited] = r.firms.iter().filter(|f| f.exit_day < s.end).count() as f64;
 
         r.nev.simulate(
             s,
@@ -781,5 +776,5 @@ impl World<'_, '_> {
 /// Waiting time (days) of a Poisson process with `rate_per_year`.
 #[inline]
 fn exponential(rng: &mut StreamRng, rate_per_year: f64) -> f64 {
-    -(1.0 - rng.random::<f64>()).ln() / rate_per_year * DAYS_PER_YEAR
+    rng.sample::<f64, _>(Exp1) / rate_per_year * DAYS_PER_YEAR
 }

@@ -75,7 +75,6 @@ pub mod process {
     pub const REGIME: u64 = 2;
     pub const ENTRY: u64 = 3;
     pub const FIRM_INIT: u64 = 4;
-    pub const GROWTH: u64 = 5;
     pub const EXIT: u64 = 6;
     pub const CERTIFICATION: u64 = 7;
     pub const LISTING: u64 = 8;

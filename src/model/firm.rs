@@ -29,16 +29,15 @@ pub struct Firm {
     pub tier: TierIx,
     /// Bit `t` set: the firm has been certified in tier `t` (before or during the run).
     pub ever_certified: u32,
-    pub alive: bool,
     /// Day the firm exits: the day it did, or the day it will if nothing changes its tier
-    /// (infinite when its hazard is 0). Stipends stop there.
+    /// (infinite when its hazard is 0). Exit needs no event: a firm is alive before this
+    /// day, and a tier change (which only a live firm has) redraws it. Stipends stop here.
     pub exit_day: f64,
     /// Bumped at every tier change; events scheduled under an older epoch are stale.
     pub epoch: u32,
     pub listing: ListingState,
     pub district: Option<usize>,
     pub nev: bool,
-    pub growth_draws: u32,
     pub exit_draws: u32,
     pub listing_draws: u32,
 }
@@ -46,6 +45,10 @@ pub struct Firm {
 impl Firm {
     pub fn age_years(&self, day: f64) -> f64 {
         (day - self.founded) / DAYS_PER_YEAR
+    }
+
+    pub fn alive_at(&self, day: f64) -> bool {
+        day < self.exit_day
     }
 
     pub fn is_listed(&self) -> bool {
@@ -59,14 +62,14 @@ impl Firm {
     /// The highest tier whose criteria (any route) the firm meets on `day`.
     pub fn qualified_tier(&self, tiers: &[Tier], day: f64) -> TierIx {
         let age = self.age_years(day);
-        let valuation = self.log_valuation_usd.exp();
+        let v = self.log_valuation_usd;
         (1..tiers.len())
             .rev()
             .find(|&t| {
                 tiers[t]
                     .routes
                     .iter()
-                    .any(|r| age <= r.max_age_years && valuation >= r.min_valuation_usd)
+                    .any(|r| age <= r.max_age_years && v >= r.min_log_valuation_usd)
             })
             .unwrap_or(NO_TIER)
     }

@@ -19,8 +19,8 @@ pub enum Dist {
     Triangular(Triangular<f64>, [f64; 3]),
     Pert(Pert<f64>, [f64; 3]),
     Normal(Normal<f64>),
-    /// The second field is log E[X] = mu + sigma^2 / 2.
-    LogNormal(LogNormal<f64>, f64),
+    /// With its log-scale (mu, sigma).
+    LogNormal(LogNormal<f64>, [f64; 2]),
     Beta(Beta<f64>, [f64; 2]),
     Gamma(Gamma<f64>, [f64; 2]),
     Discrete {
@@ -41,6 +41,14 @@ impl Dist {
             Dist::Beta(d, _) => d.sample(rng),
             Dist::Gamma(d, _) => d.sample(rng),
             Dist::Discrete { values, weights } => values[weights.sample(rng)],
+        }
+    }
+
+    /// The logarithm of a draw; for a lognormal, drawn on the log scale directly.
+    pub fn sample_ln<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dist::LogNormal(_, [mu, sigma]) => mu + sigma * rng.sample::<f64, _>(rand_distr::StandardNormal),
+            other => other.sample(rng).max(f64::MIN_POSITIVE).ln(),
         }
     }
 
@@ -73,7 +81,7 @@ impl Dist {
             Dist::Triangular(_, [l, m, h]) => (l + m + h) / 3.0,
             Dist::Pert(_, [l, m, h]) => (l + 4.0 * m + h) / 6.0,
             Dist::Normal(d) => d.mean(),
-            Dist::LogNormal(_, log_mean) => log_mean.exp(),
+            Dist::LogNormal(_, [mu, sigma]) => (mu + sigma * sigma / 2.0).exp(),
             Dist::Beta(_, [a, b]) => a / (a + b),
             Dist::Gamma(_, [k, theta]) => k * theta,
             Dist::Discrete { values, weights } => {
@@ -127,7 +135,7 @@ impl Dist {
                             )));
                         }
                         let mu = median.ln();
-                        Dist::LogNormal(LogNormal::new(mu, sigma).map_err(|e| bad(e.to_string()))?, mu + sigma * sigma / 2.0)
+                        Dist::LogNormal(LogNormal::new(mu, sigma).map_err(|e| bad(e.to_string()))?, [mu, sigma])
                     }
                     "beta" => {
                         let (a, b) = (t.f64("alpha")?, t.f64("beta")?);

@@ -171,6 +171,21 @@ fn load_chain(
                 format!("base scenario `{}` does not exist", base_path.display()),
             ));
         }
+        // A cycle is reported at the `extends` that closes it, with its line and column.
+        if let Ok(canonical_base) = base_path.canonicalize() {
+            if chain.contains(&canonical_base) {
+                let cycle: Vec<String> = chain
+                    .iter()
+                    .chain(std::iter::once(&canonical_base))
+                    .map(|p| p.display().to_string())
+                    .collect();
+                return Err(ScenarioError::at(
+                    &entry.node.origin,
+                    "extends",
+                    format!("expected a base scenario that does not extend this one; `extends` forms a cycle: {}", cycle.join(" -> ")),
+                ));
+            }
+        }
         let base = load_chain(&base_path, chain, files)?;
         merge(base, node, "")
     } else {

@@ -320,6 +320,7 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
             routes.push(Route {
                 max_age_years,
                 min_valuation_usd,
+                min_log_valuation_usd: min_valuation_usd.ln(),
             });
         }
         if routes.is_empty() {

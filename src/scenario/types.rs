@@ -82,6 +82,8 @@ pub struct Tier {
 pub struct Route {
     pub max_age_years: f64,
     pub min_valuation_usd: f64,
+    /// ln(min_valuation_usd): valuations are compared on the log scale the walk runs on.
+    pub min_log_valuation_usd: f64,
 }
 
 #[derive(Debug, Clone)]
