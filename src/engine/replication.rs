@@ -95,11 +95,12 @@ struct Stipend {
 }
 
 /// Per-(firm, instrument) counters: triggers seen (the serial of the instrument's
-/// stream) and payments granted (for `max_per_firm`).
+/// stream), payments granted (for `max_per_firm`) and yuan owed (for `cap_per_firm`).
 #[derive(Debug, Clone, Copy, Default)]
 struct Uptake {
     triggers: u32,
     granted: u32,
+    owed: f64,
 }
 
 /// A replication's working memory. Reused across replications on one thread, so the
@@ -640,7 +641,11 @@ impl World<'_, '_> {
                     months,
                 }),
                 ref kind => {
-                    let amount = amount_owed(kind, magnitude, &mut rng);
+                    let mut amount = amount_owed(kind, magnitude, &mut rng);
+                    if let Some(cap) = inst.cap_per_firm {
+                        amount = amount.min(cap - uptake.owed).max(0.0);
+                    }
+                    uptake.owed += amount;
                     if amount > 0.0 {
                         self.r.claims.push(Claim {
                             day,

@@ -8,7 +8,8 @@ use super::dist::Dist;
 use super::error::{Result, ScenarioError};
 use super::node::{Node, Origin};
 use super::read::{
-    as_array, as_date, as_f64, as_str, check_non_negative, check_probability, TableReader,
+    as_array, as_date, as_f64, as_str, as_u64, check_non_negative, check_probability,
+    TableReader,
 };
 use super::types::*;
 use crate::calendar::Calendar;
@@ -993,6 +994,14 @@ fn resolve_instruments(
             )
         })?;
         let max_per_firm = t.opt_u64("max_per_firm")?.map(|m| m as u32);
+        let cap_per_firm = opt_money("cap_per_firm")?;
+        if cap_per_firm.is_some() && matches!(kind, InstrumentKind::Stipend { .. }) {
+            return Err(ScenarioError::at(
+                &t.required("cap_per_firm")?.origin,
+                &t.key_path("cap_per_firm"),
+                "a stipend's total is amount × months: expected no cap_per_firm on a stipend",
+            ));
+        }
         t.finish()?;
         out.push(Instrument {
             id,
@@ -1008,6 +1017,7 @@ fn resolve_instruments(
             city_share,
             budget_line,
             max_per_firm,
+            cap_per_firm,
             enabled,
         });
     }
@@ -1207,7 +1217,8 @@ fn resolve_targets(
                 ))
             }
             (None, Some(n)) => {
-                let y = as_f64(n, &t.key_path("year"))? as i32;
+                // An integer: `year = 2024.5` must not pass as 2024.
+                let y = as_u64(n, &t.key_path("year"))?.min(i32::MAX as u64) as i32;
                 if y < nev_start.year().min(r.start.year()) || y > r.end.year() {
                     return Err(ScenarioError::at(
                         &n.origin,

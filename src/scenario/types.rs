@@ -260,6 +260,8 @@ pub struct Instrument {
     pub city_share: f64,
     pub budget_line: usize,
     pub max_per_firm: Option<u32>,
+    /// At most this many yuan owed to one firm over the run (e.g. 最高1000万元 per firm).
+    pub cap_per_firm: Option<f64>,
     pub enabled: bool,
 }
 
