@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::output::manifest::Manifest;
+use crate::scenario::types::TargetMetric;
 use crate::scenario::Scenario;
 use crate::stats::Statistics;
 
@@ -54,18 +55,78 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
             );
         }
     }
-    if !stats.targets.is_empty() {
-        println!("\nTargets                                   P(attained)   95% CI           mean");
-        for t in &stats.targets {
-            let cmp = if t.comparator == "at_least" {
-                ">="
-            } else {
-                "<="
-            };
+    print_targets(s, stats);
+}
+
+/// Targets as a compact table: district targets of one kind and window on one line
+/// (P(attained) per district and city-wide), every other target on a line of its own.
+fn print_targets(s: &Scenario, stats: &Statistics) {
+    if stats.targets.is_empty() {
+        return;
+    }
+    let nd = s.districts.len();
+    // (metric base, window) -> probability per district column (last column: city-wide).
+    let mut grid: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    let mut others = Vec::new();
+    for (t, ts) in s.targets.iter().zip(&stats.targets) {
+        match &t.metric {
+            TargetMetric::Nev { quantity, district, .. } => {
+                let cmp = if ts.comparator == "at_least" { "≥" } else { "≤" };
+                let key = format!("{} {} {}", quantity.metric_base().trim_start_matches("nev."), t.window_label, cmp);
+                let row = match grid.iter().position(|(k, _)| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        grid.push((key, vec![None; nd + 1]));
+                        grid.len() - 1
+                    }
+                };
+                let cell = &mut grid[row].1[district.unwrap_or(nd)];
+                if cell.is_some() {
+                    // A second target on the same cell (another threshold): list it apart.
+                    others.push(ts);
+                } else {
+                    *cell = Some(ts.probability);
+                }
+            }
+            TargetMetric::Summary(_) => others.push(ts),
+        }
+    }
+    if !grid.is_empty() {
+        print!("\nP(target attained)                   ");
+        for d in &s.districts {
+            print!(" {:>8}", truncate(&d.id, 8));
+        }
+        println!(" {:>8}", "city");
+        for (key, cells) in &grid {
+            print!("  {:<35}", truncate(key, 35));
+            for c in cells {
+                match c {
+                    Some(p) => print!(" {p:>8.3}"),
+                    None => print!(" {:>8}", "-"),
+                }
+            }
+            println!();
+        }
+    }
+    if !others.is_empty() {
+        println!("\nOther targets                         P(attained)   95% CI            mean");
+        for t in others {
+            let cmp = if t.comparator == "at_least" { "≥" } else { "≤" };
             println!(
-                "  {:<28} {:>2} {:<9} {:>6.3}   [{:.3}, {:.3}]  {:>10.2}",
-                t.id, cmp, t.threshold, t.probability, t.ci_low, t.ci_high, t.mean
+                "  {:<28} {} {:<10} {:>6.3}   [{:.3}, {:.3}] {:>10.2}",
+                truncate(&t.id, 28),
+                cmp,
+                t.threshold,
+                t.probability,
+                t.ci_low,
+                t.ci_high,
+                t.mean
             );
         }
     }
+    println!("\n(all targets with intervals: targets.csv)");
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    text.chars().take(width).collect()
 }
