@@ -1,7 +1,8 @@
 //! A batch job: a scenario's replications (or one shard of them) run in blocks, streamed
 //! to disk in replication order, summarised, and written to a run folder.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -15,7 +16,7 @@ use crate::montecarlo::run_block;
 use crate::output::manifest::{
     Execution, Manifest, ScenarioFile, ShardInfo, ENGINE, ENGINE_VERSION,
 };
-use crate::output::rundir::RunDir;
+use crate::output::rundir::{OutputError, Progress, RunDir};
 use crate::output::tables;
 use crate::rows::RowStore;
 use crate::scenario::LoadedScenario;
@@ -50,6 +51,8 @@ pub struct JobSpec {
     pub out: PathBuf,
     pub force: bool,
     pub quiet: bool,
+    /// Finish the interrupted run in `out` from its checkpoint.
+    pub resume: bool,
 }
 
 /// What a finished job produced.
@@ -58,10 +61,24 @@ pub struct JobResult {
     pub manifest: Manifest,
 }
 
-/// The stopped-by-signal error, mapped to exit code 1 with a clear message.
+/// The stopped-by-signal error of a job that keeps nothing (exit code 130).
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted: stopped before completion; no output of this run was kept")]
 pub struct Interrupted;
+
+/// A run stopped by a signal (exit code 130): its folder keeps only temporary files and a
+/// checkpoint, nothing that looks like a finished output, and `run --resume` finishes it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "interrupted after {completed} of {count} replications; no output file was written. \
+     Continue with `policysim run --resume {}`, or start again with --force",
+    dir.display()
+)]
+pub struct InterruptedRun {
+    pub dir: PathBuf,
+    pub completed: u64,
+    pub count: u64,
+}
 
 pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
@@ -70,7 +87,19 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
         .context("cannot start worker threads")
 }
 
-/// Runs a scenario (or one shard of it) and writes its run folder.
+/// Runs a scenario (or one shard of it) and writes its run folder; with `spec.resume`,
+/// finishes the interrupted run in `spec.out` from its checkpoint instead.
+///
+/// After every block the rows are appended to the temporary `replications.csv` and
+/// `series.csv`, flushed and fsync'ed, then the checkpoint (`rundir::Progress`) is
+/// written, so a run stopped at any point (signal, power loss) can be resumed: the
+/// checkpoint counts only rows that are on disk. On SIGINT/SIGTERM the job stops at the
+/// next block boundary, keeps its temporary files and checkpoint, and returns
+/// [`Interrupted`]. Any other error removes them.
+///
+/// Test hooks (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
+/// size (the rows do not depend on it), `POLICYSIM_STOP_AFTER_BLOCKS=n` raises the
+/// interrupt flag after `n` blocks, as a signal would.
 pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Result<JobResult> {
     let started = Instant::now();
     let started_at = chrono_now();
@@ -88,22 +117,77 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         );
     }
     let count = range.end - range.start;
+    let block_size = env_u64("POLICYSIM_BLOCK")
+        .filter(|&b| b > 0)
+        .unwrap_or(BLOCK);
+    let stop_after = env_u64("POLICYSIM_STOP_AFTER_BLOCKS");
+    let mut progress = Progress {
+        engine_version: ENGINE_VERSION.into(),
+        scenario_path: scenario_path.display().to_string(),
+        scenario_hash: loaded.hash.clone(),
+        seed: spec.seed,
+        replications: spec.replications,
+        shard: spec.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+        }),
+        completed: 0,
+        replications_bytes: 0,
+        series_bytes: 0,
+        events: 0,
+    };
 
-    let mut dir = RunDir::prepare(&spec.out, spec.force)?;
-    let mut rep_csv = tables::csv_writer(dir.create("replications.csv")?);
-    rep_csv.write_record(tables::replication_header(layout))?;
-    let mut series_csv = tables::csv_writer(dir.create("series.csv")?);
-    series_csv.write_record(tables::series_header(layout))?;
-    let mut store = RowStore::new(
-        layout.len(),
-        layout.series_len(),
-        count as usize,
-        &dir.temp_path("rows.scratch"),
-    )
-    .with_context(|| format!("cannot create scratch space in {}", spec.out.display()))?;
+    let rep_header = tables::replication_header(layout);
+    let series_header = tables::series_header(layout);
+    let (mut dir, mut rep_csv, mut series_csv);
+    let mut store;
+    if spec.resume {
+        let saved = check_resumable(&spec.out, &progress)?;
+        dir = RunDir::reopen(&spec.out, &["replications.csv", "series.csv"]);
+        rep_csv = tables::csv_writer(dir.append("replications.csv", saved.replications_bytes)?);
+        series_csv = tables::csv_writer(dir.append("series.csv", saved.series_bytes)?);
+        store = RowStore::new(
+            layout.len(),
+            layout.series_len(),
+            count as usize,
+            &dir.temp_path("rows.scratch"),
+        )
+        .with_context(|| format!("cannot create scratch space in {}", spec.out.display()))?;
+        let mut reps = tables::RowReader::open(&dir.temp_path("replications.csv"), &rep_header)?;
+        let mut series = tables::RowReader::open(&dir.temp_path("series.csv"), &series_header)?;
+        let (mut metrics, mut values) = (Vec::new(), Vec::new());
+        let mut first = range.start;
+        while first < range.start + saved.completed {
+            let n = (range.start + saved.completed - first).min(block_size) as usize;
+            metrics.clear();
+            values.clear();
+            reps.read_rows(first, n, &mut metrics)?;
+            series.read_rows(first, n, &mut values)?;
+            store.push(n, &metrics, &values)?;
+            first += n as u64;
+        }
+        reps.finish()?;
+        series.finish()?;
+        progress = saved;
+    } else {
+        dir = RunDir::prepare(&spec.out, spec.force)?;
+        rep_csv = tables::csv_writer(dir.create("replications.csv")?);
+        rep_csv.write_record(&rep_header)?;
+        series_csv = tables::csv_writer(dir.create("series.csv")?);
+        series_csv.write_record(&series_header)?;
+        store = RowStore::new(
+            layout.len(),
+            layout.series_len(),
+            count as usize,
+            &dir.temp_path("rows.scratch"),
+        )
+        .with_context(|| format!("cannot create scratch space in {}", spec.out.display()))?;
+        checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
+    }
 
     let bar = progress_bar(count, spec.quiet, &format!("{} seed {}", s.name, spec.seed));
-    let done = AtomicU64::new(0);
+    bar.set_position(progress.completed);
+    let done = AtomicU64::new(progress.completed);
     let tick = || {
         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
         if d % 64 == 0 {
@@ -111,24 +195,34 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         }
     };
     let pool = thread_pool(spec.threads)?;
-    let mut events = 0u64;
-    let mut first = range.start;
+    let mut first = range.start + progress.completed;
+    let mut blocks = 0u64;
     while first < range.end {
         if INTERRUPTED.load(Ordering::SeqCst) {
             bar.abandon();
-            return Err(Interrupted.into());
+            dir.keep_for_resume();
+            return Err(InterruptedRun {
+                dir: spec.out.clone(),
+                completed: progress.completed,
+                count,
+            }
+            .into());
         }
-        let last = (first + BLOCK).min(range.end);
+        let last = (first + block_size).min(range.end);
         let block = pool.install(|| run_block(&model, spec.seed, first..last, &tick));
-        events += block.events;
         tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
         tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)?;
         store.push(block.count, &block.metrics, &block.series)?;
+        progress.events += block.events;
+        progress.completed += last - first;
+        checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
         first = last;
+        blocks += 1;
+        if stop_after == Some(blocks) {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+        }
     }
     bar.finish_and_clear();
-    rep_csv.flush()?;
-    series_csv.flush()?;
     drop(rep_csv);
     drop(series_csv);
     store.seal()?;
@@ -140,7 +234,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         started_at,
         finished_at: String::new(),
         wall_seconds: 0.0,
-        events,
+        events: progress.events,
     };
     let manifest = write_run_files(
         &mut dir,
@@ -157,6 +251,117 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     )?;
     dir.commit()?;
     Ok(JobResult { stats, manifest })
+}
+
+/// Why a run folder cannot be resumed as asked: bad input (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot resume {dir}: {reason}")]
+pub struct ResumeError {
+    pub dir: PathBuf,
+    pub reason: String,
+}
+
+/// The checkpoint of the interrupted run in `dir`, if it is the run `expected` describes
+/// (scenario hash, seed, replications, shard, engine version; `completed` and the byte
+/// counts aside).
+fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress> {
+    let refuse = |reason: String| ResumeError {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    let saved = read_progress(dir)?;
+    let mismatch = |what: &str, theirs: String, ours: String| {
+        refuse(format!(
+            "its {what} is {theirs}, this run's is {ours}; resume with the same scenario and flags"
+        ))
+    };
+    if saved.engine_version != expected.engine_version {
+        return Err(mismatch(
+            "engine version",
+            saved.engine_version.clone(),
+            expected.engine_version.clone(),
+        )
+        .into());
+    }
+    if saved.scenario_hash != expected.scenario_hash {
+        return Err(mismatch(
+            "scenario hash",
+            saved.scenario_hash.clone(),
+            expected.scenario_hash.clone(),
+        )
+        .into());
+    }
+    if saved.seed != expected.seed {
+        return Err(mismatch("seed", saved.seed.to_string(), expected.seed.to_string()).into());
+    }
+    if saved.replications != expected.replications {
+        return Err(mismatch(
+            "replication count",
+            saved.replications.to_string(),
+            expected.replications.to_string(),
+        )
+        .into());
+    }
+    if saved.shard != expected.shard {
+        return Err(mismatch(
+            "shard",
+            format!("{:?}", saved.shard),
+            format!("{:?}", expected.shard),
+        )
+        .into());
+    }
+    for name in ["replications.csv", "series.csv"] {
+        let path = dir.join(format!(".{name}.partial"));
+        if !path.exists() {
+            return Err(refuse(format!("{} is missing", path.display())).into());
+        }
+    }
+    Ok(saved)
+}
+
+/// The checkpoint of the interrupted run in `dir` (exit code 2 if there is none).
+pub fn read_progress(dir: &Path) -> Result<Progress> {
+    let refuse = |reason: String| ResumeError {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    match RunDir::read_progress(dir) {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) if dir.join("manifest.json").exists() => {
+            Err(refuse("it holds a complete run, not an interrupted one".into()).into())
+        }
+        Ok(None) => Err(refuse(format!(
+            "no checkpoint ({}) there: nothing to resume",
+            crate::output::rundir::PROGRESS_FILE
+        ))
+        .into()),
+        Err(e) => Err(refuse(format!("unreadable checkpoint: {e}")).into()),
+    }
+}
+
+/// Makes the rows written so far durable, then records them in the checkpoint.
+fn checkpoint(
+    dir: &RunDir,
+    rep_csv: &mut tables::Csv<BufWriter<File>>,
+    series_csv: &mut tables::Csv<BufWriter<File>>,
+    progress: &mut Progress,
+) -> Result<()> {
+    let durable = |w: &mut tables::Csv<BufWriter<File>>, name: &str| -> Result<u64> {
+        let path = dir.temp_path(name);
+        let io = |e: std::io::Error| OutputError::Io(path.clone(), e);
+        w.flush().map_err(io)?;
+        let file = w.get_ref().get_ref();
+        file.sync_data().map_err(io)?;
+        Ok(file.metadata().map_err(io)?.len())
+    };
+    progress.replications_bytes = durable(rep_csv, "replications.csv")?;
+    progress.series_bytes = durable(series_csv, "series.csv")?;
+    dir.write_progress(progress)?;
+    Ok(())
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.trim().parse().ok()
 }
 
 /// Writes the statistics files and the manifest of a run folder whose row files are
@@ -179,6 +384,7 @@ pub fn write_run_files(
     tables::write_targets(dir.create("targets.csv")?, stats)?;
     tables::write_budget(dir.create("budget.csv")?, stats)?;
     tables::write_timeseries(dir.create("timeseries.csv")?, stats)?;
+    crate::output::report::write_run_report(dir, &loaded.scenario, stats, seed)?;
 
     let mut outputs = std::collections::BTreeMap::new();
     for name in [

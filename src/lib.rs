@@ -5,8 +5,10 @@
 
 pub mod calendar;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod job;
+pub mod merge;
 pub mod metrics;
 pub mod model;
 pub mod montecarlo;
@@ -15,3 +17,4 @@ pub mod policy;
 pub mod rows;
 pub mod scenario;
 pub mod stats;
+pub mod verify;

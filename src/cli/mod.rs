@@ -1,7 +1,10 @@
 //! The command line: one file per command, each with its arguments and its entry point.
 
 pub mod check;
+pub mod compare;
+pub mod merge;
 pub mod run;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +26,9 @@ struct Cli {
 enum Command {
     Run(run::Args),
     Check(check::Args),
+    Compare(compare::Args),
+    Merge(merge::Args),
+    Verify(verify::Args),
 }
 
 /// Bad input found by a command itself (flags, files): exit code 2.
@@ -45,17 +51,29 @@ pub fn try_main() -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 
-/// Exit code for an error: 2 for bad input (scenario, flags, an existing run folder), 1 otherwise.
+/// Exit code for an error: 2 for bad input (scenario, flags, an existing run folder,
+/// shards that do not belong together), 130 for a run stopped by a signal, 1 otherwise.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err
+        .chain()
+        .any(|e| e.is::<crate::job::Interrupted>() || e.is::<crate::job::InterruptedRun>())
+    {
+        return 130;
+    }
     let bad_input = err.chain().any(|e| {
         e.is::<ScenarioError>()
             || e.is::<BadInput>()
+            || e.is::<crate::job::ResumeError>()
+            || e.is::<crate::merge::MergeError>()
             || matches!(
                 e.downcast_ref::<OutputError>(),
-                Some(OutputError::Exists(..))
+                Some(OutputError::Exists(..) | OutputError::Interrupted(..))
             )
     });
     if bad_input {

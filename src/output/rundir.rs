@@ -1,11 +1,16 @@
 //! A run's folder: files are written under temporary names and renamed only when the
 //! whole run is complete, so an interrupted run never leaves a file that looks whole, and
 //! an existing run is never overwritten without `--force`.
+//!
+//! While a run is in progress the folder also holds `.progress.json`, a checkpoint that
+//! says how many replications the temporary row files hold (see [`Progress`]). An
+//! interrupted run keeps its temporary files and checkpoint so `run --resume` can finish it.
 
-use std::fs::File;
-use std::io::BufWriter;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The files a run folder holds; their presence marks a run.
@@ -21,12 +26,42 @@ pub const OUTPUT_FILES: &[&str] = &[
     "manifest.json",
 ];
 
+/// The checkpoint of a run in progress.
+pub const PROGRESS_FILE: &str = ".progress.json";
+
 #[derive(Debug, Error)]
 pub enum OutputError {
     #[error("{0} already holds a run ({1}); pass --force to replace it, or choose another --out")]
     Exists(PathBuf, String),
+    #[error(
+        "{0} holds an interrupted run ({1}); continue it with `policysim run --resume {0}`, \
+         or pass --force to start again"
+    )]
+    Interrupted(PathBuf, String),
     #[error("cannot write to {0}: {1}")]
     Io(PathBuf, std::io::Error),
+}
+
+/// How far a run has got: written (and fsync'ed) after every completed block, after the
+/// rows it counts are flushed and fsync'ed, so the rows of `completed` replications are
+/// always the first `replications_bytes` / `series_bytes` bytes of the temporary row files.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Progress {
+    pub engine_version: String,
+    /// The scenario as given on the command line (relative to the working directory).
+    pub scenario_path: String,
+    pub scenario_hash: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub shard: Option<crate::output::manifest::ShardInfo>,
+    /// Replications of this folder's range (shard) that are done, from its first one.
+    pub completed: u64,
+    /// Length of `.replications.csv.partial` (header included) holding them.
+    pub replications_bytes: u64,
+    /// Length of `.series.csv.partial` (header included) holding them.
+    pub series_bytes: u64,
+    /// Events processed so far.
+    pub events: u64,
 }
 
 /// The folder being written.
@@ -34,23 +69,47 @@ pub struct RunDir {
     pub dir: PathBuf,
     pending: Vec<String>,
     committed: bool,
+    keep: bool,
 }
 
 impl RunDir {
-    /// Claims `dir` for a new run. Refuses a folder that already holds a run unless
-    /// `force`; nothing there is touched until `commit`.
+    /// Claims `dir` for a new run. Refuses a folder that already holds a run, or the
+    /// leftovers of an interrupted one, unless `force`; no output there is touched until
+    /// `commit`.
     pub fn prepare(dir: &Path, force: bool) -> Result<RunDir, OutputError> {
         if !force {
             if let Some(existing) = OUTPUT_FILES.iter().find(|f| dir.join(f).exists()) {
                 return Err(OutputError::Exists(dir.to_path_buf(), existing.to_string()));
             }
+            if let Some(partial) = leftovers(dir).into_iter().next() {
+                return Err(OutputError::Interrupted(dir.to_path_buf(), partial));
+            }
         }
         std::fs::create_dir_all(dir).map_err(|e| OutputError::Io(dir.to_path_buf(), e))?;
-        Ok(RunDir {
+        let run = RunDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
             committed: false,
-        })
+            keep: false,
+        };
+        // A forced run starts again: an older checkpoint must not describe its files.
+        match std::fs::remove_file(run.progress_path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(OutputError::Io(run.progress_path(), e))
+            }
+            _ => {}
+        }
+        Ok(run)
+    }
+
+    /// Re-opens the folder of an interrupted run: `names` are its temporary files.
+    pub fn reopen(dir: &Path, names: &[&str]) -> RunDir {
+        RunDir {
+            dir: dir.to_path_buf(),
+            pending: names.iter().map(|n| n.to_string()).collect(),
+            committed: false,
+            keep: false,
+        }
     }
 
     /// Where a file is written until commit.
@@ -58,18 +117,83 @@ impl RunDir {
         self.dir.join(format!(".{name}.partial"))
     }
 
+    pub fn progress_path(&self) -> PathBuf {
+        self.dir.join(PROGRESS_FILE)
+    }
+
     /// Opens `name` for writing under its temporary name.
     pub fn create(&mut self, name: &str) -> Result<BufWriter<File>, OutputError> {
         let path = self.temp_path(name);
         let file = File::create(&path).map_err(|e| OutputError::Io(path.clone(), e))?;
-        if !self.pending.iter().any(|p| p == name) {
-            self.pending.push(name.to_string());
-        }
+        self.note(name);
         Ok(BufWriter::with_capacity(1 << 20, file))
     }
 
+    /// Opens the temporary file of `name` for appending after its first `len` bytes
+    /// (anything after them, written after the last checkpoint, is cut off).
+    pub fn append(&mut self, name: &str, len: u64) -> Result<BufWriter<File>, OutputError> {
+        let path = self.temp_path(name);
+        let io = |e| OutputError::Io(path.clone(), e);
+        let file = OpenOptions::new().write(true).open(&path).map_err(io)?;
+        let have = file.metadata().map_err(io)?.len();
+        if have < len {
+            return Err(OutputError::Io(
+                path.clone(),
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("holds {have} bytes, the checkpoint says {len}"),
+                ),
+            ));
+        }
+        file.set_len(len).map_err(io)?;
+        let mut file = file;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(io)?;
+        self.note(name);
+        Ok(BufWriter::with_capacity(1 << 20, file))
+    }
+
+    fn note(&mut self, name: &str) {
+        if !self.pending.iter().any(|p| p == name) {
+            self.pending.push(name.to_string());
+        }
+    }
+
+    /// Writes the checkpoint atomically (temporary name, fsync, rename, fsync the folder).
+    pub fn write_progress(&self, progress: &Progress) -> Result<(), OutputError> {
+        let path = self.progress_path();
+        let tmp = self.dir.join(".progress.json.tmp");
+        let io = |e| OutputError::Io(path.clone(), e);
+        let mut file = File::create(&tmp).map_err(io)?;
+        serde_json::to_writer_pretty(&mut file, progress).map_err(|e| io(e.into()))?;
+        file.write_all(b"\n").map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Reads the checkpoint of an interrupted run in `dir`, if there is one.
+    pub fn read_progress(dir: &Path) -> std::io::Result<Option<Progress>> {
+        match std::fs::read(dir.join(PROGRESS_FILE)) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keeps the temporary files and the checkpoint when this is dropped uncommitted: the
+    /// run was interrupted and can be resumed.
+    pub fn keep_for_resume(&mut self) {
+        self.keep = true;
+    }
+
     /// Renames every file to its final name, `manifest.json` last (its presence marks a
-    /// complete run), and removes outputs of an older run that this one did not write.
+    /// complete run), removes outputs of an older run that this one did not write, then
+    /// the checkpoint.
     pub fn commit(mut self) -> Result<(), OutputError> {
         self.pending.sort_by_key(|n| n == "manifest.json");
         let _ = std::fs::remove_file(self.dir.join("manifest.json"));
@@ -84,16 +208,32 @@ impl RunDir {
             std::fs::rename(&from, &to).map_err(|e| OutputError::Io(to.clone(), e))?;
         }
         self.committed = true;
+        let _ = std::fs::remove_file(self.progress_path());
         Ok(())
     }
 }
 
+/// Temporary files and checkpoint of an unfinished run in `dir`.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n == PROGRESS_FILE || (n.starts_with('.') && n.ends_with(".partial")))
+        .collect();
+    found.sort();
+    found
+}
+
 impl Drop for RunDir {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed && !self.keep {
             for name in &self.pending {
                 let _ = std::fs::remove_file(self.temp_path(name));
             }
+            let _ = std::fs::remove_file(self.progress_path());
         }
     }
 }

@@ -172,3 +172,95 @@ pub fn write_rows<W: Write>(
     }
     Ok(())
 }
+
+/// Reads back the rows of `replications.csv` or `series.csv` (as written by `write_rows`):
+/// checks the header and the replication numbers, and parses the values, which are exact
+/// because `num` writes the shortest text that round-trips.
+pub struct RowReader<R: std::io::Read> {
+    path: std::path::PathBuf,
+    reader: csv::Reader<R>,
+    width: usize,
+    record: csv::StringRecord,
+}
+
+impl RowReader<std::fs::File> {
+    /// Opens `path` and checks that its header is `header`.
+    pub fn open(path: &std::path::Path, header: &[String]) -> anyhow::Result<Self> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        RowReader::new(path, file, header)
+    }
+}
+
+impl<R: std::io::Read> RowReader<R> {
+    pub fn new(path: &std::path::Path, input: R, header: &[String]) -> anyhow::Result<Self> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(input);
+        let mut record = csv::StringRecord::new();
+        let ok = reader.read_record(&mut record)?;
+        if !ok || record.iter().ne(header.iter().map(String::as_str)) {
+            anyhow::bail!(
+                "{}: its header is not the one this scenario and engine write",
+                path.display()
+            );
+        }
+        Ok(RowReader {
+            path: path.to_path_buf(),
+            reader,
+            width: header.len() - 1,
+            record,
+        })
+    }
+
+    /// Appends the values of the rows of replications `first..first + count` to `out`.
+    pub fn read_rows(
+        &mut self,
+        first: u64,
+        count: usize,
+        out: &mut Vec<f64>,
+    ) -> anyhow::Result<()> {
+        for r in first..first + count as u64 {
+            let line = self.record.position().map_or(0, |p| p.line()) + 1;
+            if !self.reader.read_record(&mut self.record)? {
+                anyhow::bail!(
+                    "{}: ends before replication {r} (line {line})",
+                    self.path.display()
+                );
+            }
+            let bad = |what: &str| anyhow::anyhow!("{}: line {line}: {what}", self.path.display());
+            if self.record.len() != self.width + 1 {
+                return Err(bad(&format!(
+                    "{} fields, expected {}",
+                    self.record.len(),
+                    self.width + 1
+                )));
+            }
+            if self.record[0].parse::<u64>().ok() != Some(r) {
+                return Err(bad(&format!(
+                    "expected replication {r}, found {:?}",
+                    &self.record[0]
+                )));
+            }
+            for field in self.record.iter().skip(1) {
+                out.push(
+                    field
+                        .parse::<f64>()
+                        .map_err(|_| bad(&format!("not a number: {field:?}")))?,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails unless every row has been read.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        if self.reader.read_record(&mut self.record)? {
+            anyhow::bail!(
+                "{}: holds rows after the last replication its manifest names",
+                self.path.display()
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,296 @@
+//! Merging shards: the run folders of `run --shard K/N` become the run folder one run of
+//! all the replications would have written, byte for byte (the manifest's `execution`
+//! aside, which records threads, times and the summed event count).
+//!
+//! Replication r's rows do not depend on the shard it ran in (MODEL.md §6 (d)), the row
+//! files hold exact values (shortest round-trip text), and statistics are computed in
+//! replication order; so re-reading the shards' rows in replication order and summarising
+//! them gives the single run's numbers.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::engine::Model;
+use crate::job::{self, JobResult, BLOCK};
+use crate::output::manifest::{Execution, Manifest};
+use crate::output::rundir::RunDir;
+use crate::output::tables;
+use crate::rows::RowStore;
+use crate::scenario::{self, LoadedScenario};
+use crate::stats;
+
+/// Shards that cannot be merged, or a merge asked of the wrong folders: bad input (exit
+/// code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot merge: {0}")]
+pub struct MergeError(pub String);
+
+pub struct MergeSpec {
+    pub dirs: Vec<PathBuf>,
+    /// Output folder; `None`: output/<scenario>-<seed>.
+    pub out: Option<PathBuf>,
+    pub force: bool,
+    /// The scenario file, if not the one the shards' manifests name.
+    pub scenario: Option<PathBuf>,
+    pub threads: usize,
+    pub quiet: bool,
+}
+
+/// A shard folder and its manifest.
+pub struct Part {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// Reads the manifests of `dirs` and checks that they tile one run: same scenario hash,
+/// seed, engine version and replications, and replication ranges that cover
+/// 0..replications exactly once. Returns them in replication order.
+pub fn plan(dirs: &[PathBuf]) -> Result<Vec<Part>> {
+    if dirs.is_empty() {
+        return Err(MergeError("no shard folder given".into()).into());
+    }
+    let mut parts = Vec::new();
+    for dir in dirs {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read(&path).map_err(|e| {
+            MergeError(format!(
+                "{} is not a finished run folder ({}: {e})",
+                dir.display(),
+                path.display()
+            ))
+        })?;
+        let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| {
+            MergeError(format!("{}: not a policysim manifest: {e}", path.display()))
+        })?;
+        parts.push(Part {
+            dir: dir.clone(),
+            manifest,
+        });
+    }
+    let first = &parts[0];
+    for p in &parts[1..] {
+        let (a, b) = (&first.manifest, &p.manifest);
+        let differ = |what: &str, x: String, y: String| {
+            MergeError(format!(
+                "{} and {} are not shards of one run: {what} {x} vs {y}",
+                first.dir.display(),
+                p.dir.display()
+            ))
+        };
+        if a.scenario_hash != b.scenario_hash {
+            return Err(differ(
+                "scenario hash",
+                a.scenario_hash.clone(),
+                b.scenario_hash.clone(),
+            )
+            .into());
+        }
+        if a.seed != b.seed {
+            return Err(differ("seed", a.seed.to_string(), b.seed.to_string()).into());
+        }
+        if a.engine_version != b.engine_version {
+            return Err(differ(
+                "engine version",
+                a.engine_version.clone(),
+                b.engine_version.clone(),
+            )
+            .into());
+        }
+        if a.replications != b.replications {
+            return Err(differ(
+                "total replications",
+                a.replications.to_string(),
+                b.replications.to_string(),
+            )
+            .into());
+        }
+    }
+    parts.sort_by_key(|p| (p.manifest.first_replication, p.manifest.replication_count));
+    let total = first_total(&parts);
+    let mut next = 0u64;
+    let mut prev: Option<&Part> = None;
+    for p in &parts {
+        let m = &p.manifest;
+        let range = |p: &Part| {
+            format!(
+                "{} holds replications {}..{}",
+                p.dir.display(),
+                p.manifest.first_replication,
+                p.manifest.first_replication + p.manifest.replication_count
+            )
+        };
+        if m.first_replication < next {
+            let other = prev.map(range).unwrap_or_default();
+            return Err(MergeError(format!("shards overlap: {other} and {}", range(p))).into());
+        }
+        if m.first_replication > next {
+            let before = prev.map_or(String::new(), |q| format!(" ({})", range(q)));
+            return Err(MergeError(format!(
+                "replications {next}..{} are missing{before}; {}",
+                m.first_replication,
+                range(p)
+            ))
+            .into());
+        }
+        next = m.first_replication + m.replication_count;
+        prev = Some(p);
+    }
+    if next != total {
+        return Err(MergeError(format!(
+            "replications {next}..{total} of {total} are missing (the last folder given, {}, ends at {next})",
+            prev.map_or(String::new(), |p| p.dir.display().to_string())
+        ))
+        .into());
+    }
+    Ok(parts)
+}
+
+fn first_total(parts: &[Part]) -> u64 {
+    parts[0].manifest.replications
+}
+
+/// Merges the shard folders of `spec.dirs` into one run folder.
+pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let parts = plan(&spec.dirs)?;
+    let head = &parts[0].manifest;
+    let scenario_path = spec
+        .scenario
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&head.scenario_path));
+    let loaded = load_scenario(&scenario_path, &head.scenario_hash)?;
+    let out = spec.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("{}-{}", loaded.scenario.name, head.seed))
+    });
+    for p in &parts {
+        if same_folder(&p.dir, &out) {
+            return Err(MergeError(format!(
+                "the output folder {} is one of the shards; choose another --out",
+                out.display()
+            ))
+            .into());
+        }
+        for name in ["replications.csv", "series.csv"] {
+            let path = p.dir.join(name);
+            let recorded = p.manifest.outputs.get(name);
+            let actual = job::sha256_file(&path)?;
+            if recorded != Some(&actual) {
+                return Err(MergeError(format!(
+                    "{} has changed since its run wrote it (its SHA-256 is not the manifest's)",
+                    path.display()
+                ))
+                .into());
+            }
+        }
+    }
+
+    let s = &loaded.scenario;
+    let model = Model::new(s);
+    let layout = &model.layout;
+    let replications = head.replications;
+    let rep_header = tables::replication_header(layout);
+    let series_header = tables::series_header(layout);
+
+    let mut dir = RunDir::prepare(&out, spec.force)?;
+    let mut rep_csv = tables::csv_writer(dir.create("replications.csv")?);
+    rep_csv.write_record(&rep_header)?;
+    let mut series_csv = tables::csv_writer(dir.create("series.csv")?);
+    series_csv.write_record(&series_header)?;
+    let mut store = RowStore::new(
+        layout.len(),
+        layout.series_len(),
+        replications as usize,
+        &dir.temp_path("rows.scratch"),
+    )
+    .with_context(|| format!("cannot create scratch space in {}", out.display()))?;
+
+    let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
+    let (mut metrics, mut series) = (Vec::new(), Vec::new());
+    let mut events = 0u64;
+    for p in &parts {
+        let m = &p.manifest;
+        let mut reps = tables::RowReader::open(&p.dir.join("replications.csv"), &rep_header)?;
+        let mut sers = tables::RowReader::open(&p.dir.join("series.csv"), &series_header)?;
+        let end = m.first_replication + m.replication_count;
+        let mut first = m.first_replication;
+        while first < end {
+            let n = (end - first).min(BLOCK) as usize;
+            metrics.clear();
+            series.clear();
+            reps.read_rows(first, n, &mut metrics)?;
+            sers.read_rows(first, n, &mut series)?;
+            tables::write_rows(&mut rep_csv, first, layout.len(), &metrics)?;
+            tables::write_rows(&mut series_csv, first, layout.series_len(), &series)?;
+            store.push(n, &metrics, &series)?;
+            first += n as u64;
+            bar.set_position(first);
+        }
+        reps.finish()?;
+        sers.finish()?;
+        events += m.execution.events;
+    }
+    bar.finish_and_clear();
+    rep_csv.flush()?;
+    series_csv.flush()?;
+    drop(rep_csv);
+    drop(series_csv);
+    store.seal()?;
+
+    let pool = job::thread_pool(spec.threads)?;
+    let stats = pool.install(|| stats::compute(s, layout, &store));
+    drop(store);
+    let execution = Execution {
+        threads: spec.threads,
+        started_at,
+        finished_at: String::new(),
+        wall_seconds: 0.0,
+        events,
+    };
+    let manifest = job::write_run_files(
+        &mut dir,
+        &loaded,
+        &scenario_path,
+        &stats,
+        head.seed,
+        replications,
+        0,
+        replications,
+        None,
+        execution,
+        started,
+    )?;
+    dir.commit()?;
+    Ok((JobResult { stats, manifest }, out))
+}
+
+/// Loads the scenario a manifest names and checks it is still the one that ran.
+pub fn load_scenario(path: &Path, hash: &str) -> Result<LoadedScenario> {
+    if !path.exists() {
+        return Err(MergeError(format!(
+            "the scenario file {} named in the manifest is not there; run from the folder the \
+             run was started in, or pass --scenario",
+            path.display()
+        ))
+        .into());
+    }
+    let loaded = scenario::load(path)?;
+    if loaded.hash != hash {
+        return Err(MergeError(format!(
+            "the scenario {} has changed since the run (its hash is {}, the manifest's {hash})",
+            path.display(),
+            loaded.hash
+        ))
+        .into());
+    }
+    Ok(loaded)
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,116 @@
+//! Verifying a run folder: re-run what its manifest describes (scenario file, seed,
+//! replications, shard) and compare every output's SHA-256 with the manifest's.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::job::{self, JobSpec, Shard};
+use crate::output::manifest::Manifest;
+
+/// One output file of the folder.
+#[derive(Debug, Clone)]
+pub struct FileCheck {
+    pub name: String,
+    /// The SHA-256 the manifest records.
+    pub recorded: String,
+    /// The file in the folder now (`None`: missing).
+    pub on_disk: Option<String>,
+    /// The re-run's file (`None`: the re-run did not write it).
+    pub rerun: Option<String>,
+}
+
+impl FileCheck {
+    pub fn ok(&self) -> bool {
+        self.on_disk.as_ref() == Some(&self.recorded) && self.rerun.as_ref() == Some(&self.recorded)
+    }
+
+    /// What is wrong, in words ("ok" if nothing).
+    pub fn verdict(&self) -> &'static str {
+        match (
+            self.on_disk.as_ref() == Some(&self.recorded),
+            self.rerun.as_ref() == Some(&self.recorded),
+        ) {
+            (true, true) => "ok",
+            _ if self.on_disk.is_none() => "MISSING from the folder",
+            (false, true) => "CHANGED since the run (the re-run matches the manifest)",
+            (true, false) if self.rerun.is_none() => "NOT WRITTEN by the re-run",
+            (true, false) => "DIFFERS in the re-run",
+            (false, false) => "CHANGED in the folder and DIFFERS in the re-run",
+        }
+    }
+}
+
+/// Reads `dir/manifest.json`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&text)
+        .with_context(|| format!("{}: not a policysim manifest", path.display()))
+}
+
+/// Re-runs the run of `dir` in a temporary folder and checks every output it records.
+pub fn verify(dir: &Path, threads: usize, quiet: bool) -> Result<Vec<FileCheck>> {
+    let manifest = read_manifest(dir)?;
+    let scenario_path = PathBuf::from(&manifest.scenario_path);
+    let loaded = crate::merge::load_scenario(&scenario_path, &manifest.scenario_hash)
+        .map_err(|e| anyhow!("cannot re-run {}: {e:#}", dir.display()))?;
+    if manifest.engine_version != crate::output::manifest::ENGINE_VERSION {
+        return Err(anyhow!(
+            "cannot re-run {}: it was written by policysim {}, this is {}",
+            dir.display(),
+            manifest.engine_version,
+            crate::output::manifest::ENGINE_VERSION
+        ));
+    }
+    let scratch = ScratchDir::new()?;
+    let spec = JobSpec {
+        replications: manifest.replications,
+        seed: manifest.seed,
+        threads,
+        shard: manifest.shard.as_ref().map(|s| Shard {
+            index: s.index,
+            count: s.count,
+        }),
+        out: scratch.0.join("run"),
+        force: false,
+        quiet,
+        resume: false,
+    };
+    job::run(&loaded, &scenario_path, &spec)?;
+    let hash = |path: PathBuf| path.exists().then(|| job::sha256_file(&path)).transpose();
+    manifest
+        .outputs
+        .iter()
+        .map(|(name, recorded)| {
+            Ok(FileCheck {
+                name: name.clone(),
+                recorded: recorded.clone(),
+                on_disk: hash(dir.join(name))?,
+                rerun: hash(spec.out.join(name))?,
+            })
+        })
+        .collect()
+}
+
+/// A temporary folder removed when dropped.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> Result<ScratchDir> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("policysim-verify-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(ScratchDir(path))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

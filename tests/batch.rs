@@ -1,0 +1,543 @@
+//! Batch-job contracts (MODEL.md §4, §6): shards merged equal one run, bad shard sets are
+//! refused, an interrupted run resumed equals an uninterrupted one, runs are never
+//! overwritten without --force, and outputs do not depend on the thread count. These run
+//! the `policysim` binary, from the crate root so manifests record the same scenario path.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SCENARIO: &str = "scenarios/baseline.toml";
+const FILES: &[&str] = &[
+    "summary.csv",
+    "targets.csv",
+    "budget.csv",
+    "replications.csv",
+    "series.csv",
+    "timeseries.csv",
+];
+
+fn policysim(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_policysim"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+    // A test run inside a Slurm or Kubernetes job must not pick up its shard.
+    for var in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "JOB_COMPLETION_INDEX",
+        "POLICYSIM_SHARD_COUNT",
+        "POLICYSIM_BLOCK",
+        "POLICYSIM_STOP_AFTER_BLOCKS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("policysim runs")
+}
+
+fn ok(args: &[&str], env: &[(&str, &str)]) {
+    let out = policysim(args, env);
+    assert!(
+        out.status.success(),
+        "policysim {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn run(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) {
+    let reps = reps.to_string();
+    let mut args = vec!["run", SCENARIO, "--reps", &reps, "--quiet", "--out", s(out)];
+    args.extend_from_slice(extra);
+    ok(&args, env);
+}
+
+fn manifest_without_execution(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read(dir.join("manifest.json")).expect("manifest");
+    let mut v: serde_json::Value = serde_json::from_slice(&text).expect("json");
+    v.as_object_mut().expect("object").remove("execution");
+    v
+}
+
+fn events(dir: &Path) -> u64 {
+    let text = std::fs::read(dir.join("manifest.json")).expect("manifest");
+    let v: serde_json::Value = serde_json::from_slice(&text).expect("json");
+    v["execution"]["events"].as_u64().expect("events")
+}
+
+/// Every output byte-identical, the manifest too once `execution` is dropped, and no
+/// leftover temporary file in `b`.
+fn assert_same_run(a: &Path, b: &Path) {
+    for f in FILES {
+        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", a.display()));
+        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", b.display()));
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    // The HTML report, when this build writes one, is an output like the others.
+    if a.join("report.html").exists() {
+        let x = std::fs::read(a.join("report.html")).unwrap();
+        let y = std::fs::read(b.join("report.html")).expect("report.html in both");
+        assert!(
+            x == y,
+            "report.html differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    assert_eq!(manifest_without_execution(a), manifest_without_execution(b));
+    assert_eq!(events(a), events(b), "event counts differ");
+    let hidden: Vec<_> = std::fs::read_dir(b)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(
+        hidden.is_empty(),
+        "leftovers in {}: {hidden:?}",
+        b.display()
+    );
+}
+
+fn shards_then_merge(tmp: &Path, reps: u64, n: u64, env: &[(&str, &str)]) -> PathBuf {
+    let mut dirs = Vec::new();
+    for k in 0..n {
+        let dir = tmp.join(format!("n{n}-shard{k}"));
+        run(&dir, reps, &["--shard", &format!("{k}/{n}")], env);
+        dirs.push(dir);
+    }
+    let merged = tmp.join(format!("n{n}-merged"));
+    let mut args = vec!["merge", "--quiet", "--out", s(&merged)];
+    // Any order: merge sorts the shards by their replication ranges.
+    args.extend(dirs.iter().rev().map(|d| s(d)));
+    ok(&args, env);
+    merged
+}
+
+#[test]
+fn shards_merged_equal_one_run_for_1_2_3_and_7_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let single = tmp.path().join("single");
+    run(&single, 300, &[], &[]);
+    for n in [1, 2, 3, 7] {
+        let merged = shards_then_merge(tmp.path(), 300, n, &[]);
+        assert_same_run(&single, &merged);
+    }
+}
+
+#[test]
+fn shards_merged_equal_one_run_across_block_boundaries() {
+    // Small blocks: each shard runs several blocks, and shard edges fall inside blocks.
+    let tmp = tempfile::tempdir().unwrap();
+    let single = tmp.path().join("single");
+    run(&single, 500, &[], &[]);
+    let merged = shards_then_merge(tmp.path(), 500, 3, &[("POLICYSIM_BLOCK", "64")]);
+    assert_same_run(&single, &merged);
+    let small_blocks = tmp.path().join("small-blocks");
+    run(&small_blocks, 500, &[], &[("POLICYSIM_BLOCK", "7")]);
+    assert_same_run(&single, &small_blocks);
+}
+
+#[test]
+fn overlapping_missing_or_foreign_shards_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let shard = |name: &str, spec: &str, extra: &[&str]| {
+        let dir = t.join(name);
+        let mut args = vec!["--shard", spec];
+        args.extend_from_slice(extra);
+        run(&dir, 90, &args, &[]);
+        dir
+    };
+    let a = shard("a", "0/3", &[]);
+    let b = shard("b", "1/3", &[]);
+    let c = shard("c", "2/3", &[]);
+    let a2 = shard("a2", "0/2", &[]);
+    let other_seed = shard("seed", "2/3", &["--seed", "7"]);
+    let out = t.join("merged");
+    let refused = |dirs: &[&PathBuf], what: &str| {
+        let mut args = vec!["merge", "--quiet", "--out", s(&out)];
+        args.extend(dirs.iter().map(|d| s(d)));
+        let o = policysim(&args, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), 2, "{what}: {err}");
+        assert!(err.contains(what), "{what} not in: {err}");
+        assert!(!out.join("manifest.json").exists());
+    };
+    refused(&[&a, &b], "missing");
+    refused(&[&a, &c], "missing");
+    refused(&[&a, &b, &b, &c], "overlap");
+    refused(&[&a2, &b, &c], "overlap");
+    refused(&[&a, &b, &other_seed], "seed");
+    refused(&[&a, &t.join("nowhere")], "not a finished run folder");
+    ok(
+        &["merge", "--quiet", "--out", s(&out), s(&c), s(&a), s(&b)],
+        &[],
+    );
+}
+
+#[test]
+fn interrupted_then_resumed_run_equals_uninterrupted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let single = tmp.path().join("single");
+    run(&single, 300, &[], &[]);
+    let dir = tmp.path().join("resumed");
+    // The test hook raises the interrupt flag after 2 blocks, as SIGINT would.
+    let env = [
+        ("POLICYSIM_BLOCK", "50"),
+        ("POLICYSIM_STOP_AFTER_BLOCKS", "2"),
+    ];
+    let o = policysim(
+        &[
+            "run",
+            SCENARIO,
+            "--reps",
+            "300",
+            "--quiet",
+            "--out",
+            s(&dir),
+        ],
+        &env,
+    );
+    assert_eq!(code(&o), 130, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
+    for f in FILES.iter().chain(&["manifest.json"]) {
+        assert!(
+            !dir.join(f).exists(),
+            "{f} looks complete after an interrupt"
+        );
+    }
+    assert!(dir.join(".progress.json").exists());
+
+    // An interrupted run is neither overwritten nor silently restarted.
+    let o = policysim(
+        &[
+            "run",
+            SCENARIO,
+            "--reps",
+            "300",
+            "--quiet",
+            "--out",
+            s(&dir),
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    // Resuming with other settings is refused.
+    let o = policysim(&["run", "--resume", s(&dir), "--seed", "1", "--quiet"], &[]);
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Rows written after the last checkpoint (a crash mid-block) are cut off on resume.
+    use std::io::Write;
+    let mut partial = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(".replications.csv.partial"))
+        .unwrap();
+    partial.write_all(b"100,1,2,3\n101,4").unwrap();
+    drop(partial);
+
+    // Interrupted once more, then resumed to the end, with other block sizes and threads.
+    let env = [
+        ("POLICYSIM_BLOCK", "30"),
+        ("POLICYSIM_STOP_AFTER_BLOCKS", "1"),
+    ];
+    let o = policysim(&["run", "--resume", s(&dir), "--quiet"], &env);
+    assert_eq!(code(&o), 130, "{}", String::from_utf8_lossy(&o.stderr));
+    ok(
+        &["run", "--resume", s(&dir), "--quiet", "--threads", "1"],
+        &[],
+    );
+    assert_same_run(&single, &dir);
+}
+
+#[test]
+fn resumed_shard_merges_like_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let single = tmp.path().join("single");
+    run(&single, 200, &[], &[]);
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    run(&a, 200, &["--shard", "0/2"], &[]);
+    let env = [
+        ("POLICYSIM_BLOCK", "40"),
+        ("POLICYSIM_STOP_AFTER_BLOCKS", "1"),
+    ];
+    let o = policysim(
+        &[
+            "run",
+            SCENARIO,
+            "--reps",
+            "200",
+            "--quiet",
+            "--shard",
+            "1/2",
+            "--out",
+            s(&b),
+        ],
+        &env,
+    );
+    assert_eq!(code(&o), 130);
+    ok(&["run", "--resume", s(&b), "--quiet"], &[]);
+    let merged = tmp.path().join("merged");
+    ok(
+        &["merge", "--quiet", "--out", s(&merged), s(&a), s(&b)],
+        &[],
+    );
+    assert_same_run(&single, &merged);
+}
+
+#[test]
+fn sigint_stops_at_a_block_boundary_and_the_run_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            SCENARIO,
+            "--reps",
+            "20000",
+            "--quiet",
+            "--out",
+            s(&dir),
+        ])
+        .env("POLICYSIM_BLOCK", "20")
+        .env_remove("POLICYSIM_STOP_AFTER_BLOCKS")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for a checkpoint past the first block, then send a real SIGINT.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(dir.join(".progress.json")).unwrap_or_default();
+        if text.contains("\"completed\"") && !text.contains("\"completed\": 0,") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 130, "{err}");
+    assert!(err.contains("interrupt"), "{err}");
+    for f in FILES.iter().chain(&["manifest.json"]) {
+        assert!(!dir.join(f).exists(), "{f} looks complete after SIGINT");
+    }
+    let progress: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(".progress.json")).unwrap()).unwrap();
+    let done = progress["completed"].as_u64().unwrap();
+    assert!(
+        done > 0 && done < 20000 && done % 20 == 0,
+        "completed {done}"
+    );
+    // Finish it with fewer replications' worth of checking: the resumed run must be a
+    // complete, consistent run folder.
+    ok(&["run", "--resume", s(&dir), "--quiet"], &[]);
+    assert!(dir.join("manifest.json").exists());
+    assert!(!dir.join(".progress.json").exists());
+    let rows = std::fs::read_to_string(dir.join("replications.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 20001);
+}
+
+#[test]
+fn existing_run_is_not_overwritten_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    run(&dir, 100, &[], &[]);
+    let before: Vec<Vec<u8>> = FILES
+        .iter()
+        .chain(&["manifest.json"])
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    let o = policysim(
+        &[
+            "run",
+            SCENARIO,
+            "--reps",
+            "120",
+            "--quiet",
+            "--out",
+            s(&dir),
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    let after: Vec<Vec<u8>> = FILES
+        .iter()
+        .chain(&["manifest.json"])
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    assert!(before == after, "a refused run changed the old files");
+    run(&dir, 120, &["--force"], &[]);
+    let rows = std::fs::read_to_string(dir.join("replications.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 121);
+}
+
+#[test]
+fn outputs_identical_for_1_2_and_8_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("t1");
+    run(&one, 300, &["--threads", "1"], &[]);
+    for t in ["2", "8"] {
+        let dir = tmp.path().join(format!("t{t}"));
+        run(&dir, 300, &["--threads", t], &[("POLICYSIM_BLOCK", "100")]);
+        assert_same_run(&one, &dir);
+    }
+}
+
+#[test]
+fn unwritable_output_folder_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let out = file.join("run");
+    let o = policysim(
+        &["run", SCENARIO, "--reps", "50", "--quiet", "--out", s(&out)],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.contains("cannot write"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a folder");
+}
+
+#[test]
+fn invalid_shards_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o_ = s(&out);
+    for spec in ["3/3", "0/0", "a/2", "1", "-1/2", "1/2/3"] {
+        let flag = format!("--shard={spec}");
+        let o = policysim(
+            &[
+                "run", SCENARIO, "--reps", "50", "--quiet", &flag, "--out", o_,
+            ],
+            &[],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), 2, "--shard {spec}: {err}");
+        assert!(err.contains("shard"), "{err}");
+    }
+    // More shards than replications: a shard would be empty.
+    let o = policysim(
+        &[
+            "run", SCENARIO, "--reps", "3", "--quiet", "--shard", "0/4", "--out", o_,
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 2);
+    let bad_env: &[&[(&str, &str)]] = &[
+        &[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ],
+        &[("SLURM_ARRAY_TASK_ID", "0")],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ],
+        &[("JOB_COMPLETION_INDEX", "1")],
+        &[
+            ("JOB_COMPLETION_INDEX", "2"),
+            ("POLICYSIM_SHARD_COUNT", "2"),
+        ],
+    ];
+    for env in bad_env {
+        let o = policysim(
+            &["run", SCENARIO, "--reps", "50", "--quiet", "--out", o_],
+            env,
+        );
+        assert_eq!(
+            code(&o),
+            2,
+            "{env:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn shard_comes_from_flag_then_slurm_then_kubernetes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shard_of = |dir: &Path| manifest_without_execution(dir)["shard"].clone();
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], (u64, u64));
+    let cases: &[Case] = &[
+        (
+            &["--shard", "1/5"],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ],
+            (1, 5),
+        ),
+        (
+            &[],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+                ("JOB_COMPLETION_INDEX", "0"),
+            ],
+            (2, 4),
+        ),
+        (
+            &[],
+            &[
+                ("JOB_COMPLETION_INDEX", "3"),
+                ("POLICYSIM_SHARD_COUNT", "6"),
+            ],
+            (3, 6),
+        ),
+        (
+            &[],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("SLURM_ARRAY_TASK_COUNT", "1"),
+                ("POLICYSIM_SHARD_COUNT", "4"),
+            ],
+            (3, 4),
+        ),
+    ];
+    for (i, (flags, env, (k, n))) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("case{i}"));
+        run(&dir, 60, flags, env);
+        assert_eq!(shard_of(&dir), serde_json::json!({"index": k, "count": n}));
+    }
+}
+
+#[test]
+fn verify_reproduces_a_run_and_flags_a_changed_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    run(&dir, 120, &["--shard", "1/2"], &[]);
+    let o = policysim(&["verify", "--quiet", s(&dir)], &[]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), 0, "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        text.contains("summary.csv") && text.contains("ok"),
+        "{text}"
+    );
+    let mut summary = std::fs::read(dir.join("summary.csv")).unwrap();
+    summary.extend_from_slice(b"x\n");
+    std::fs::write(dir.join("summary.csv"), summary).unwrap();
+    let o = policysim(&["verify", "--quiet", s(&dir)], &[]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), 1, "{text}");
+    assert!(text.contains("CHANGED"), "{text}");
+}
