@@ -1,0 +1,214 @@
+//! `policysim compare A.toml B.toml [C.toml ...]`: run every scenario with the same seed
+//! on common random numbers and write the paired differences of each against the first.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Result;
+
+use super::BadInput;
+use crate::compare::{self, Comparison, ScenarioRows};
+use crate::job;
+use crate::output::manifest::{ENGINE, ENGINE_VERSION};
+use crate::output::report;
+use crate::output::rundir::RunDir;
+use crate::scenario::{self, LoadedScenario};
+use crate::stats::{self, Statistics};
+
+/// Run two or more scenarios with the same seed (replication r of each on the same random
+/// streams) and write comparison.csv, comparison_targets.csv, report.html and
+/// manifest.json: each scenario after the first against the first.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Scenario files (TOML); the first is the reference
+    #[arg(num_args = 2.., required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Replications per scenario (default: the first scenario's [run] replications)
+    #[arg(long)]
+    reps: Option<u64>,
+    /// Seed (default: the first scenario's [run] seed)
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores)
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output folder (default: output/compare-<A>-vs-<B>...-<seed>)
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing comparison folder
+    #[arg(long)]
+    force: bool,
+    /// No progress bar and no table on the terminal
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let loaded: Vec<LoadedScenario> = args
+        .scenarios
+        .iter()
+        .map(|p| scenario::load(p))
+        .collect::<Result<_, _>>()?;
+    let first = &loaded[0].scenario;
+    let seed = args.seed.unwrap_or(first.seed);
+    let replications = args.reps.unwrap_or(first.replications);
+    if replications == 0 {
+        return Err(BadInput("--reps must be at least 1".into()).into());
+    }
+    let threads = match args.threads {
+        Some(0) => return Err(BadInput("--threads must be at least 1".into()).into()),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let names: Vec<&str> = loaded.iter().map(|l| l.scenario.name.as_str()).collect();
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("compare-{}-{seed}", names.join("-vs-")))
+    });
+    let mut dir = RunDir::prepare(&out, args.force)?;
+    super::install_interrupt_handler();
+
+    let pool = job::thread_pool(threads)?;
+    let mut rows: Vec<ScenarioRows> = Vec::new();
+    let mut all_stats: Vec<Statistics> = Vec::new();
+    for l in &loaded {
+        let s = &l.scenario;
+        let bar = job::progress_bar(replications, args.quiet, &format!("{} seed {seed}", s.name));
+        let done = AtomicU64::new(0);
+        let tick = || {
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if d % 64 == 0 {
+                bar.set_position(d);
+            }
+        };
+        let r = pool.install(|| compare::run_rows(s, seed, replications, &tick));
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                bar.abandon();
+                return Err(e);
+            }
+        };
+        bar.finish_and_clear();
+        all_stats.push(pool.install(|| stats::compute(s, &r.layout, &r)));
+        rows.push(r);
+    }
+    let comparisons: Vec<Comparison> = (1..loaded.len())
+        .map(|k| compare::compare(&loaded[0].scenario, &rows[0], &loaded[k].scenario, &rows[k]))
+        .collect();
+
+    compare::write_metrics_csv(dir.create("comparison.csv")?, &comparisons)?;
+    compare::write_targets_csv(dir.create("comparison_targets.csv")?, &comparisons)?;
+    let runs: Vec<(&scenario::Scenario, &Statistics)> = loaded
+        .iter()
+        .map(|l| &l.scenario)
+        .zip(all_stats.iter())
+        .collect();
+    let html = report::comparison_report(&runs, &comparisons, seed);
+    let mut w = dir.create("report.html")?;
+    w.write_all(html.as_bytes())?;
+    w.flush()?;
+    drop(w);
+    write_manifest(&mut dir, &args.scenarios, &loaded, seed, replications)?;
+    dir.commit()?;
+
+    if !args.quiet {
+        print_table(&loaded, &comparisons, replications, seed, &out);
+    }
+    Ok(())
+}
+
+fn write_manifest(
+    dir: &mut RunDir,
+    paths: &[PathBuf],
+    loaded: &[LoadedScenario],
+    seed: u64,
+    replications: u64,
+) -> Result<()> {
+    let mut outputs = serde_json::Map::new();
+    for name in ["comparison.csv", "comparison_targets.csv", "report.html"] {
+        outputs.insert(name.into(), job::sha256_file(&dir.temp_path(name))?.into());
+    }
+    let manifest = serde_json::json!({
+        "engine": ENGINE,
+        "engine_version": ENGINE_VERSION,
+        "kind": "comparison",
+        "seed": seed,
+        "replications": replications,
+        "scenarios": paths.iter().zip(loaded).map(|(p, l)| serde_json::json!({
+            "name": l.scenario.name,
+            "path": p.display().to_string(),
+            "scenario_hash": l.hash,
+        })).collect::<Vec<_>>(),
+        "outputs": outputs,
+    });
+    let mut w = dir.create("manifest.json")?;
+    serde_json::to_writer_pretty(&mut w, &manifest)?;
+    w.write_all(b"\n")?;
+    w.flush()?;
+    Ok(())
+}
+
+fn print_table(
+    loaded: &[LoadedScenario],
+    comparisons: &[Comparison],
+    replications: u64,
+    seed: u64,
+    out: &Path,
+) {
+    println!(
+        "compared {} scenarios, {} replications each, seed {} -> {}",
+        loaded.len(),
+        replications,
+        seed,
+        out.display()
+    );
+    let s0 = &loaded[0].scenario;
+    let mut names = vec!["outlay.total".to_string()];
+    names.extend(s0.years().map(|y| format!("outlay.year.{y}")));
+    names.push("outlay.after_horizon".into());
+    names.push("listings.new".into());
+    for c in comparisons {
+        println!(
+            "\n{} − {}            mean a      mean b        diff   95% interval of diff     P(b>a)",
+            c.scenario_b, c.scenario_a
+        );
+        for name in &names {
+            let Some(m) = c.metric(name) else { continue };
+            let d = &m.diff;
+            let (k, unit) = if name.starts_with("outlay.") {
+                (1.0e6, " (M¥)")
+            } else {
+                (1.0, "")
+            };
+            println!(
+                "  {:<24} {:>10.2} {:>10.2} {:>+11.2}  [{:>+10.2}, {:>+10.2}]  {:>6.3}",
+                format!("{name}{unit}"),
+                d.mean_a / k,
+                d.mean_b / k,
+                d.mean_diff / k,
+                d.ci95_low / k,
+                d.ci95_high / k,
+                d.p_b_greater
+            );
+        }
+        let mut t: Vec<_> = c.targets.iter().filter(|t| t.change != 0.0).collect();
+        t.sort_by(|a, b| b.change.abs().total_cmp(&a.change.abs()));
+        if t.is_empty() {
+            println!("  no target's probability changed");
+        } else {
+            println!("  targets changed most            P(a)    P(b)   change   95% interval");
+            for x in t.iter().take(8) {
+                println!(
+                    "  {:<28} {:>6.3}  {:>6.3}  {:>+7.3}  [{:+.3}, {:+.3}]",
+                    x.target,
+                    x.probability_a,
+                    x.probability_b,
+                    x.change,
+                    x.change_ci95_low,
+                    x.change_ci95_high
+                );
+            }
+        }
+    }
+}

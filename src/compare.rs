@@ -1,0 +1,312 @@
+//! Paired comparison of scenarios under common random numbers (MODEL.md §1.3, §6 (c)).
+//!
+//! Replication `r` of every scenario draws from the same keyed streams (seed, r, entity,
+//! process, serial), so the per-replication difference `b[r] − a[r]` carries no noise from
+//! whatever the scenarios share. The difference's interval is therefore computed from the
+//! paired differences, not from two independent samples: two scenarios that differ only in
+//! a reward's amount give a zero-width interval for every metric the amount cannot move.
+
+use std::io::Write;
+use std::sync::atomic::Ordering;
+
+use anyhow::Result;
+
+use crate::engine::Model;
+use crate::job::{Interrupted, BLOCK, INTERRUPTED};
+use crate::metrics::MetricLayout;
+use crate::montecarlo::run_block;
+use crate::output::tables::{csv_writer, num};
+use crate::scenario::Scenario;
+use crate::stats::quantile::{mean, sd};
+use crate::stats::Columns;
+
+/// The normal quantile of a two-sided 95% interval.
+pub const Z95: f64 = 1.959963984540054;
+
+/// Every replication row of one scenario, in memory and in replication order.
+pub struct ScenarioRows {
+    pub name: String,
+    pub layout: MetricLayout,
+    pub replications: usize,
+    /// `replications × layout.len()`, row-major.
+    pub metrics: Vec<f64>,
+    /// `replications × layout.series_len()`, row-major.
+    pub series: Vec<f64>,
+    pub events: u64,
+}
+
+impl ScenarioRows {
+    /// The replication values of the metric called `name`, if the scenario has it.
+    pub fn metric_named(&self, name: &str) -> Option<Vec<f64>> {
+        self.layout.index_of(name).map(|j| self.metric(j))
+    }
+}
+
+impl Columns for ScenarioRows {
+    fn replications(&self) -> usize {
+        self.replications
+    }
+
+    fn metric(&self, j: usize) -> Vec<f64> {
+        let m = self.layout.len();
+        (0..self.replications)
+            .map(|i| self.metrics[i * m + j])
+            .collect()
+    }
+
+    fn series(&self, j: usize) -> Vec<f64> {
+        let sl = self.layout.series_len();
+        (0..self.replications)
+            .map(|i| self.series[i * sl + j])
+            .collect()
+    }
+}
+
+/// Runs replications `0..replications` of `s` with `seed` on the current rayon pool (call
+/// inside `pool.install`), in blocks so that an interrupt stops at a block boundary.
+pub fn run_rows(
+    s: &Scenario,
+    seed: u64,
+    replications: u64,
+    tick: &(dyn Fn() + Sync),
+) -> Result<ScenarioRows> {
+    let model = Model::new(s);
+    let mut rows = ScenarioRows {
+        name: s.name.clone(),
+        layout: model.layout.clone(),
+        replications: 0,
+        metrics: Vec::new(),
+        series: Vec::new(),
+        events: 0,
+    };
+    let mut first = 0;
+    while first < replications {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Err(Interrupted.into());
+        }
+        let last = (first + BLOCK).min(replications);
+        let block = run_block(&model, seed, first..last, tick);
+        rows.metrics.extend_from_slice(&block.metrics);
+        rows.series.extend_from_slice(&block.series);
+        rows.replications += block.count;
+        rows.events += block.events;
+        first = last;
+    }
+    Ok(rows)
+}
+
+/// Paired statistics of `b − a` over replications.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedDiff {
+    pub mean_a: f64,
+    pub mean_b: f64,
+    /// Mean of the per-replication differences `b[r] − a[r]`.
+    pub mean_diff: f64,
+    pub sd_diff: f64,
+    /// `mean_diff ∓ Z95 · sd_diff / √n`.
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+    /// Fraction of replications where `b[r] > a[r]`.
+    pub p_b_greater: f64,
+}
+
+/// Paired difference of two columns of the same replications.
+pub fn paired_diff(a: &[f64], b: &[f64]) -> PairedDiff {
+    assert_eq!(a.len(), b.len(), "paired columns of different lengths");
+    assert!(!a.is_empty(), "paired difference of no replication");
+    let n = a.len() as f64;
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+    let mean_diff = mean(&d);
+    let sd_diff = sd(&d, mean_diff);
+    let half = Z95 * sd_diff / n.sqrt();
+    PairedDiff {
+        mean_a: mean(a),
+        mean_b: mean(b),
+        mean_diff,
+        sd_diff,
+        ci95_low: mean_diff - half,
+        ci95_high: mean_diff + half,
+        p_b_greater: a.iter().zip(b).filter(|(x, y)| y > x).count() as f64 / n,
+    }
+}
+
+/// One metric of scenario `b` against scenario `a`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricComparison {
+    pub metric: String,
+    pub diff: PairedDiff,
+}
+
+/// One target of scenario `b` against scenario `a`: the probabilities and the paired
+/// interval of their change (from the per-replication attained indicators).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetComparison {
+    pub target: String,
+    pub label: String,
+    pub probability_a: f64,
+    pub probability_b: f64,
+    pub change: f64,
+    pub change_ci95_low: f64,
+    pub change_ci95_high: f64,
+}
+
+/// Scenario `b` against scenario `a`, metric by metric and target by target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub scenario_a: String,
+    pub scenario_b: String,
+    /// Metrics present in both scenarios (matched by name), in `a`'s order.
+    pub metrics: Vec<MetricComparison>,
+    /// Targets present in both (matched by id), in `a`'s order; each scenario's own
+    /// comparator decides attainment.
+    pub targets: Vec<TargetComparison>,
+}
+
+impl Comparison {
+    pub fn metric(&self, name: &str) -> Option<&MetricComparison> {
+        self.metrics.iter().find(|m| m.metric == name)
+    }
+}
+
+/// Compares `b` with `a`; both must hold the same replications of the same seed.
+pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows) -> Comparison {
+    assert_eq!(
+        a.replications, b.replications,
+        "compared scenarios ran different replication counts"
+    );
+    let metrics = a
+        .layout
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(ja, name)| {
+            let jb = b.layout.index_of(name)?;
+            Some(MetricComparison {
+                metric: name.clone(),
+                diff: paired_diff(&a.metric(ja), &b.metric(jb)),
+            })
+        })
+        .collect();
+    let attained = |s: &Scenario, rows: &ScenarioRows, k: usize| -> Vec<f64> {
+        let t = &s.targets[k];
+        rows.metric(rows.layout.target + k)
+            .iter()
+            .map(|v| f64::from(u8::from(t.comparator.attained(*v))))
+            .collect()
+    };
+    let targets = sa
+        .targets
+        .iter()
+        .enumerate()
+        .filter_map(|(ka, t)| {
+            let kb = sb.targets.iter().position(|u| u.id == t.id)?;
+            let d = paired_diff(&attained(sa, a, ka), &attained(sb, b, kb));
+            Some(TargetComparison {
+                target: t.id.clone(),
+                label: t.label.clone(),
+                probability_a: d.mean_a,
+                probability_b: d.mean_b,
+                change: d.mean_diff,
+                change_ci95_low: d.ci95_low,
+                change_ci95_high: d.ci95_high,
+            })
+        })
+        .collect();
+    Comparison {
+        scenario_a: a.name.clone(),
+        scenario_b: b.name.clone(),
+        metrics,
+        targets,
+    }
+}
+
+/// `comparison.csv`: one row per (pair, metric).
+pub fn write_metrics_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "scenario_a",
+        "scenario_b",
+        "metric",
+        "mean_a",
+        "mean_b",
+        "mean_diff",
+        "diff_ci95_low",
+        "diff_ci95_high",
+        "p_b_greater",
+    ])?;
+    for c in comparisons {
+        for m in &c.metrics {
+            let d = &m.diff;
+            out.write_record([
+                c.scenario_a.clone(),
+                c.scenario_b.clone(),
+                m.metric.clone(),
+                num(d.mean_a),
+                num(d.mean_b),
+                num(d.mean_diff),
+                num(d.ci95_low),
+                num(d.ci95_high),
+                num(d.p_b_greater),
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `comparison_targets.csv`: one row per (pair, target).
+pub fn write_targets_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "scenario_a",
+        "scenario_b",
+        "target",
+        "label",
+        "probability_a",
+        "probability_b",
+        "change",
+        "change_ci95_low",
+        "change_ci95_high",
+    ])?;
+    for c in comparisons {
+        for t in &c.targets {
+            out.write_record([
+                c.scenario_a.clone(),
+                c.scenario_b.clone(),
+                t.target.clone(),
+                t.label.clone(),
+                num(t.probability_a),
+                num(t.probability_b),
+                num(t.change),
+                num(t.change_ci95_low),
+                num(t.change_ci95_high),
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_columns_give_a_zero_width_interval() {
+        let a = [1.0, 5.0, 2.5, 7.0];
+        let d = paired_diff(&a, &a);
+        assert_eq!((d.mean_diff, d.ci95_low, d.ci95_high), (0.0, 0.0, 0.0));
+        assert_eq!(d.p_b_greater, 0.0);
+    }
+
+    #[test]
+    fn paired_interval_is_mean_plus_minus_z_sd_over_root_n() {
+        let a = [0.0, 0.0, 0.0, 0.0];
+        let b = [1.0, 3.0, 1.0, 3.0];
+        let d = paired_diff(&a, &b);
+        assert_eq!(d.mean_diff, 2.0);
+        let sd = (4.0f64 / 3.0).sqrt();
+        assert!((d.ci95_high - (2.0 + Z95 * sd / 2.0)).abs() < 1e-12);
+        assert_eq!(d.p_b_greater, 1.0);
+    }
+}
