@@ -38,7 +38,9 @@ fn block_of_replications(c: &mut Criterion) {
     let mut group = c.benchmark_group("baseline");
     group.sample_size(10);
     group.throughput(Throughput::Elements(n));
-    group.bench_function("block_2000_all_cores", |b| b.iter(|| run_block(&model, 20230908, 0..n, &|| {}).events));
+    group.bench_function("block_2000_all_cores", |b| {
+        b.iter(|| run_block(&model, 20230908, 0..n, &|| {}).events)
+    });
     group.finish();
 }
 

@@ -25,13 +25,21 @@ fn generator_golden_values_are_stable() {
     let beta = Beta::new(8.0, 2.0).unwrap().sample(&mut rng);
     let gamma = Gamma::new(2.5, 3.0).unwrap().sample(&mut rng);
     let uniform: f64 = rng.random();
-    assert_eq!([normal, exp, beta, gamma, uniform], GOLDEN_DRAWS, "distribution samples changed");
+    assert_eq!(
+        [normal, exp, beta, gamma, uniform],
+        GOLDEN_DRAWS,
+        "distribution samples changed"
+    );
 }
 
 /// Derived independently: a Python transcription of `Streams::rng` (SplitMix64 chain)
 /// and of PCG-64 MCG (XSL-RR output, multiplier 0x2360ED051FC65DA44385DF649FCCF645)
 /// gives these three words for the key above.
-const GOLDEN_WORDS: [u64; 3] = [9698622179985425847, 14408746590603457430, 5634097991887395328];
+const GOLDEN_WORDS: [u64; 3] = [
+    9698622179985425847,
+    14408746590603457430,
+    5634097991887395328,
+];
 /// Recorded from rand_distr 0.5.1 on rand_pcg 0.9.0 (pinned in Cargo.toml): a guard that a
 /// dependency update has not changed the sampling algorithms.
 const GOLDEN_DRAWS: [f64; 5] = [
@@ -55,8 +63,16 @@ fn replication_rows_do_not_depend_on_how_many_run() {
     let (all, all_series, m) = baseline_model_rows(0..40);
     let (first, first_series, _) = baseline_model_rows(0..10);
     let (tail, _, _) = baseline_model_rows(25..40);
-    assert_eq!(&all[..10 * m], &first[..], "rows 0..10 differ when 40 replications run");
-    assert_eq!(&all[25 * m..], &tail[..], "rows 25..40 differ when run on their own");
+    assert_eq!(
+        &all[..10 * m],
+        &first[..],
+        "rows 0..10 differ when 40 replications run"
+    );
+    assert_eq!(
+        &all[25 * m..],
+        &tail[..],
+        "rows 25..40 differ when run on their own"
+    );
     let sl = all_series.len() / 40;
     assert_eq!(&all_series[..10 * sl], &first_series[..]);
 }
@@ -73,6 +89,9 @@ fn replication_rows_do_not_depend_on_thread_count() {
     let one = run_with(1);
     for threads in [2, 8] {
         let other = run_with(threads);
-        assert!(one.0 == other.0 && one.1 == other.1, "rows differ with {threads} threads");
+        assert!(
+            one.0 == other.0 && one.1 == other.1,
+            "rows differ with {threads} threads"
+        );
     }
 }

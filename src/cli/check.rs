@@ -1,5 +1,7 @@
 //! `policysim check SCENARIO`: validate a scenario and print it resolved.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use crate::scenario::{self, node};
@@ -14,8 +16,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = scenario::load(&args.scenario)?;
     let s = &loaded.scenario;
-    println!("# {} — {}", s.name, s.title);
-    println!(
+    let mut out = String::new();
+    writeln!(out, "# {} — {}", s.name, s.title)?;
+    writeln!(
+        out,
         "# files: {}",
         loaded
             .files
@@ -23,9 +27,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|f| f.path.display().to_string())
             .collect::<Vec<_>>()
             .join(" <- ")
-    );
-    println!("# hash: {}", loaded.hash);
-    println!(
+    )?;
+    writeln!(out, "# hash: {}", loaded.hash)?;
+    writeln!(
+        out,
         "# {} tiers, {} cohorts ({} firms), {} occurrences, {} instruments ({} enabled), {} budget lines, {} districts, {} targets",
         s.tiers.len() - 1,
         s.cohorts.len(),
@@ -36,23 +41,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         s.budget_lines.len(),
         s.districts.len(),
         s.targets.len()
-    );
-    println!("# parameters drawn once per replication:");
+    )?;
+    writeln!(out, "# parameters drawn once per replication:")?;
     for p in &s.uncertain {
-        println!("#   {} (mean {:.4})", p.key_path, p.dist.mean());
+        writeln!(out, "#   {} (mean {:.4})", p.key_path, p.dist.mean())?;
     }
-    println!("# instruments:");
+    writeln!(out, "# instruments:")?;
     for i in &s.instruments {
-        println!(
+        writeln!(
+            out,
             "#   {:<34} {:<10} clause {:<6} line {:<10} {}",
             i.id,
             i.kind.name(),
             i.clause,
             s.budget_lines[i.budget_line].id,
             if i.enabled { "" } else { "(disabled)" }
-        );
+        )?;
     }
-    println!();
-    print!("{}", toml::to_string_pretty(&node::to_toml(&loaded.tree))?);
-    Ok(())
+    writeln!(out,)?;
+    write!(
+        out,
+        "{}",
+        toml::to_string_pretty(&node::to_toml(&loaded.tree))?
+    )?;
+    // A closed pipe (`check FILE | head`) is the reader's choice, not an error.
+    match std::io::stdout().write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }

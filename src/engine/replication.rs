@@ -342,7 +342,10 @@ impl World<'_, '_> {
         }
 
         let n_occ = s.occurrences.len();
-        let (from, to) = (self.r.occurrence_offsets[tier], self.r.occurrence_offsets[tier + 1]);
+        let (from, to) = (
+            self.r.occurrence_offsets[tier],
+            self.r.occurrence_offsets[tier + 1],
+        );
         for k in from..to {
             let (j, rate) = self.r.occurrence_rates[k];
             let j = j as usize;
@@ -375,7 +378,8 @@ impl World<'_, '_> {
                 Event::ListingEntry { firm, epoch } => {
                     let f = firm as usize;
                     let fm = &self.r.firms[f];
-                    if fm.epoch == epoch && fm.alive_at(t) && fm.listing == ListingState::NotStarted {
+                    if fm.epoch == epoch && fm.alive_at(t) && fm.listing == ListingState::NotStarted
+                    {
                         self.enter_stage(f, 0, t, false);
                     }
                 }
@@ -416,7 +420,9 @@ impl World<'_, '_> {
             }
             // One stream per firm and round: the application draw first, so that the
             // growth parameters never shift it, then the valuation's move since last round.
-            let mut rng = self.streams.rng(firm.entity, process::CERTIFICATION, round as u64);
+            let mut rng = self
+                .streams
+                .rng(firm.entity, process::CERTIFICATION, round as u64);
             let applies = rng.random::<f64>() < apply;
             self.revalue(f, t, &mut rng);
             let firm = &self.r.firms[f];
@@ -424,20 +430,20 @@ impl World<'_, '_> {
             if qualified != NO_TIER && applies {
                 let changed = firm.tier != qualified;
                 let first = !firm.was_certified(qualified);
-                // Rewards are judged on the tier held just before the certification
-                // (docs/scenario-format.md, `eligible_tiers`): fire, then move the firm.
+                // Certification rewards go to the tier certified (the policy's "首次认定为
+                // 独角兽企业的" pays unicorns): move the firm, then fire.
+                let firm = &mut self.r.firms[f];
+                firm.tier = qualified;
+                firm.ever_certified |= 1 << qualified;
+                if changed {
+                    self.schedule_tier_processes(f, t);
+                }
                 self.row[self.model.layout.firms_certified + qualified - 1] += 1.0;
                 self.fire(f, t, Fired::Certified(qualified), 0.0);
                 if first {
                     self.row[self.model.layout.firms_first_certified + qualified - 1] += 1.0;
                     self.r.first_cert_days.push(t);
                     self.fire(f, t, Fired::FirstCertified(qualified), 0.0);
-                }
-                let firm = &mut self.r.firms[f];
-                firm.tier = qualified;
-                firm.ever_certified |= 1 << qualified;
-                if changed {
-                    self.schedule_tier_processes(f, t);
                 }
             } else if qualified == NO_TIER && firm.tier != NO_TIER {
                 // No longer meets any tier's criteria: off the list.
@@ -743,7 +749,8 @@ impl World<'_, '_> {
             }
         }
         self.row[layout.firms_entered] = r.entered as f64;
-        self.row[layout.firms_exited] = r.firms.iter().filter(|f| f.exit_day < s.end).count() as f64;
+        self.row[layout.firms_exited] =
+            r.firms.iter().filter(|f| f.exit_day < s.end).count() as f64;
 
         r.nev.simulate(
             s,

@@ -101,12 +101,22 @@ mod tests {
     #[test]
     fn streams_with_different_keys_differ() {
         let s = Streams::new(1, 0);
-        let a = s.rng(5, process::GROWTH, 0).next_u64();
-        assert_ne!(a, s.rng(5, process::GROWTH, 1).next_u64());
+        let a = s.rng(5, process::CERTIFICATION, 0).next_u64();
+        assert_ne!(a, s.rng(5, process::CERTIFICATION, 1).next_u64());
         assert_ne!(a, s.rng(5, process::EXIT, 0).next_u64());
-        assert_ne!(a, s.rng(6, process::GROWTH, 0).next_u64());
-        assert_ne!(a, Streams::new(1, 1).rng(5, process::GROWTH, 0).next_u64());
-        assert_ne!(a, Streams::new(2, 0).rng(5, process::GROWTH, 0).next_u64());
-        assert_eq!(a, s.rng(5, process::GROWTH, 0).next_u64());
+        assert_ne!(a, s.rng(6, process::CERTIFICATION, 0).next_u64());
+        assert_ne!(
+            a,
+            Streams::new(1, 1)
+                .rng(5, process::CERTIFICATION, 0)
+                .next_u64()
+        );
+        assert_ne!(
+            a,
+            Streams::new(2, 0)
+                .rng(5, process::CERTIFICATION, 0)
+                .next_u64()
+        );
+        assert_eq!(a, s.rng(5, process::CERTIFICATION, 0).next_u64());
     }
 }

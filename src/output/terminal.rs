@@ -70,9 +70,20 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
     let mut others = Vec::new();
     for (t, ts) in s.targets.iter().zip(&stats.targets) {
         match &t.metric {
-            TargetMetric::Nev { quantity, district, .. } => {
-                let cmp = if ts.comparator == "at_least" { "≥" } else { "≤" };
-                let key = format!("{} {} {}", quantity.metric_base().trim_start_matches("nev."), t.window_label, cmp);
+            TargetMetric::Nev {
+                quantity, district, ..
+            } => {
+                let cmp = if ts.comparator == "at_least" {
+                    "≥"
+                } else {
+                    "≤"
+                };
+                let key = format!(
+                    "{} {} {}",
+                    quantity.metric_base().trim_start_matches("nev."),
+                    t.window_label,
+                    cmp
+                );
                 let row = match grid.iter().position(|(k, _)| *k == key) {
                     Some(i) => i,
                     None => {
@@ -111,7 +122,11 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
     if !others.is_empty() {
         println!("\nOther targets                         P(attained)   95% CI            mean");
         for t in others {
-            let cmp = if t.comparator == "at_least" { "≥" } else { "≤" };
+            let cmp = if t.comparator == "at_least" {
+                "≥"
+            } else {
+                "≤"
+            };
             println!(
                 "  {:<28} {} {:<10} {:>6.3}   [{:.3}, {:.3}] {:>10.2}",
                 truncate(&t.id, 28),

@@ -47,7 +47,9 @@ impl Dist {
     /// The logarithm of a draw; for a lognormal, drawn on the log scale directly.
     pub fn sample_ln<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
-            Dist::LogNormal(_, [mu, sigma]) => mu + sigma * rng.sample::<f64, _>(rand_distr::StandardNormal),
+            Dist::LogNormal(_, [mu, sigma]) => {
+                mu + sigma * rng.sample::<f64, _>(rand_distr::StandardNormal)
+            }
             other => other.sample(rng).max(f64::MIN_POSITIVE).ln(),
         }
     }

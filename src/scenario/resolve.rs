@@ -8,8 +8,7 @@ use super::dist::Dist;
 use super::error::{Result, ScenarioError};
 use super::node::{Node, Origin};
 use super::read::{
-    as_array, as_date, as_f64, as_str, as_u64, check_non_negative, check_probability,
-    TableReader,
+    as_array, as_date, as_f64, as_str, as_u64, check_non_negative, check_probability, TableReader,
 };
 use super::types::*;
 use crate::calendar::Calendar;
@@ -757,19 +756,20 @@ fn resolve_budget_lines(top: &TableReader<'_>, calendar: &Calendar) -> Result<Ve
                     Some(check_non_negative(n, &path, as_f64(n, &path)?)?);
             }
         }
-        let overflow =
-            match t.opt_string("overflow")?.as_deref() {
-                None | Some("none") => Overflow::None,
-                Some("defer") => Overflow::Defer,
-                Some("prorate") => Overflow::Prorate,
-                Some(other) => return Err(ScenarioError::at(
+        let overflow = match t.opt_string("overflow")?.as_deref() {
+            None | Some("none") => Overflow::None,
+            Some("defer") => Overflow::Defer,
+            Some("prorate") => Overflow::Prorate,
+            Some(other) => {
+                return Err(ScenarioError::at(
                     &t.required("overflow")?.origin,
                     &t.key_path("overflow"),
                     format!(
                         "unknown overflow rule `{other}`; expected `none`, `defer` or `prorate`"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         t.finish()?;
         lines.push(BudgetLine {
             id,
@@ -1225,7 +1225,7 @@ fn resolve_targets(
                         &t.key_path("year"),
                         format!(
                             "year {y} is outside the horizon {} .. {}",
-                            nev_start.year(),
+                            nev_start.year().min(r.start.year()),
                             r.end.year()
                         ),
                     ));

@@ -27,7 +27,15 @@ pub fn sd(values: &[f64], mean: f64) -> f64 {
 /// Expected shortfall at level `alpha` (e.g. 0.95) of ascending-sorted values: the mean
 /// of the worst ⌈(1 − alpha)·n⌉ outcomes.
 pub fn cvar_sorted(sorted: &[f64], alpha: f64) -> f64 {
-    let k = (((1.0 - alpha) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    // (1 − 0.95)·100 is 5.000000000000004 in floating point: round away such noise
+    // before taking the ceiling, or the tail takes one value too many.
+    let tail = (1.0 - alpha) * sorted.len() as f64;
+    let tail = if (tail - tail.round()).abs() < 1e-9 {
+        tail.round()
+    } else {
+        tail.ceil()
+    };
+    let k = (tail as usize).clamp(1, sorted.len());
     mean(&sorted[sorted.len() - k..])
 }
 

@@ -1,0 +1,564 @@
+//! Analytic cases: small scenarios (tests/scenarios/) whose outlays, budget settlements and
+//! district outcomes have closed forms, checked within Monte Carlo error (4σ) or exactly
+//! where the model is deterministic.
+
+mod common;
+
+use common::*;
+use policysim::calendar::{DAYS_PER_MONTH, DAYS_PER_YEAR};
+
+// --- 1. fixed × take-up ------------------------------------------------------------
+
+#[test]
+fn fixed_reward_with_take_up_is_amount_times_binomial() {
+    let (n, p, a) = (40u64, 0.3, 1.0e6);
+    let run = simulate("fixed_binomial.toml", 20000);
+    let outlay = run.col("outlay.total");
+    let certified = run.col("firms.first_certified.unicorn");
+    assert!(
+        certified.iter().all(|c| *c == n as f64),
+        "every firm of the pool is certified once"
+    );
+    // Every replication pays a whole number of rewards, between 0 and n.
+    for x in &outlay {
+        let k = x / a;
+        assert!(
+            k.fract() == 0.0 && (0.0..=n as f64).contains(&k),
+            "outlay {x}"
+        );
+    }
+    let (mu, var, mu4) = moments(&binomial_pmf(n, p));
+    assert_close("binomial mean", mu, n as f64 * p, 1e-9);
+    assert_close("binomial variance", var, n as f64 * p * (1.0 - p), 1e-9);
+    assert_mean("outlay", &outlay, n as f64 * p * a, var.sqrt() * a);
+    assert_variance(
+        "outlay",
+        &outlay,
+        n as f64 * p * (1.0 - p) * a * a,
+        mu4 * a.powi(4),
+    );
+}
+
+/// docs/scenario-format.md: for certification triggers, eligibility is judged on the tier
+/// certified (the firm's tier before does not matter).
+#[test]
+fn certification_rewards_are_judged_on_the_tier_certified() {
+    let run = simulate("eligibility_certified_tier.toml", 50);
+    for (x, y) in run
+        .col("outlay.instrument.reward")
+        .iter()
+        .zip(run.col("outlay.instrument.reward_unicorn_only"))
+    {
+        assert_eq!(
+            *x, 0.0,
+            "eligible for `none` only: nobody is certified `none`"
+        );
+        assert_eq!(
+            y,
+            40.0 * 1.0e6,
+            "eligible for `unicorn`: all 40 firms certified unicorn are paid"
+        );
+    }
+}
+
+// --- 2. up_to never above its cap ---------------------------------------------------
+
+#[test]
+fn up_to_never_pays_above_its_cap() {
+    let run = simulate("up_to.toml", 20000);
+    // One firm, one trigger each: the instrument's outlay is a single payment.
+    let cert = run.col("outlay.instrument.cert_up_to");
+    let occ = run.col("outlay.instrument.occ_up_to");
+    assert!(run
+        .col("firms.first_certified.unicorn")
+        .iter()
+        .all(|c| *c == 1.0));
+    assert!(max(&cert) <= 2.0e6, "cert_up_to paid {} > cap", max(&cert));
+    assert!(max(&occ) <= 5.0e5, "occ_up_to paid {} > cap", max(&occ));
+    // fraction ~ U(0.5, 1): payments in [cap/2, cap], mean 0.75 cap.
+    assert!(min(&cert) >= 1.0e6);
+    let cap = 2.0e6;
+    assert_mean("cert_up_to", &cert, 0.75 * cap, cap * 0.5 / 12f64.sqrt());
+    // fraction ~ Beta(2, 5): mean 2/7, variance αβ/((α+β)²(α+β+1)) = 10/392.
+    let cap = 5.0e5;
+    assert!(min(&occ) > 0.0);
+    assert_mean(
+        "occ_up_to",
+        &occ,
+        cap * 2.0 / 7.0,
+        cap * (10.0f64 / 392.0).sqrt(),
+    );
+}
+
+// --- 3. matching / cost_share caps ------------------------------------------------------
+
+#[test]
+fn matching_and_cost_share_caps_bind_exactly_where_they_should() {
+    let run = simulate("caps.toml", 20000);
+    let cap = 5.0e6;
+    for (name, expected) in [
+        ("matching_small", 1.0 * 1.0e6), // ratio × magnitude below the cap
+        ("matching_large", cap),         // 1.0 × 1e8 above the cap: the cap
+        ("matching_uncapped", 0.5 * 1.0e8),
+        ("cost_share_small", 0.3 * 1.0e6),
+        ("cost_share_large", cap), // 0.3 × 1e8 = 3e7 above the cap
+    ] {
+        for x in run.col(&format!("outlay.instrument.{name}")) {
+            assert_close(name, x, expected, 1e-12);
+        }
+    }
+    // cost_share 0.5 × U(0, 2e7) = U(0, 1e7), capped at 5e6: Y = min(U(0, 2c), c),
+    // E[Y] = 3c/4, E[Y²] = 2c²/3, Var = 5c²/48.
+    let spread = run.col("outlay.instrument.cost_share_spread");
+    assert!(max(&spread) <= cap, "paid {} above the cap", max(&spread));
+    let at_cap = spread.iter().filter(|x| **x == cap).count();
+    assert_proportion("P(cap binds)", at_cap, spread.len(), 0.5);
+    assert_mean(
+        "cost_share_spread",
+        &spread,
+        0.75 * cap,
+        (5.0f64 / 48.0).sqrt() * cap,
+    );
+}
+
+// --- 4. stipends ------------------------------------------------------------------------
+
+#[test]
+fn stipend_pays_in_full_to_a_firm_that_lives() {
+    let run = simulate("stipend.toml", 200);
+    for x in run.col("outlay.instrument.postdoc_stipend") {
+        assert_eq!(x, 20.0 * 5000.0 * 24.0);
+    }
+}
+
+/// With exit hazard h from day 0 (the firms' tier never changes), a firm alive at the hire
+/// day t0 is paid month k (day t0 + k·DAYS_PER_MONTH) iff it is still alive then, and a
+/// firm that left before t0 is never hired. Months paid N: P(N ≥ j) = e^{−h(t0 + (j−1)d)/365.25},
+/// so E[N] = e^{−h t0/365.25} Σ_{k=0}^{23} e^{−h k/12} and E[N²] = Σ_j (2j − 1) P(N ≥ j).
+#[test]
+fn stipend_stops_when_the_firm_exits() {
+    let (h, firms, amount, months) = (0.4, 20.0, 5000.0, 24);
+    let t0 = day("2024-07-01");
+    let tail: Vec<f64> = (0..months)
+        .map(|k| (-h * (t0 + k as f64 * DAYS_PER_MONTH) / DAYS_PER_YEAR).exp())
+        .collect();
+    let e_n: f64 = tail.iter().sum();
+    let closed = (-h * t0 / DAYS_PER_YEAR).exp() * (1.0 - (-h * 2.0f64).exp())
+        / (1.0 - (-h / 12.0f64).exp());
+    assert_close("geometric sum", e_n, closed, 1e-12);
+    let e_n2: f64 = tail
+        .iter()
+        .enumerate()
+        .map(|(j, p)| (2 * j + 1) as f64 * p)
+        .sum();
+    let var_n = e_n2 - e_n * e_n;
+
+    let run = simulate("stipend_exit.toml", 20000);
+    let outlay = run.col("outlay.instrument.postdoc_stipend");
+    for x in &outlay {
+        assert!(*x <= firms * amount * months as f64);
+        assert!((x / amount).fract() == 0.0, "whole months only: {x}");
+    }
+    assert!(mean(&outlay) < firms * amount * months as f64);
+    assert_mean(
+        "stipend with exits",
+        &outlay,
+        firms * amount * e_n,
+        (firms * var_n).sqrt() * amount,
+    );
+}
+
+// --- 5. validity windows ------------------------------------------------------------------
+
+#[test]
+fn nothing_is_paid_for_a_trigger_outside_the_validity_window() {
+    let run = simulate("validity.toml", 100);
+    for (name, expected) in [
+        ("ends_day_before", 0.0),
+        ("starts_day_after", 0.0),
+        ("that_day_only", 3.0e5), // valid_from = valid_to = the assessment day: inclusive
+        ("default_window", 3.0e5),
+        ("paid_after_window", 3.0e5), // the trigger is inside; the payment may fall after
+    ] {
+        for x in run.col(&format!("outlay.instrument.{name}")) {
+            assert_eq!(x, expected, "{name}");
+        }
+    }
+    // The lagged payment is reported in 2025, the others in 2024.
+    for (a, b) in run
+        .col("outlay.year.2024")
+        .iter()
+        .zip(run.col("outlay.year.2025"))
+    {
+        assert_eq!((*a, b), (6.0e5, 3.0e5));
+    }
+}
+
+// --- 6. funding shares ----------------------------------------------------------------------
+
+fn assert_funders_add_up(run: &Run) {
+    let total = run.col("outlay.total");
+    let city = run.col("outlay.funder.city");
+    let district = run.col("outlay.funder.district");
+    for i in 0..run.reps {
+        assert_close(
+            "city + district = total",
+            city[i] + district[i],
+            total[i],
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn funding_shares_add_up_to_the_total_outlay() {
+    assert_funders_add_up(&simulate("caps.toml", 500));
+    assert_funders_add_up(&simulate("budget_prorate.toml", 500));
+    let baseline = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let loaded = policysim::scenario::load(&baseline).expect("baseline loads");
+    let run = run_loaded(&loaded, seed(), 300);
+    assert!(mean(&run.col("outlay.total")) > 0.0);
+    assert_funders_add_up(&run);
+}
+
+#[test]
+fn a_single_instruments_city_share_is_exactly_as_configured() {
+    let run = simulate("fixed_binomial.toml", 500);
+    let total = run.col("outlay.total");
+    let city = run.col("outlay.funder.city");
+    let district = run.col("outlay.funder.district");
+    assert!(mean(&total) > 0.0);
+    for i in 0..run.reps {
+        assert_close("city share", city[i], 0.7 * total[i], 1e-12);
+        assert_close("district share", district[i], 0.3 * total[i], 1e-12);
+    }
+    // caps.toml: each instrument pays a fixed sum, so the funders' totals are exact.
+    let run = simulate("caps.toml", 50);
+    let ci = |name: &str| run.col(&format!("outlay.instrument.{name}"));
+    let shares = [
+        ("matching_small", 0.5),
+        ("matching_large", 0.2),
+        ("matching_uncapped", 0.0),
+        ("cost_share_small", 1.0),
+        ("cost_share_large", 0.3),
+        ("cost_share_spread", 0.6),
+    ];
+    let cols: Vec<(Vec<f64>, f64)> = shares.iter().map(|(n, s)| (ci(n), *s)).collect();
+    let city = run.col("outlay.funder.city");
+    for (i, c) in city.iter().enumerate() {
+        let expected: f64 = cols.iter().map(|(col, s)| col[i] * s).sum();
+        assert_close("city = Σ share × instrument outlay", *c, expected, 1e-12);
+    }
+}
+
+// --- 7. budget lines ----------------------------------------------------------------------
+
+#[test]
+fn defer_carries_exactly_the_excess_into_the_next_year() {
+    // Claims D = 1e7 in 2024; appropriations 6e6 (2024), 3e6 (2025), none after.
+    let run = simulate("budget_defer.toml", 50);
+    let col = |n: &str| run.col(n);
+    for i in 0..run.reps {
+        let v = |n: &str| col(n)[i];
+        assert_eq!(v("demand.line.capped.2024"), 1.0e7);
+        assert_eq!(v("outlay.line.capped.2024"), 6.0e6);
+        assert_eq!(v("carried.line.capped.2024"), 4.0e6);
+        assert_eq!(v("demand.line.capped.2025"), 4.0e6);
+        assert_eq!(v("outlay.line.capped.2025"), 3.0e6);
+        assert_eq!(v("carried.line.capped.2025"), 1.0e6);
+        assert_eq!(v("demand.line.capped.2026"), 1.0e6);
+        assert_eq!(v("outlay.line.capped.2026"), 1.0e6);
+        assert_eq!(v("carried.line.capped.2026"), 0.0);
+        assert_eq!(v("outlay.year.2026"), 1.0e6);
+        // Deferral moves money in time; it never loses or adds any.
+        assert_eq!(v("outlay.line.capped"), 1.0e7);
+        assert_eq!(v("outlay.total"), 1.0e7);
+    }
+}
+
+#[test]
+fn prorate_never_exceeds_the_appropriation_and_scales_claims_proportionally() {
+    let run = simulate("budget_prorate.toml", 20000);
+    let appropriation = 6.0e6;
+    // Fixed claims 1e7 + 5e6 against 6e6: every claim scaled by 0.4.
+    for x in run.col("outlay.instrument.reward") {
+        assert_close("reward prorated", x, 0.4 * 1.0e7, 1e-12);
+    }
+    for x in run.col("outlay.instrument.reward_small") {
+        assert_close("reward_small prorated", x, 0.4 * 5.0e6, 1e-12);
+    }
+    for x in run.col("outlay.line.fixed_claims.2024") {
+        assert_close("fixed_claims paid", x, appropriation, 1e-12);
+    }
+    // Random claims 1e6 × Bin(10, 0.5): paid min(demand, 6e6), never above.
+    let demand = run.col("demand.line.random_claims.2024");
+    let paid = run.col("outlay.line.random_claims.2024");
+    for (d, p) in demand.iter().zip(&paid) {
+        assert!(*p <= appropriation + 1e-6, "paid {p} above {appropriation}");
+        assert_close("prorated payment", *p, d.min(appropriation), 1e-12);
+    }
+    let over = demand.iter().filter(|d| **d > appropriation).count();
+    assert_proportion(
+        "P(demand > appropriation)",
+        over,
+        demand.len(),
+        binomial_tail(10, 0.5, 7),
+    );
+    // Nothing is carried under prorate.
+    assert!(run
+        .col("carried.line.random_claims.2024")
+        .iter()
+        .all(|c| *c == 0.0));
+}
+
+// --- 8. Poisson and binomial district counts ---------------------------------------------
+
+fn attained(run: &Run, target: &str, threshold: f64) -> usize {
+    run.col(&format!("target.{target}"))
+        .iter()
+        .filter(|v| **v >= threshold)
+        .count()
+}
+
+#[test]
+fn project_counts_are_poisson_and_attainment_is_the_poisson_tail() {
+    let reps = 20000;
+    let loaded = load("nev_counts.toml");
+    let run = run_loaded(&loaded, seed(), reps);
+    let lambda = 6.0;
+
+    // By 2025-06-30: T = 547 days; N ~ Poisson(λT); target at_least 10.
+    let mu = lambda * (day("2025-06-30") + 1.0) / DAYS_PER_YEAR;
+    let counts = run.col("target.projects_by_mid_2025");
+    assert_mean("projects by mid-2025", &counts, mu, mu.sqrt());
+    assert_proportion(
+        "P(N ≥ 10)",
+        attained(&run, "projects_by_mid_2025", 10.0),
+        reps as usize,
+        poisson_tail(mu, 10),
+    );
+
+    // The year 2024: T = 366 days.
+    let mu = lambda * 366.0 / DAYS_PER_YEAR;
+    assert_proportion(
+        "P(N_2024 ≥ 6)",
+        attained(&run, "projects_in_2024", 6.0),
+        reps as usize,
+        poisson_tail(mu, 6),
+    );
+
+    // Thinning: over the whole window (731 days), mid (10–30亿, prob 1/2), large (≥ 30亿,
+    // prob 1/4) and head (prob 0.3) projects are Poisson with the thinned means.
+    let mu = lambda * 731.0 / DAYS_PER_YEAR;
+    for (metric, share) in [
+        ("nev.projects.count.d1", 1.0),
+        ("nev.projects.mid.d1", 0.5),
+        ("nev.projects.large.d1", 0.25),
+        ("nev.projects.head.d1", 0.3),
+    ] {
+        let x = run.col(metric);
+        let m = mu * share;
+        assert_mean(metric, &x, m, m.sqrt());
+        // Poisson: variance m, fourth central moment m + 3m².
+        assert_variance(metric, &x, m, m + 3.0 * m * m);
+    }
+    // E[investment] = count × 20亿.
+    assert_mean(
+        "nev.projects.investment.d1",
+        &run.col("nev.projects.investment.d1"),
+        mu * 20.0,
+        // compound Poisson: Var = λT·E[X²] = μ·(40²/3)
+        (mu * 1600.0 / 3.0).sqrt(),
+    );
+
+    // The same probabilities through the statistics layer (targets.csv).
+    let stats = policysim::stats::compute(
+        &loaded.scenario,
+        &policysim::metrics::MetricLayout::new(&loaded.scenario),
+        &run,
+    );
+    let t = stats
+        .targets
+        .iter()
+        .find(|t| t.id == "projects_by_mid_2025")
+        .expect("target");
+    assert_eq!(
+        t.attained as usize,
+        attained(&run, "projects_by_mid_2025", 10.0)
+    );
+    assert!(t.ci_low <= t.probability && t.probability <= t.ci_high);
+}
+
+#[test]
+fn specialized_batch_is_binomial_and_attainment_is_the_binomial_tail() {
+    let reps = 20000;
+    let run = simulate("nev_counts.toml", reps);
+    let (m, q) = (30u64, 0.2);
+    let x = run.col("target.specialized_by_2024");
+    let (mu, var, mu4) = moments(&binomial_pmf(m, q));
+    assert_mean("specialized", &x, mu, var.sqrt());
+    assert_variance("specialized", &x, var, mu4);
+    assert!(x.iter().all(|v| v.fract() == 0.0 && *v <= m as f64));
+    assert_proportion(
+        "P(Bin(30, 0.2) ≥ 7)",
+        attained(&run, "specialized_by_2024", 7.0),
+        reps as usize,
+        binomial_tail(m, q, 7),
+    );
+}
+
+// --- 9. district scale ------------------------------------------------------------------
+
+#[test]
+fn zero_volatility_scale_targets_are_attained_with_probability_0_or_1() {
+    let reps = 500;
+    let loaded = load("nev_scale.toml");
+    let run = run_loaded(&loaded, seed(), reps);
+    // Base year 2023, drift 0.05 per year: 2026 is three steps on, 2024 one.
+    let s2026 = 1000.0 * (0.05f64 * 3.0).exp();
+    let s2024 = 1000.0 * 0.05f64.exp();
+    for x in run.col("target.flat_below") {
+        assert_close("flat 2026", x, s2026, 1e-12);
+    }
+    for x in run.col("nev.scale.flat") {
+        assert_close("flat at the end", x, s2026, 1e-12);
+    }
+    for x in run.col("target.flat_2024") {
+        assert_close("flat 2024", x, s2024, 1e-12);
+    }
+    let stats = policysim::stats::compute(
+        &loaded.scenario,
+        &policysim::metrics::MetricLayout::new(&loaded.scenario),
+        &run,
+    );
+    let p = |id: &str| {
+        let t = stats.targets.iter().find(|t| t.id == id).expect("target");
+        t.probability
+    };
+    assert!(1161.8342 < s2026 && s2026 < 1161.8343 && 1051.2710 < s2024);
+    assert_eq!(p("flat_below"), 1.0);
+    assert_eq!(p("flat_above"), 0.0);
+    assert_eq!(p("flat_at_most_below"), 0.0);
+    assert_eq!(p("flat_2024"), 1.0);
+    // The Wilson interval contains the estimate, also at exactly 0 and 1.
+    for t in &stats.targets {
+        assert!(
+            t.ci_low <= t.probability && t.probability <= t.ci_high,
+            "{t:?}"
+        );
+        assert!(t.ci_low < t.ci_high);
+    }
+}
+
+fn log_growth(run: &Run, district: &str, base: f64) -> Vec<f64> {
+    run.col(&format!("nev.scale.{district}"))
+        .iter()
+        .map(|s| (s / base).ln())
+        .collect()
+}
+
+#[test]
+fn with_correlation_1_every_district_moves_together() {
+    let run = simulate("nev_scale.toml", 20000);
+    let a = log_growth(&run, "a", 100.0);
+    let b = log_growth(&run, "b", 500.0);
+    let c = log_growth(&run, "c", 2000.0);
+    for i in 0..run.reps {
+        assert!(
+            (a[i] - b[i]).abs() < 1e-9 && (a[i] - c[i]).abs() < 1e-9,
+            "rep {i}: {} {} {}",
+            a[i],
+            b[i],
+            c[i]
+        );
+    }
+    // Three annual steps from 2023 to 2026: log-growth ~ N(3·0.03, 3·0.2²).
+    let (m, v): (f64, f64) = (3.0 * 0.03, 3.0 * 0.04);
+    assert_mean("log-growth", &a, m, v.sqrt());
+    assert_variance("log-growth", &a, v, 3.0 * v * v);
+}
+
+#[test]
+fn with_correlation_one_half_log_growths_correlate_at_one_half() {
+    let run = simulate("nev_scale_half.toml", 20000);
+    let a = log_growth(&run, "a", 100.0);
+    let b = log_growth(&run, "b", 500.0);
+    let (ma, mb) = (mean(&a), mean(&b));
+    let cov: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - ma) * (y - mb))
+        .sum::<f64>()
+        / (a.len() as f64 - 1.0);
+    let r = cov / (variance(&a) * variance(&b)).sqrt();
+    // Sample correlation of a bivariate normal: se ≈ (1 − ρ²)/√n.
+    let tol = 4.0 * (1.0 - 0.25) / (a.len() as f64).sqrt();
+    assert!(
+        (r - 0.5).abs() <= tol,
+        "correlation {r}, expected 0.5 ± {tol}"
+    );
+    assert_variance("log-growth a", &a, 0.12, 3.0 * 0.12 * 0.12);
+}
+
+// --- 10. targets.csv from the binary agrees with the library ---------------------------
+
+#[test]
+fn targets_csv_agrees_with_the_replications_and_the_wilson_interval() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("run");
+    let reps = 1000u64;
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .arg("run")
+        .arg(scenario_path("nev_counts.toml"))
+        .args([
+            "--reps",
+            &reps.to_string(),
+            "--seed",
+            &seed().to_string(),
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .expect("run the binary");
+    assert!(status.success());
+    let mut reader = csv::Reader::from_path(out.join("targets.csv")).expect("targets.csv");
+    let header = reader.headers().expect("header").clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (id, attained_col, probability, lo, hi) = (
+        col("target"),
+        col("attained"),
+        col("probability"),
+        col("ci95_low"),
+        col("ci95_high"),
+    );
+    let run = simulate("nev_counts.toml", reps);
+    let thresholds = [
+        ("projects_by_mid_2025", 10.0),
+        ("projects_in_2024", 6.0),
+        ("specialized_by_2024", 7.0),
+    ];
+    let mut seen = 0;
+    for rec in reader.records() {
+        let rec = rec.expect("record");
+        let (name, threshold) = thresholds
+            .iter()
+            .find(|(n, _)| *n == &rec[id])
+            .expect("a known target");
+        let k: u64 = rec[attained_col].parse().expect("attained");
+        assert_eq!(k as usize, attained(&run, name, *threshold), "{name}");
+        let p: f64 = rec[probability].parse().expect("probability");
+        assert_close("probability", p, k as f64 / reps as f64, 1e-12);
+        let (l, h) =
+            policysim::stats::wilson::wilson_interval(k, reps, policysim::stats::wilson::Z95);
+        assert_close("ci low", rec[lo].parse().expect("ci low"), l, 1e-12);
+        assert_close("ci high", rec[hi].parse().expect("ci high"), h, 1e-12);
+        seen += 1;
+    }
+    assert_eq!(seen, thresholds.len());
+}

@@ -1,0 +1,422 @@
+//! Bad input never passes silently (MODEL.md §3): every broken scenario is refused by
+//! `check` and by `run` with exit code 2, a message naming the file, `line:column`, the key
+//! path and what was expected — and `run` creates no output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A valid scenario the cases break one line at a time.
+const VALID: &str = r#"[scenario]
+name = "bad_input"
+start = "2024-01-01"
+end = "2025-12-31"
+fx_cny_per_usd = 7.0
+
+[[tier]]
+id = "unicorn"
+routes = [{ max_age_years = 100, min_valuation_usd = 1.0 }]
+
+[certification]
+dates = ["2024-06-30"]
+apply_probability = 1
+
+[[cohort]]
+id = "pool"
+tier = "none"
+count = 40
+valuation_usd = 1.0e9
+age_years = 5
+
+[entry]
+rate_per_year = 0
+valuation_usd = 1.0e9
+age_years = 1
+
+[growth]
+drift_per_year = 0
+volatility_per_year = 0
+
+[listing]
+stages = [{ id = "only", months = 12, pass = 0.5 }]
+
+[[occurrence]]
+id = "assessment"
+dates = ["2024-09-01"]
+probability = 1
+magnitude = 1.0e6
+
+[[instrument]]
+id = "reward"
+kind = "fixed"
+amount = 1.0e6
+trigger = { event = "first_certified", tier = "unicorn" }
+eligible_tiers = ["none", "unicorn"]
+take_up = 0.3
+funding = { city = 0.7, district = 0.3 }
+budget_line = "main"
+
+[[instrument]]
+id = "matching"
+kind = "matching"
+ratio = 1.0
+cap = 5.0e6
+trigger = { event = "occurrence", occurrence = "assessment" }
+eligible_tiers = ["unicorn"]
+funding = { city = 1 }
+budget_line = "main"
+
+[[budget_line]]
+id = "main"
+
+[[district]]
+id = "d1"
+scale_100m_cny = 100
+projects = { rate_per_year = 6, investment_100m_cny = 15 }
+
+[[target]]
+id = "projects"
+metric = "nev.projects.count"
+district = "d1"
+at_least = 10
+
+[[target]]
+id = "outlay"
+metric = "outlay.total"
+at_most = 1.0e8
+"#;
+
+/// A broken scenario and where and how it must be refused.
+struct Case {
+    /// `VALID` with `from` replaced by `to` (each must occur exactly once).
+    edits: &'static [(&'static str, &'static str)],
+    /// Text in the broken file at which the error points (must occur exactly once).
+    at: &'static str,
+    key_path: &'static str,
+    /// A stable fragment of the expected-thing message.
+    message: &'static str,
+}
+
+fn broken(edits: &[(&str, &str)]) -> String {
+    let mut text = VALID.to_string();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "edit target `{from}` must be unique"
+        );
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// 1-based line and column (in characters) of the unique occurrence of `at` in `text`.
+fn line_col(text: &str, at: &str) -> (usize, usize) {
+    assert_eq!(
+        text.matches(at).count(),
+        1,
+        "`{at}` must occur once in the broken file"
+    );
+    let i = text.find(at).expect("found");
+    let before = &text[..i];
+    let line = before.matches('\n').count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |j| j + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+fn policysim(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run the policysim binary")
+}
+
+/// Files and folders in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs `check` and `run` (with and without `--out`) on `file` and asserts each is refused
+/// with exit code 2, the expected message, and no output written.
+fn assert_refused(dir: &Path, file: &Path, expected_prefix: &str, message: &str) {
+    let before = listing(dir);
+    let out = dir.join("out");
+    let runs: [Vec<&std::ffi::OsStr>; 3] = [
+        vec!["check".as_ref(), file.as_os_str()],
+        vec![
+            "run".as_ref(),
+            file.as_os_str(),
+            "--reps".as_ref(),
+            "10".as_ref(),
+            "--quiet".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        // Default output folder (output/<name>-<seed> under the working directory).
+        vec![
+            "run".as_ref(),
+            file.as_os_str(),
+            "--reps".as_ref(),
+            "10".as_ref(),
+            "--quiet".as_ref(),
+        ],
+    ];
+    for args in &runs {
+        let output = policysim(dir, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let what = format!("policysim {:?}", args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{what}: exit code; stderr:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(expected_prefix),
+            "{what}: stderr should contain `{expected_prefix}`; it was:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(message),
+            "{what}: stderr should contain `{message}`; it was:\n{stderr}"
+        );
+        assert!(!out.exists(), "{what}: created {}", out.display());
+        assert_eq!(
+            listing(dir),
+            before,
+            "{what}: wrote files into the working directory"
+        );
+    }
+}
+
+fn check_case(case: &Case) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = broken(case.edits);
+    let file = dir.path().join("broken.toml");
+    std::fs::write(&file, &text).expect("write scenario");
+    let (line, col) = line_col(&text, case.at);
+    let prefix = format!("{}:{line}:{col}: {}: ", file.display(), case.key_path);
+    // The library says the same as the binary.
+    let err = match policysim::scenario::load(&file) {
+        Ok(_) => panic!("{}: the broken scenario loaded", case.key_path),
+        Err(e) => e,
+    };
+    assert_eq!((err.line, err.column), (line, col), "{err}");
+    assert_eq!(err.key_path, case.key_path, "{err}");
+    assert!(err.message.contains(case.message), "{err}");
+    assert_refused(dir.path(), &file, &prefix, case.message);
+}
+
+#[test]
+fn the_valid_scenario_used_by_these_tests_is_accepted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("valid.toml");
+    std::fs::write(&file, VALID).expect("write scenario");
+    let output = policysim(dir.path(), &["check".as_ref(), file.as_os_str()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn unknown_key_is_refused() {
+    check_case(&Case {
+        edits: &[("take_up = 0.3", "tak_up = 0.3")],
+        at: "tak_up",
+        key_path: "instrument[reward].tak_up",
+        message: "unknown key",
+    });
+    // A misplaced key in a fixed table.
+    check_case(&Case {
+        edits: &[(
+            "fx_cny_per_usd = 7.0\n",
+            "fx_cny_per_usd = 7.0\ntitel = \"x\"\n",
+        )],
+        at: "titel",
+        key_path: "scenario.titel",
+        message: "unknown key",
+    });
+}
+
+#[test]
+fn wrong_type_is_refused() {
+    check_case(&Case {
+        edits: &[("amount = 1.0e6", "amount = \"1.0e6\"")],
+        at: "\"1.0e6\"",
+        key_path: "instrument[reward].amount",
+        message: "expected a number or a distribution table",
+    });
+    check_case(&Case {
+        edits: &[("fx_cny_per_usd = 7.0", "fx_cny_per_usd = \"7.0\"")],
+        at: "\"7.0\"",
+        key_path: "scenario.fx_cny_per_usd",
+        message: "expected a number, found a string",
+    });
+    check_case(&Case {
+        edits: &[(
+            "district = \"d1\"\nat_least",
+            "district = \"d1\"\nyear = 2024.5\nat_least",
+        )],
+        at: "2024.5",
+        key_path: "target[projects].year",
+        message: "expected a non-negative integer, found a float",
+    });
+    check_case(&Case {
+        edits: &[("count = 40", "count = 4.5")],
+        at: "4.5",
+        key_path: "cohort[pool].count",
+        message: "expected a non-negative integer, found a float",
+    });
+}
+
+#[test]
+fn probability_outside_0_1_is_refused() {
+    check_case(&Case {
+        edits: &[("take_up = 0.3", "take_up = 1.5")],
+        at: "1.5",
+        key_path: "instrument[reward].take_up",
+        message: "expected a probability in [0, 1], found 1.5",
+    });
+    check_case(&Case {
+        edits: &[("apply_probability = 1", "apply_probability = -0.1")],
+        at: "-0.1",
+        key_path: "certification.apply_probability",
+        message: "expected a probability in [0, 1], found -0.1",
+    });
+}
+
+#[test]
+fn negative_amount_is_refused() {
+    check_case(&Case {
+        edits: &[("amount = 1.0e6", "amount = -1.0e6")],
+        at: "-1.0e6",
+        key_path: "instrument[reward].amount",
+        message: "expected a non-negative amount",
+    });
+    check_case(&Case {
+        edits: &[("cap = 5.0e6", "cap = -5.0e6")],
+        at: "-5.0e6",
+        key_path: "instrument[matching].cap",
+        message: "expected a non-negative number, found -5000000",
+    });
+}
+
+#[test]
+fn funding_shares_not_summing_to_1_are_refused() {
+    check_case(&Case {
+        edits: &[(
+            "funding = { city = 0.7, district = 0.3 }",
+            "funding = { city = 0.7, district = 0.2 }",
+        )],
+        at: "{ city = 0.7, district = 0.2 }",
+        key_path: "instrument[reward].funding",
+        message: "expected funding shares that sum to 1",
+    });
+}
+
+#[test]
+fn unknown_tier_in_eligible_tiers_is_refused() {
+    check_case(&Case {
+        edits: &[(
+            "eligible_tiers = [\"none\", \"unicorn\"]",
+            "eligible_tiers = [\"none\", \"unicron\"]",
+        )],
+        at: "\"unicron\"",
+        key_path: "instrument[reward].eligible_tiers[1]",
+        message: "unknown tier `unicron`; expected one of `none`, `unicorn`",
+    });
+}
+
+#[test]
+fn unknown_trigger_occurrence_is_refused() {
+    check_case(&Case {
+        edits: &[(
+            "occurrence = \"assessment\" }",
+            "occurrence = \"asessment\" }",
+        )],
+        at: "\"asessment\"",
+        key_path: "instrument[matching].trigger.occurrence",
+        message: "unknown occurrence `asessment`; expected one of `assessment`",
+    });
+}
+
+#[test]
+fn date_outside_the_horizon_is_refused() {
+    check_case(&Case {
+        edits: &[("dates = [\"2024-06-30\"]", "dates = [\"2026-06-30\"]")],
+        at: "\"2026-06-30\"",
+        key_path: "certification.dates[0]",
+        message: "date 2026-06-30 is outside the horizon 2024-01-01 .. 2025-12-31",
+    });
+    check_case(&Case {
+        edits: &[("dates = [\"2024-09-01\"]", "dates = [\"2023-12-31\"]")],
+        at: "\"2023-12-31\"",
+        key_path: "occurrence[assessment].dates[0]",
+        message: "is outside the horizon",
+    });
+}
+
+#[test]
+fn a_cycle_in_extends_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a.toml");
+    let b = dir.path().join("b.toml");
+    let a_text = format!("extends = \"b.toml\"\n{VALID}");
+    let b_text = "# extends a, which extends b\nextends = \"a.toml\"\n\n[scenario]\nname = \"b\"\n";
+    std::fs::write(&a, &a_text).expect("write a");
+    std::fs::write(&b, b_text).expect("write b");
+    // Loading a: a → b → a; the error points at the `extends` in b that closes the cycle.
+    let (line, col) = line_col(b_text, "\"a.toml\"");
+    let prefix = format!("{}:{line}:{col}: extends: ", b.display());
+    let err = match policysim::scenario::load(&a) {
+        Ok(_) => panic!("a cyclic scenario loaded"),
+        Err(e) => e,
+    };
+    assert_eq!((err.line, err.column), (line, col), "{err}");
+    assert_refused(dir.path(), &a, &prefix, "`extends` forms a cycle");
+    // A file extending itself.
+    let c = dir.path().join("c.toml");
+    let c_text = format!("extends = \"c.toml\"\n{VALID}");
+    std::fs::write(&c, &c_text).expect("write c");
+    let (line, col) = line_col(&c_text, "\"c.toml\"");
+    let prefix = format!("{}:{line}:{col}: extends: ", c.display());
+    assert_refused(dir.path(), &c, &prefix, "`extends` forms a cycle");
+}
+
+#[test]
+fn unknown_district_in_a_target_is_refused() {
+    check_case(&Case {
+        edits: &[("district = \"d1\"", "district = \"d2\"")],
+        at: "\"d2\"",
+        key_path: "target[projects].district",
+        message: "unknown district `d2`; expected `total` or one of `d1`",
+    });
+    // The district in a full metric name.
+    check_case(&Case {
+        edits: &[(
+            "metric = \"nev.projects.count\"\ndistrict = \"d1\"",
+            "metric = \"nev.projects.count.d9\"",
+        )],
+        at: "\"nev.projects.count.d9\"",
+        key_path: "target[projects].metric",
+        message: "unknown district `d9`",
+    });
+}
+
+#[test]
+fn unknown_metric_in_a_target_is_refused() {
+    check_case(&Case {
+        edits: &[("metric = \"outlay.total\"", "metric = \"outlay.totl\"")],
+        at: "\"outlay.totl\"",
+        key_path: "target[outlay].metric",
+        message: "unknown metric `outlay.totl`",
+    });
+}
