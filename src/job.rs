@@ -144,8 +144,8 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     if spec.resume {
         let saved = check_resumable(&spec.out, &progress)?;
         dir = RunDir::reopen(&spec.out, &["replications.csv", "series.csv"]);
-        rep_csv = tables::csv_writer(dir.append("replications.csv", saved.replications_bytes)?);
-        series_csv = tables::csv_writer(dir.append("series.csv", saved.series_bytes)?);
+        rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
+        series_csv = dir.append("series.csv", saved.series_bytes)?;
         store = RowStore::new(
             layout.len(),
             layout.series_len(),
@@ -171,10 +171,10 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         progress = saved;
     } else {
         dir = RunDir::prepare(&spec.out, spec.force)?;
-        rep_csv = tables::csv_writer(dir.create("replications.csv")?);
-        rep_csv.write_record(&rep_header)?;
-        series_csv = tables::csv_writer(dir.create("series.csv")?);
-        series_csv.write_record(&series_header)?;
+        rep_csv = dir.create("replications.csv")?;
+        tables::write_header(&mut rep_csv, &rep_header)?;
+        series_csv = dir.create("series.csv")?;
+        tables::write_header(&mut series_csv, &series_header)?;
         store = RowStore::new(
             layout.len(),
             layout.series_len(),
@@ -210,8 +210,10 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         }
         let last = (first + block_size).min(range.end);
         let block = pool.install(|| run_block(&model, spec.seed, first..last, &tick));
-        tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
-        tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)?;
+        pool.install(|| -> std::io::Result<()> {
+            tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
+            tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)
+        })?;
         store.push(block.count, &block.metrics, &block.series)?;
         progress.events += block.events;
         progress.completed += last - first;
@@ -342,15 +344,15 @@ pub fn read_progress(dir: &Path) -> Result<Progress> {
 /// Makes the rows written so far durable, then records them in the checkpoint.
 fn checkpoint(
     dir: &RunDir,
-    rep_csv: &mut tables::Csv<BufWriter<File>>,
-    series_csv: &mut tables::Csv<BufWriter<File>>,
+    rep_csv: &mut BufWriter<File>,
+    series_csv: &mut BufWriter<File>,
     progress: &mut Progress,
 ) -> Result<()> {
-    let durable = |w: &mut tables::Csv<BufWriter<File>>, name: &str| -> Result<u64> {
+    let durable = |w: &mut BufWriter<File>, name: &str| -> Result<u64> {
         let path = dir.temp_path(name);
         let io = |e: std::io::Error| OutputError::Io(path.clone(), e);
         w.flush().map_err(io)?;
-        let file = w.get_ref().get_ref();
+        let file = w.get_ref();
         file.sync_data().map_err(io)?;
         Ok(file.metadata().map_err(io)?.len())
     };

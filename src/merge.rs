@@ -7,6 +7,7 @@
 //! replication order; so re-reading the shards' rows in replication order and summarising
 //! them gives the single run's numbers.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -195,10 +196,10 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
     let series_header = tables::series_header(layout);
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
-    let mut rep_csv = tables::csv_writer(dir.create("replications.csv")?);
-    rep_csv.write_record(&rep_header)?;
-    let mut series_csv = tables::csv_writer(dir.create("series.csv")?);
-    series_csv.write_record(&series_header)?;
+    let mut rep_csv = dir.create("replications.csv")?;
+    tables::write_header(&mut rep_csv, &rep_header)?;
+    let mut series_csv = dir.create("series.csv")?;
+    tables::write_header(&mut series_csv, &series_header)?;
     let mut store = RowStore::new(
         layout.len(),
         layout.series_len(),

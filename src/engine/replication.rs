@@ -270,7 +270,8 @@ impl World<'_, '_> {
         placement: &Placement,
         stage: Option<usize>,
     ) {
-        let mut rng = self.streams.rng(entity, process::FIRM_INIT, 0);
+        let key = self.streams.entity_key(entity);
+        let mut rng = self.streams.keyed(key, process::FIRM_INIT, 0);
         let log_valuation_usd = valuation.sample_ln(&mut rng).max(0.0);
         let age_years = age.sample(&mut rng).max(0.0);
         let district = placement
@@ -281,6 +282,7 @@ impl World<'_, '_> {
         let f = self.r.firms.len();
         self.r.firms.push(Firm {
             entity,
+            key,
             founded: day - age_years * DAYS_PER_YEAR,
             log_valuation_usd,
             valued_on: day,
@@ -311,12 +313,12 @@ impl World<'_, '_> {
         let end = s.end;
         let firm = &mut self.r.firms[f];
         firm.epoch += 1;
-        let (epoch, tier, e) = (firm.epoch, firm.tier, firm.entity);
+        let (epoch, tier, e) = (firm.epoch, firm.tier, firm.key);
 
         let hazard = self.params.get(s.growth.exit_hazard_per_year[tier]);
         firm.exit_day = f64::INFINITY;
         if hazard > 0.0 {
-            let mut rng = self.streams.rng(e, process::EXIT, firm.exit_draws as u64);
+            let mut rng = self.streams.keyed(e, process::EXIT, firm.exit_draws as u64);
             firm.exit_draws += 1;
             firm.exit_day = now + exponential(&mut rng, hazard);
         }
@@ -326,7 +328,7 @@ impl World<'_, '_> {
             if hazard > 0.0 {
                 let mut rng = self
                     .streams
-                    .rng(e, process::LISTING, firm.listing_draws as u64);
+                    .keyed(e, process::LISTING, firm.listing_draws as u64);
                 firm.listing_draws += 1;
                 let t = now + exponential(&mut rng, hazard);
                 if t < end {
@@ -350,7 +352,7 @@ impl World<'_, '_> {
             let (j, rate) = self.r.occurrence_rates[k];
             let j = j as usize;
             let draws = &mut self.r.occurrence_draws[f * n_occ + j];
-            let mut rng = self.streams.rng(e, process::occurrence(j), *draws as u64);
+            let mut rng = self.streams.keyed(e, process::occurrence(j), *draws as u64);
             *draws += 1;
             let t = now + exponential(&mut rng, rate);
             if t < end {
@@ -422,7 +424,7 @@ impl World<'_, '_> {
             // growth parameters never shift it, then the valuation's move since last round.
             let mut rng = self
                 .streams
-                .rng(firm.entity, process::CERTIFICATION, round as u64);
+                .keyed(firm.key, process::CERTIFICATION, round as u64);
             let applies = rng.random::<f64>() < apply;
             self.revalue(f, t, &mut rng);
             let firm = &self.r.firms[f];
@@ -469,7 +471,7 @@ impl World<'_, '_> {
             }
             let mut rng = self
                 .streams
-                .rng(firm.entity, process::occurrence(j), date as u64);
+                .keyed(firm.key, process::occurrence(j), date as u64);
             if rng.random::<f64>() < p {
                 let magnitude = s.occurrences[j]
                     .magnitude
@@ -493,7 +495,7 @@ impl World<'_, '_> {
         let draws = &mut self.r.occurrence_draws[f * s.occurrences.len() + j];
         let mut rng = self
             .streams
-            .rng(firm.entity, process::occurrence(j), *draws as u64);
+            .keyed(firm.key, process::occurrence(j), *draws as u64);
         *draws += 1;
         let magnitude = s.occurrences[j]
             .magnitude
@@ -518,7 +520,7 @@ impl World<'_, '_> {
         let firm = &mut self.r.firms[f];
         let mut rng = self
             .streams
-            .rng(firm.entity, process::LISTING, firm.listing_draws as u64);
+            .keyed(firm.key, process::LISTING, firm.listing_draws as u64);
         firm.listing_draws += 1;
         let outcome = stage_outcome(
             &s.listing,
@@ -629,7 +631,7 @@ impl World<'_, '_> {
             }
             let mut rng =
                 self.streams
-                    .rng(firm.entity, process::instrument(i as usize), serial as u64);
+                    .keyed(firm.key, process::instrument(i as usize), serial as u64);
             if rng.random::<f64>() >= self.params.get(inst.take_up) {
                 continue;
             }

@@ -39,8 +39,19 @@ impl Streams {
     /// The stream of `process` for `entity`, the `serial`-th of its kind.
     #[inline]
     pub fn rng(&self, entity: u64, process: u64, serial: u64) -> StreamRng {
-        let a = mix(self.replication_key ^ entity);
-        let b = mix(a ^ process.rotate_left(32));
+        self.keyed(self.entity_key(entity), process, serial)
+    }
+
+    /// The first stage of an entity's stream keys, for entities that draw often (firms):
+    /// hashed once, then `keyed` gives the same stream as `rng` would.
+    #[inline]
+    pub fn entity_key(&self, entity: u64) -> u64 {
+        mix(self.replication_key ^ entity)
+    }
+
+    #[inline]
+    pub fn keyed(&self, entity_key: u64, process: u64, serial: u64) -> StreamRng {
+        let b = mix(entity_key ^ process.rotate_left(32));
         let hi = mix(b ^ serial);
         let lo = mix(hi ^ 0xD1B5_4A32_D192_ED03);
         Pcg64Mcg::new(((hi as u128) << 64) | lo as u128)

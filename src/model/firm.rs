@@ -21,6 +21,8 @@ pub enum ListingState {
 pub struct Firm {
     /// The firm's stream entity (see `engine::stream::entity`).
     pub entity: u64,
+    /// `Streams::entity_key(entity)`, hashed once for the firm's many draws.
+    pub key: u64,
     /// Founding day (negative: before the scenario start).
     pub founded: f64,
     pub log_valuation_usd: f64,
