@@ -12,10 +12,8 @@ use crate::stats::Columns;
 const IN_MEMORY_VALUES: usize = 32 * 1024 * 1024;
 
 enum Storage {
-    Memory {
-        metrics: Vec<f64>,
-        series: Vec<f64>,
-    },
+    /// Column-major blocks, as in the scratch file.
+    Memory { blocks: Vec<(usize, Vec<f64>)> },
     Spill {
         path: PathBuf,
         writer: Option<BufWriter<File>>,
@@ -36,10 +34,7 @@ impl RowStore {
     /// A store for `expected` replications; spills to `scratch` if they would be large.
     pub fn new(m: usize, sl: usize, expected: usize, scratch: &Path) -> std::io::Result<RowStore> {
         let storage = if expected.saturating_mul(m + sl) <= IN_MEMORY_VALUES {
-            Storage::Memory {
-                metrics: Vec::new(),
-                series: Vec::new(),
-            }
+            Storage::Memory { blocks: Vec::new() }
         } else {
             let writer = BufWriter::with_capacity(1 << 20, File::create(scratch)?);
             Storage::Spill {
@@ -59,27 +54,22 @@ impl RowStore {
     /// Appends `count` rows (row-major `metrics` and `series`).
     pub fn push(&mut self, count: usize, metrics: &[f64], series: &[f64]) -> std::io::Result<()> {
         let (m, sl) = (self.m, self.sl);
-        match &mut self.storage {
-            Storage::Memory {
-                metrics: all,
-                series: all_series,
-            } => {
-                all.extend_from_slice(metrics);
-                all_series.extend_from_slice(series);
+        // Column-major within the block: one column of the block is contiguous.
+        let mut block = Vec::with_capacity(count * (m + sl));
+        for (width, data) in [(m, metrics), (sl, series)] {
+            for j in 0..width {
+                block.extend((0..count).map(|i| data[i * width + j]));
             }
+        }
+        match &mut self.storage {
+            Storage::Memory { blocks } => blocks.push((count, block)),
             Storage::Spill { writer, blocks, .. } => {
                 let w = writer.as_mut().expect("store is open");
                 let offset = blocks
                     .last()
                     .map_or(0, |(o, c)| o + (*c * (m + sl) * 8) as u64);
-                // Column-major within the block: one column of the block is contiguous.
-                for (width, data) in [(m, metrics), (sl, series)] {
-                    for j in 0..width {
-                        for i in 0..count {
-                            w.write_all(&data[i * width + j].to_le_bytes())?;
-                        }
-                    }
-                }
+                let bytes: Vec<u8> = block.iter().flat_map(|x| x.to_le_bytes()).collect();
+                w.write_all(&bytes)?;
                 blocks.push((offset, count));
             }
         }
@@ -98,15 +88,15 @@ impl RowStore {
     }
 
     fn column(&self, j: usize, is_series: bool) -> Vec<f64> {
-        let (m, sl, n) = (self.m, self.sl, self.n);
+        let (m, n) = (self.m, self.n);
         match &self.storage {
-            Storage::Memory { metrics, series } => {
-                let (data, width) = if is_series {
-                    (series, sl)
-                } else {
-                    (metrics, m)
-                };
-                (0..n).map(|i| data[i * width + j]).collect()
+            Storage::Memory { blocks } => {
+                let col = if is_series { m + j } else { j };
+                let mut out = Vec::with_capacity(n);
+                for (count, block) in blocks {
+                    out.extend_from_slice(&block[col * count..(col + 1) * count]);
+                }
+                out
             }
             Storage::Spill { path, blocks, .. } => {
                 let mut file = File::open(path).expect("scratch file readable");

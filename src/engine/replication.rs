@@ -138,6 +138,8 @@ struct World<'a, 's> {
     regime: &'s IpoRegime,
     r: &'a mut Replication,
     row: &'a mut [f64],
+    /// (λ, e^{-λ}) of the last funding-round count drawn.
+    poisson_cache: (f64, f64),
 }
 
 impl Replication {
@@ -195,6 +197,7 @@ impl Replication {
             regime: &s.listing.regimes[regime_ix],
             r: self,
             row,
+            poisson_cache: (f64::NAN, f64::NAN),
         };
         w.row[model.layout.ipo_regime] = regime_ix as f64;
         w.populate();
@@ -589,21 +592,30 @@ impl World<'_, '_> {
             self.params.get(g.volatility_per_year),
             self.params.get(g.rounds_per_year),
         );
-        let firm = &mut self.r.firms[f];
-        let dt = (t - firm.valued_on) / DAYS_PER_YEAR;
+        let dt = (t - self.r.firms[f].valued_on) / DAYS_PER_YEAR;
         if dt <= 0.0 {
             return;
         }
         let z: f64 = rng.sample(StandardNormal);
-        firm.log_valuation_usd += drift * dt + vol * dt.sqrt() * z;
+        let mut step = drift * dt + vol * dt.sqrt() * z;
         if rounds > 0.0 {
-            let n = Poisson::new(rounds * dt)
-                .expect("positive mean")
-                .sample(rng) as u32;
+            let lambda = rounds * dt;
+            let n = if lambda < 12.0 {
+                // Most firms share Δt (they were valued at the same round), so e^{-λ} is
+                // cached; the draws are those of rand_distr's Knuth method.
+                if self.poisson_cache.0 != lambda {
+                    self.poisson_cache = (lambda, (-lambda).exp());
+                }
+                knuth_poisson(rng, self.poisson_cache.1)
+            } else {
+                Poisson::new(lambda).expect("positive mean").sample(rng) as u32
+            };
             for _ in 0..n {
-                firm.log_valuation_usd += g.round_step_up.sample_ln(rng);
+                step += g.round_step_up.sample_ln(rng);
             }
         }
+        let firm = &mut self.r.firms[f];
+        firm.log_valuation_usd += step;
         firm.valued_on = t;
     }
 
@@ -762,14 +774,26 @@ impl World<'_, '_> {
             &r.nev_firm_listings,
         );
         let end_window = TargetWindow::By(s.end);
+        let nd = s.districts.len();
         for q in NevQuantity::ALL {
-            for d in 0..=s.districts.len() {
-                let district = (d < s.districts.len()).then_some(d);
-                self.row[layout.nev_at(q, d)] = r.nev.quantity(q, district, end_window, s);
+            for d in 0..nd {
+                self.row[layout.nev_at(q, d)] = r.nev.quantity(q, Some(d), end_window, s);
             }
+            // The same sum `quantity(q, None, ..)` would compute, without recomputing.
+            self.row[layout.nev_at(q, nd)] = (0..nd).map(|d| self.row[layout.nev_at(q, d)]).sum();
         }
         for (k, target) in s.targets.iter().enumerate() {
             self.row[layout.target + k] = match (&target.metric, self.model.target_sources[k]) {
+                (
+                    TargetMetric::Nev {
+                        quantity,
+                        district,
+                        window,
+                    },
+                    _,
+                ) if *window == end_window => {
+                    self.row[layout.nev_at(*quantity, district.unwrap_or(nd))]
+                }
                 (
                     TargetMetric::Nev {
                         quantity,
@@ -785,6 +809,19 @@ impl World<'_, '_> {
             };
         }
     }
+}
+
+/// A Poisson count with mean λ < 12 given e^{-λ}: Knuth's product of uniforms, draw for
+/// draw as `rand_distr::Poisson` samples it.
+#[inline]
+fn knuth_poisson(rng: &mut StreamRng, exp_neg_lambda: f64) -> u32 {
+    let mut n = 0;
+    let mut p: f64 = rng.random();
+    while p > exp_neg_lambda {
+        p *= rng.random::<f64>();
+        n += 1;
+    }
+    n
 }
 
 /// Waiting time (days) of a Poisson process with `rate_per_year`.

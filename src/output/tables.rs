@@ -309,7 +309,20 @@ mod tests {
 
     #[test]
     fn numbers_are_written_as_display_writes_them_and_parse_back_exactly() {
-        for x in [0.0, -0.0, 1.0, -3.0, 2.5, 1.0e15, 9.1e15, 1.0e20, 0.1 + 0.2, 1.0e-7, 123456.789, -7.25e-3] {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            -3.0,
+            2.5,
+            1.0e15,
+            9.1e15,
+            1.0e20,
+            0.1 + 0.2,
+            1.0e-7,
+            123456.789,
+            -7.25e-3,
+        ] {
             assert_eq!(num(x), format!("{x}"));
             let back: f64 = num(x).parse().unwrap();
             assert_eq!(back.to_bits(), x.to_bits());

@@ -42,7 +42,8 @@ pub fn cvar_sorted(sorted: &[f64], alpha: f64) -> f64 {
 /// A sorted copy (NaN-free input).
 pub fn sorted(values: &[f64]) -> Vec<f64> {
     let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
+    // Unstable is exact here: under total_cmp, equal elements are the same bits.
+    v.sort_unstable_by(f64::total_cmp);
     v
 }
 
