@@ -396,6 +396,7 @@ pub fn write_run_files(
         "timeseries.csv",
         "replications.csv",
         "series.csv",
+        "report.html",
     ] {
         outputs.insert(name.to_string(), sha256_file(&dir.temp_path(name))?);
     }

@@ -7,9 +7,9 @@
 //! each cell's `title` holds the value exactly as the CSV writes it.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -37,43 +37,13 @@ const PALETTE: [RGBColor; 4] = [
     RGBColor(148, 103, 189),
 ];
 
-/// Writes `report.html` into a run folder whose `replications.csv` is already written
-/// (the histogram reads its `outlay.total` column, which works for a run and a merge).
-pub fn write_run_report(
-    dir: &mut RunDir,
-    s: &Scenario,
-    stats: &Statistics,
-    seed: u64,
-) -> Result<()> {
-    let outlay_total = read_column(&dir.temp_path("replications.csv"), "outlay.total")
-        .or_else(|_| read_column(&dir.dir.join("replications.csv"), "outlay.total"))
-        .unwrap_or_default();
-    let html = run_report(s, stats, &outlay_total, seed);
+/// Writes `report.html` into a run folder.
+pub fn write_run_report(dir: &mut RunDir, s: &Scenario, stats: &Statistics, seed: u64) -> Result<()> {
+    let html = run_report(s, stats, &stats.outlay_total, seed);
     let mut w = dir.create("report.html")?;
     w.write_all(html.as_bytes())?;
     w.flush()?;
     Ok(())
-}
-
-/// One numeric column of a CSV file of numbers (`replications.csv`), by header name.
-fn read_column(path: &std::path::Path, name: &str) -> Result<Vec<f64>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut lines = BufReader::with_capacity(1 << 20, file).lines();
-    let header = lines.next().context("empty replications file")??;
-    let j = header
-        .split(',')
-        .position(|h| h == name)
-        .with_context(|| format!("no {name} column"))?;
-    lines
-        .map(|line| {
-            let line = line?;
-            let field = line.split(',').nth(j).context("short row")?;
-            field
-                .parse::<f64>()
-                .with_context(|| format!("bad value {field}"))
-        })
-        .collect()
 }
 
 /// The report of one run. `outlay_total` holds the per-replication `outlay.total` values

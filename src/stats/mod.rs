@@ -105,6 +105,8 @@ pub struct Statistics {
     pub targets: Vec<TargetSummary>,
     pub budget: Vec<BudgetRow>,
     pub series: Vec<SeriesBand>,
+    /// `outlay.total` of every replication, in order (for the report's histogram).
+    pub outlay_total: Vec<f64>,
 }
 
 pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync)) -> Statistics {
@@ -200,5 +202,6 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
         targets,
         budget,
         series,
+        outlay_total: cols.metric(layout.outlay_total),
     }
 }
