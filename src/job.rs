@@ -277,40 +277,31 @@ fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress> {
             "its {what} is {theirs}, this run's is {ours}; resume with the same scenario and flags"
         ))
     };
-    if saved.engine_version != expected.engine_version {
-        return Err(mismatch(
+    let pairs = [
+        (
             "engine version",
             saved.engine_version.clone(),
             expected.engine_version.clone(),
-        )
-        .into());
-    }
-    if saved.scenario_hash != expected.scenario_hash {
-        return Err(mismatch(
+        ),
+        (
             "scenario hash",
             saved.scenario_hash.clone(),
             expected.scenario_hash.clone(),
-        )
-        .into());
-    }
-    if saved.seed != expected.seed {
-        return Err(mismatch("seed", saved.seed.to_string(), expected.seed.to_string()).into());
-    }
-    if saved.replications != expected.replications {
-        return Err(mismatch(
+        ),
+        ("seed", saved.seed.to_string(), expected.seed.to_string()),
+        (
             "replication count",
             saved.replications.to_string(),
             expected.replications.to_string(),
-        )
-        .into());
-    }
-    if saved.shard != expected.shard {
-        return Err(mismatch(
+        ),
+        (
             "shard",
             format!("{:?}", saved.shard),
             format!("{:?}", expected.shard),
-        )
-        .into());
+        ),
+    ];
+    if let Some((what, theirs, ours)) = pairs.into_iter().find(|(_, a, b)| a != b) {
+        return Err(mismatch(what, theirs, ours).into());
     }
     for name in ["replications.csv", "series.csv"] {
         let path = dir.join(format!(".{name}.partial"));

@@ -56,11 +56,7 @@ pub fn run(args: Args) -> Result<()> {
     if replications == 0 {
         return Err(BadInput("--reps must be at least 1".into()).into());
     }
-    let threads = match args.threads {
-        Some(0) => return Err(BadInput("--threads must be at least 1".into()).into()),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = super::worker_threads(args.threads)?;
     let names: Vec<&str> = loaded.iter().map(|l| l.scenario.name.as_str()).collect();
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("compare-{}-{seed}", names.join("-vs-")))

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use super::BadInput;
 use crate::merge::{self, MergeSpec};
 
 /// Combine the folders of `run --shard K/N` (all N of them, any order) into the run folder
@@ -34,11 +33,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let threads = match args.threads {
-        Some(0) => return Err(BadInput("--threads must be at least 1".into()).into()),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = super::worker_threads(args.threads)?;
     let spec = MergeSpec {
         dirs: args.dirs,
         out: args.out,

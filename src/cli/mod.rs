@@ -83,6 +83,15 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// `--threads`: at least 1; all cores by default.
+pub fn worker_threads(flag: Option<usize>) -> Result<usize, BadInput> {
+    match flag {
+        Some(0) => Err(BadInput("--threads must be at least 1".into())),
+        Some(t) => Ok(t),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
 /// Installs the SIGINT/SIGTERM handler that asks running jobs to stop.
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {

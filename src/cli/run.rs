@@ -60,11 +60,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let threads = match args.threads {
-        Some(0) => return Err(BadInput("--threads must be at least 1".into()).into()),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = super::worker_threads(args.threads)?;
     let flag_shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let spec_of = |replications, seed, shard, out: PathBuf, resume| JobSpec {
         replications,

@@ -28,11 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let threads = match args.threads {
-        Some(0) => return Err(BadInput("--threads must be at least 1".into()).into()),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = super::worker_threads(args.threads)?;
     super::install_interrupt_handler();
     let checks = crate::verify::verify(&args.dir, threads, args.quiet)?;
     let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
