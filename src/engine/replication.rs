@@ -55,25 +55,10 @@ impl<'s> Model<'s> {
 #[derive(Debug, Clone, Copy)]
 enum Event {
     Entry,
-    Certification {
-        round: u32,
-    },
-    Assessment {
-        occurrence: u32,
-        date: u32,
-    },
-    ListingEntry {
-        firm: u32,
-        epoch: u32,
-    },
-    StageEnd {
-        firm: u32,
-    },
-    Occurrence {
-        firm: u32,
-        occurrence: u32,
-        epoch: u32,
-    },
+    Certification { round: u32 },
+    Assessment { occurrence: u32, date: u32 },
+    ListingEntry { firm: u32, epoch: u32 },
+    StageEnd { firm: u32 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +95,11 @@ pub struct Replication {
     queue: EventQueue<Event>,
     firms: Vec<Firm>,
     occurrence_draws: Vec<u32>,
+    /// Per (firm, occurrence), firm-major: the day of the pending occurrence of the
+    /// firm's current Poisson process, infinite when none is pending (see `run_out`).
+    occurrence_next: Vec<f64>,
+    /// Per firm: the tier its pending occurrences were drawn for.
+    occurrence_tier: Vec<TierIx>,
     /// (occurrence, rate) of the Poisson occurrences active per tier, tier-major, and
     /// where each tier's run starts.
     occurrence_rates: Vec<(u32, f64)>,
@@ -159,6 +149,8 @@ impl Replication {
         self.queue.clear();
         self.firms.clear();
         self.occurrence_draws.clear();
+        self.occurrence_next.clear();
+        self.occurrence_tier.clear();
         self.uptake.clear();
         self.claims.clear();
         self.stipends.clear();
@@ -302,6 +294,10 @@ impl World<'_, '_> {
         let n_occ = self.s.occurrences.len();
         let n_inst = self.s.instruments.len();
         self.r.occurrence_draws.resize((f + 1) * n_occ, 0);
+        self.r
+            .occurrence_next
+            .resize((f + 1) * n_occ, f64::INFINITY);
+        self.r.occurrence_tier.push(tier);
         self.r.uptake.resize((f + 1) * n_inst, Uptake::default());
         if let Some(stage) = stage {
             self.enter_stage(f, stage, day, true);
@@ -312,6 +308,9 @@ impl World<'_, '_> {
     /// (Re)draws the firm's tier-dependent processes: exit, listing entry, occurrences.
     /// All hazards are constant between tier changes, so redrawing is exact.
     fn schedule_tier_processes(&mut self, f: usize, now: f64) {
+        // The occurrences of the ending tier that fell before `now` happen; the rest
+        // never do.
+        self.run_out(f, now);
         let s = self.s;
         let end = s.end;
         let firm = &mut self.r.firms[f];
@@ -351,6 +350,7 @@ impl World<'_, '_> {
             self.r.occurrence_offsets[tier],
             self.r.occurrence_offsets[tier + 1],
         );
+        self.r.occurrence_tier[f] = tier;
         for k in from..to {
             let (j, rate) = self.r.occurrence_rates[k];
             let j = j as usize;
@@ -359,19 +359,68 @@ impl World<'_, '_> {
             *draws += 1;
             let t = now + exponential(&mut rng, rate);
             if t < end {
-                self.r.queue.push(
-                    t,
-                    Event::Occurrence {
-                        firm: f as u32,
-                        occurrence: j as u32,
-                        epoch,
-                    },
-                );
+                self.r.occurrence_next[f * n_occ + j] = t;
+            }
+        }
+    }
+
+    /// Lets the firm's Poisson occurrences (drawn for `occurrence_tier[f]`) happen up to
+    /// `stop` (exclusive), then drops the rest.
+    ///
+    /// An occurrence changes nothing but the claims, stipends and uptake counters of the
+    /// instruments listening to it, which nothing else reads during the run; the tier,
+    /// exit day and rates it is judged on are constant until the firm's next tier
+    /// change, and every tier change calls this first. So occurrences need no events:
+    /// each firm's run out in time order at its tier changes and at the end gives the
+    /// same draws (same streams, same serials) and the same claims as firing each at its
+    /// own time. `events` counts them as the event loop would have.
+    fn run_out(&mut self, f: usize, stop: f64) {
+        let s = self.s;
+        let n_occ = s.occurrences.len();
+        let tier = self.r.occurrence_tier[f];
+        let (key, exit_day) = (self.r.firms[f].key, self.r.firms[f].exit_day);
+        let (from, to) = (
+            self.r.occurrence_offsets[tier],
+            self.r.occurrence_offsets[tier + 1],
+        );
+        for k in from..to {
+            let (j, rate) = self.r.occurrence_rates[k];
+            let j = j as usize;
+            let slot = f * n_occ + j;
+            let mut t = self.r.occurrence_next[slot];
+            if t == f64::INFINITY {
+                continue;
+            }
+            self.r.occurrence_next[slot] = f64::INFINITY;
+            while t != f64::INFINITY {
+                self.r.events += 1;
+                if t >= stop || t >= exit_day {
+                    break;
+                }
+                let draws = &mut self.r.occurrence_draws[slot];
+                let mut rng = self
+                    .streams
+                    .keyed(key, process::occurrence(j), *draws as u64);
+                *draws += 1;
+                let magnitude = s.occurrences[j]
+                    .magnitude
+                    .as_ref()
+                    .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
+                let next = t + exponential(&mut rng, rate);
+                self.fire(f, t, tier, Fired::Occurrence(j), magnitude);
+                t = if next < s.end { next } else { f64::INFINITY };
             }
         }
     }
 
     fn run_events(&mut self) {
+        self.run_queue();
+        for f in 0..self.r.firms.len() {
+            self.run_out(f, f64::INFINITY);
+        }
+    }
+
+    fn run_queue(&mut self) {
         while let Some((t, event)) = self.r.queue.pop() {
             self.r.events += 1;
             match event {
@@ -389,11 +438,6 @@ impl World<'_, '_> {
                     }
                 }
                 Event::StageEnd { firm } => self.on_stage_end(firm as usize, t),
-                Event::Occurrence {
-                    firm,
-                    occurrence,
-                    epoch,
-                } => self.on_occurrence(firm as usize, occurrence as usize, epoch, t),
             }
         }
     }
@@ -444,11 +488,11 @@ impl World<'_, '_> {
                     self.schedule_tier_processes(f, t);
                 }
                 self.row[self.model.layout.firms_certified + qualified - 1] += 1.0;
-                self.fire(f, t, Fired::Certified(qualified), 0.0);
+                self.fire(f, t, qualified, Fired::Certified(qualified), 0.0);
                 if first {
                     self.row[self.model.layout.firms_first_certified + qualified - 1] += 1.0;
                     self.r.first_cert_days.push(t);
-                    self.fire(f, t, Fired::FirstCertified(qualified), 0.0);
+                    self.fire(f, t, qualified, Fired::FirstCertified(qualified), 0.0);
                 }
             } else if qualified == NO_TIER && firm.tier != NO_TIER {
                 // No longer meets any tier's criteria: off the list.
@@ -480,42 +524,9 @@ impl World<'_, '_> {
                     .magnitude
                     .as_ref()
                     .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
-                self.fire(f, t, Fired::Occurrence(j), magnitude);
+                self.fire(f, t, firm.tier, Fired::Occurrence(j), magnitude);
             }
         }
-    }
-
-    fn on_occurrence(&mut self, f: usize, j: usize, epoch: u32, t: f64) {
-        let s = self.s;
-        let firm = &self.r.firms[f];
-        if firm.epoch != epoch || !firm.alive_at(t) {
-            return;
-        }
-        let OccurrenceProcess::Rate(rates) = &s.occurrences[j].process else {
-            unreachable!("only rate occurrences are scheduled per firm")
-        };
-        let rate = self.params.get(rates[firm.tier]);
-        let draws = &mut self.r.occurrence_draws[f * s.occurrences.len() + j];
-        let mut rng = self
-            .streams
-            .keyed(firm.key, process::occurrence(j), *draws as u64);
-        *draws += 1;
-        let magnitude = s.occurrences[j]
-            .magnitude
-            .as_ref()
-            .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
-        let next = t + exponential(&mut rng, rate);
-        if next < s.end {
-            self.r.queue.push(
-                next,
-                Event::Occurrence {
-                    firm: f as u32,
-                    occurrence: j as u32,
-                    epoch,
-                },
-            );
-        }
-        self.fire(f, t, Fired::Occurrence(j), magnitude);
     }
 
     fn enter_stage(&mut self, f: usize, stage: usize, t: f64, already_in: bool) {
@@ -544,7 +555,7 @@ impl World<'_, '_> {
         }
         if !already_in {
             self.row[self.model.layout.listing_stage_entries + stage] += 1.0;
-            self.fire(f, t, Fired::ListingStage(stage), 0.0);
+            self.fire(f, t, self.r.firms[f].tier, Fired::ListingStage(stage), 0.0);
         }
     }
 
@@ -569,7 +580,13 @@ impl World<'_, '_> {
         // Listed: rewards are judged on the tier the firm held; then it leaves the tiers.
         self.row[self.model.layout.listings_new] += 1.0;
         self.r.listing_days.push(t);
-        self.fire(f, t, Fired::ListingStage(s.listing.listed()), 0.0);
+        self.fire(
+            f,
+            t,
+            self.r.firms[f].tier,
+            Fired::ListingStage(s.listing.listed()),
+            0.0,
+        );
         let firm = &mut self.r.firms[f];
         firm.listing = ListingState::Listed;
         if firm.nev {
@@ -620,7 +637,8 @@ impl World<'_, '_> {
     }
 
     /// Pays every instrument listening to `what` that the firm is eligible for.
-    fn fire(&mut self, f: usize, t: f64, what: Fired, magnitude: f64) {
+    /// `tier` is the tier the trigger is judged on.
+    fn fire(&mut self, f: usize, t: f64, tier: TierIx, what: Fired, magnitude: f64) {
         let s = self.s;
         let ix = &self.model.triggers;
         let list = match what {
@@ -632,7 +650,7 @@ impl World<'_, '_> {
         let firm = &self.r.firms[f];
         for &i in list {
             let inst = &s.instruments[i as usize];
-            if !inst.eligible[firm.tier] || t < inst.valid_from || t >= inst.valid_to {
+            if !inst.eligible[tier] || t < inst.valid_from || t >= inst.valid_to {
                 continue;
             }
             let uptake = &mut self.r.uptake[f * s.instruments.len() + i as usize];

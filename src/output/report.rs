@@ -38,7 +38,12 @@ const PALETTE: [RGBColor; 4] = [
 ];
 
 /// Writes `report.html` into a run folder.
-pub fn write_run_report(dir: &mut RunDir, s: &Scenario, stats: &Statistics, seed: u64) -> Result<()> {
+pub fn write_run_report(
+    dir: &mut RunDir,
+    s: &Scenario,
+    stats: &Statistics,
+    seed: u64,
+) -> Result<()> {
     let html = run_report(s, stats, &stats.outlay_total, seed);
     let mut w = dir.create("report.html")?;
     w.write_all(html.as_bytes())?;
