@@ -23,18 +23,6 @@ pub struct Block {
     pub events: u64,
 }
 
-impl Block {
-    pub fn row(&self, i: usize) -> &[f64] {
-        let m = self.metrics.len() / self.count.max(1);
-        &self.metrics[i * m..(i + 1) * m]
-    }
-
-    pub fn series_row(&self, i: usize) -> &[f64] {
-        let m = self.series.len() / self.count.max(1);
-        &self.series[i * m..(i + 1) * m]
-    }
-}
-
 /// Runs replications `reps` on the current rayon pool; `tick` is called as each finishes.
 pub fn run_block(
     model: &Model<'_>,

@@ -54,10 +54,6 @@ impl Dist {
         }
     }
 
-    pub fn is_fixed(&self) -> bool {
-        matches!(self, Dist::Fixed(_))
-    }
-
     /// The smallest and largest values the distribution can take.
     pub fn support(&self) -> (f64, f64) {
         match self {

@@ -59,15 +59,6 @@ impl Scenario {
     pub fn years(&self) -> std::ops::RangeInclusive<i32> {
         self.calendar.first_year()..=self.calendar.last_year()
     }
-
-    /// The last calendar year of the policy window.
-    pub fn end_year(&self) -> i32 {
-        self.calendar.year_of(self.end - 1.0)
-    }
-
-    pub fn tier_id(&self, tier: TierIx) -> &str {
-        &self.tiers[tier].id
-    }
 }
 
 #[derive(Debug, Clone)]
