@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Model;
+use crate::metrics::MetricLayout;
 use crate::montecarlo::run_block;
 use crate::output::manifest::{
     Execution, Manifest, ScenarioFile, ShardInfo, ENGINE, ENGINE_VERSION,
@@ -146,13 +147,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         dir = RunDir::reopen(&spec.out, &["replications.csv", "series.csv"]);
         rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
         series_csv = dir.append("series.csv", saved.series_bytes)?;
-        store = RowStore::new(
-            layout.len(),
-            layout.series_len(),
-            count as usize,
-            &dir.temp_path("rows.scratch"),
-        )
-        .with_context(|| format!("cannot create scratch space in {}", spec.out.display()))?;
+        store = row_store(&dir, layout, count)?;
         let mut reps = tables::RowReader::open(&dir.temp_path("replications.csv"), &rep_header)?;
         let mut series = tables::RowReader::open(&dir.temp_path("series.csv"), &series_header)?;
         let (mut metrics, mut values) = (Vec::new(), Vec::new());
@@ -175,13 +170,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         tables::write_header(&mut rep_csv, &rep_header)?;
         series_csv = dir.create("series.csv")?;
         tables::write_header(&mut series_csv, &series_header)?;
-        store = RowStore::new(
-            layout.len(),
-            layout.series_len(),
-            count as usize,
-            &dir.temp_path("rows.scratch"),
-        )
-        .with_context(|| format!("cannot create scratch space in {}", spec.out.display()))?;
+        store = row_store(&dir, layout, count)?;
         checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
     }
 
@@ -355,6 +344,18 @@ fn checkpoint(
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// The store of `count` replications' rows for the statistics pass, spilling (if it must)
+/// to a scratch file of the run folder.
+pub(crate) fn row_store(dir: &RunDir, layout: &MetricLayout, count: u64) -> Result<RowStore> {
+    RowStore::new(
+        layout.len(),
+        layout.series_len(),
+        count as usize,
+        &dir.temp_path("rows.scratch"),
+    )
+    .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
 }
 
 /// Writes the statistics files and the manifest of a run folder whose row files are

@@ -11,14 +11,13 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::engine::Model;
 use crate::job::{self, JobResult, BLOCK};
 use crate::output::manifest::{Execution, Manifest};
 use crate::output::rundir::RunDir;
 use crate::output::tables;
-use crate::rows::RowStore;
 use crate::scenario::{self, LoadedScenario};
 use crate::stats;
 
@@ -200,13 +199,7 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
     tables::write_header(&mut rep_csv, &rep_header)?;
     let mut series_csv = dir.create("series.csv")?;
     tables::write_header(&mut series_csv, &series_header)?;
-    let mut store = RowStore::new(
-        layout.len(),
-        layout.series_len(),
-        replications as usize,
-        &dir.temp_path("rows.scratch"),
-    )
-    .with_context(|| format!("cannot create scratch space in {}", out.display()))?;
+    let mut store = job::row_store(&dir, layout, replications)?;
 
     let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
     let (mut metrics, mut series) = (Vec::new(), Vec::new());

@@ -13,7 +13,6 @@ use crate::engine::{Model, Replication};
 /// The rows of a contiguous block of replications, row-major.
 #[derive(Debug, Clone, Default)]
 pub struct Block {
-    pub first: u64,
     pub count: usize,
     /// `count × layout.len()` metric values.
     pub metrics: Vec<f64>,
@@ -46,7 +45,6 @@ pub fn run_block(
         })
         .sum();
     Block {
-        first: reps.start,
         count,
         metrics,
         series,

@@ -23,6 +23,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "timeseries.csv",
     "report.html",
     "comparison.csv",
+    "comparison_targets.csv",
     "manifest.json",
 ];
 
