@@ -29,7 +29,7 @@ pub fn write_summary<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
     let mut out = csv_writer(w);
     out.write_record([
         "metric", "mean", "sd", "mcse", "min", "p05", "p25", "p50", "p75", "p90", "p95", "p99",
-        "max",
+        "max", "cvar95",
     ])?;
     for m in &stats.metrics {
         let mut rec = vec![
@@ -41,6 +41,7 @@ pub fn write_summary<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
         ];
         rec.extend(m.quantiles.iter().map(|q| num(*q)));
         rec.push(num(m.max));
+        rec.push(num(m.cvar95));
         out.write_record(&rec)?;
     }
     out.flush()?;

@@ -29,6 +29,8 @@ pub struct MetricSummary {
     /// p05, p25, p50, p75, p90, p95, p99.
     pub quantiles: [f64; 7],
     pub max: f64,
+    /// Mean of the worst ⌈5 %·n⌉ values (expected shortfall at 95 %).
+    pub cvar95: f64,
 }
 
 pub const SUMMARY_QUANTILES: [f64; 7] = [0.05, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99];
@@ -46,6 +48,7 @@ impl MetricSummary {
             min: s[0],
             quantiles: SUMMARY_QUANTILES.map(|p| quantile_sorted(&s, p)),
             max: s[s.len() - 1],
+            cvar95: cvar_sorted(&s, 0.95),
         }
     }
 }
