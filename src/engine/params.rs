@@ -17,8 +17,11 @@ impl ParamValues {
             .map(|p| {
                 // Keyed by the parameter's key path, so that scenarios adding or removing
                 // other uncertain parameters still draw the same value for this one.
-                let mut rng =
-                    streams.rng(entity::GLOBAL, process::PARAMETERS, key_hash(&p.key_path));
+                let mut rng = streams.rng(
+                    entity::parameter(key_hash(&p.key_path)),
+                    process::PARAMETERS,
+                    0,
+                );
                 p.dist.sample(&mut rng).clamp(p.min, p.max)
             })
             .collect();

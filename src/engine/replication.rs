@@ -13,7 +13,7 @@ use crate::metrics::{MetricLayout, SERIES_FIRST_CERTIFIED, SERIES_LISTINGS, SERI
 use crate::model::district::NevHistory;
 use crate::model::firm::{Firm, ListingState};
 use crate::model::listing::stage_outcome;
-use crate::policy::budget::{settle, LineYear, Payment};
+use crate::policy::budget::{needs_order, pay_as_due, settle, LineYear, Payment};
 use crate::policy::instrument::{amount_owed, Claim, TriggerIndex};
 use crate::scenario::dist::Dist;
 use crate::scenario::types::{
@@ -28,6 +28,8 @@ pub struct Model<'s> {
     triggers: TriggerIndex,
     /// For run-metric targets: the row index they read.
     target_sources: Vec<Option<usize>>,
+    /// Per budget line: whether its claims must be settled in the order they fall due.
+    ordered_lines: Vec<bool>,
 }
 
 impl<'s> Model<'s> {
@@ -48,6 +50,7 @@ impl<'s> Model<'s> {
             layout,
             triggers: TriggerIndex::new(scenario),
             target_sources,
+            ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
         }
     }
 }
@@ -717,27 +720,38 @@ impl World<'_, '_> {
         }
 
         let n_years = layout.years;
+        r.line_years.clear();
         r.line_years
             .resize(s.budget_lines.len() * n_years, LineYear::default());
         r.payments.clear();
+        // Lines no appropriation limits pay every claim as it falls due, in one pass.
+        for c in &r.claims {
+            let l = s.instruments[c.instrument as usize].budget_line;
+            if !self.model.ordered_lines[l] {
+                let years = &mut r.line_years[l * n_years..(l + 1) * n_years];
+                pay_as_due(c, &s.calendar, &mut r.payments, years);
+            }
+        }
         for (l, line) in s.budget_lines.iter().enumerate() {
-            r.line_claims.clear();
-            r.line_claims.extend(
-                r.claims
-                    .iter()
-                    .filter(|c| s.instruments[c.instrument as usize].budget_line == l)
-                    .copied(),
-            );
-            // Claims equal in day, instrument and amount are interchangeable, so this
-            // order is total in every way that matters and the same on every run.
-            r.line_claims.sort_unstable_by(|a, b| {
-                a.day
-                    .total_cmp(&b.day)
-                    .then(a.instrument.cmp(&b.instrument))
-                    .then(a.amount.total_cmp(&b.amount))
-            });
             let years = &mut r.line_years[l * n_years..(l + 1) * n_years];
-            settle(line, &r.line_claims, &s.calendar, &mut r.payments, years);
+            if self.model.ordered_lines[l] {
+                r.line_claims.clear();
+                r.line_claims.extend(
+                    r.claims
+                        .iter()
+                        .filter(|c| s.instruments[c.instrument as usize].budget_line == l)
+                        .copied(),
+                );
+                // Claims equal in day, instrument and amount are interchangeable, so this
+                // order is total in every way that matters and the same on every run.
+                r.line_claims.sort_unstable_by(|a, b| {
+                    a.day
+                        .total_cmp(&b.day)
+                        .then(a.instrument.cmp(&b.instrument))
+                        .then(a.amount.total_cmp(&b.amount))
+                });
+                settle(line, &r.line_claims, &s.calendar, &mut r.payments, years);
+            }
             for (k, y) in years.iter().enumerate() {
                 self.row[layout.demand_line_year + layout.line_year(l, k)] = y.demand;
                 self.row[layout.carried_line_year + layout.line_year(l, k)] = y.carried;

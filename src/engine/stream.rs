@@ -1,18 +1,24 @@
 //! Keyed random streams (MODEL.md §6).
 //!
 //! Every draw comes from a stream named by `(seed, replication, entity, process, serial)`.
-//! The key is hashed with a chain of SplitMix64 finalisers (a bijective 64-bit mixer with
-//! full avalanche) into the 128-bit state of a PCG-64 MCG generator, which is portable and
-//! value-stable across platforms and `rand_pcg` patch versions. Setting up a stream costs
-//! a few nanoseconds, so each process of each firm has its own streams and a firm's
-//! trajectory does not depend on what other firms or other processes draw: two scenarios
-//! that differ in one instrument share every firm path (common random numbers), and
-//! replication `r` is the same whatever the number of replications, threads or shards.
+//! The key is hashed with SplitMix64's finaliser (a bijective 64-bit mixer with full
+//! avalanche) into the seed of a SplitMix64 generator (`rand_xoshiro`), which is portable
+//! and value-stable. A stream costs one mix to set up and one mix per 64-bit word, so
+//! each process of each firm has its own streams and a firm's trajectory does not depend
+//! on what other firms or other processes draw: two scenarios that differ in one
+//! instrument share every firm path (common random numbers), and replication `r` is the
+//! same whatever the number of replications, threads or shards.
+//!
+//! The key is hashed in three stages, each cached by whoever draws often:
+//! replication key = mix(mix(seed ^ C) ^ replication); entity key = mix(replication key ^
+//! entity); stream seed = mix(entity key ^ (process << 32 | serial)). Processes and
+//! serials are below 2³², so distinct (process, serial) pairs of an entity get distinct
+//! seeds.
 
-use rand_pcg::Pcg64Mcg;
+use rand_xoshiro::SplitMix64;
 
 /// The generator every stream uses.
-pub type StreamRng = Pcg64Mcg;
+pub type StreamRng = SplitMix64;
 
 /// SplitMix64's output function: a strong bijective mixer of 64 bits.
 #[inline]
@@ -51,32 +57,39 @@ impl Streams {
 
     #[inline]
     pub fn keyed(&self, entity_key: u64, process: u64, serial: u64) -> StreamRng {
-        let b = mix(entity_key ^ process.rotate_left(32));
-        let hi = mix(b ^ serial);
-        let lo = mix(hi ^ 0xD1B5_4A32_D192_ED03);
-        Pcg64Mcg::new(((hi as u128) << 64) | lo as u128)
+        debug_assert!(
+            process < 1 << 32 && serial < 1 << 32,
+            "stream key out of range"
+        );
+        let seed = mix(entity_key ^ (process << 32 | serial));
+        <SplitMix64 as rand::SeedableRng>::seed_from_u64(seed)
     }
 }
 
-/// Entities: who a stream belongs to.
+/// Entities: who a stream belongs to. The top byte says what kind of entity it is, so
+/// entities of different kinds never share a key.
 pub mod entity {
-    /// Replication-wide processes (entry, IPO regime, parameters, certification rounds).
+    /// Replication-wide processes (entry, IPO regime, certification rounds).
     pub const GLOBAL: u64 = 0;
     /// Firm `k` of cohort `c` in the initial pool.
     pub fn pool_firm(cohort: usize, k: u64) -> u64 {
-        (1 << 62) | ((cohort as u64) << 40) | k
+        (1 << 56) | ((cohort as u64) << 32) | k
     }
     /// The `n`-th firm to enter during the run.
     pub fn entered_firm(n: u64) -> u64 {
-        (2 << 61) | n
+        (2 << 56) | n
     }
     /// District `d` of the NEV plan.
     pub fn district(d: usize) -> u64 {
-        (3 << 61) | d as u64
+        (3 << 56) | d as u64
     }
     /// Candidate `k` of district `d`'s listing pipeline.
     pub fn listing_candidate(d: usize, k: u64) -> u64 {
-        (1 << 60) | ((d as u64) << 40) | k
+        (4 << 56) | ((d as u64) << 32) | k
+    }
+    /// An uncertain parameter, by the hash of its key path (see `engine::params`).
+    pub fn parameter(key_hash: u64) -> u64 {
+        (1 << 63) | key_hash >> 1
     }
 }
 
@@ -129,5 +142,23 @@ mod tests {
                 .next_u64()
         );
         assert_eq!(a, s.rng(5, process::CERTIFICATION, 0).next_u64());
+    }
+
+    #[test]
+    fn entities_of_different_kinds_never_share_an_id() {
+        for k in 0..4 {
+            let ids = [
+                entity::pool_firm(0, k),
+                entity::entered_firm(k),
+                entity::district(k as usize),
+                entity::listing_candidate(0, k),
+                entity::parameter(k),
+            ];
+            for (a, x) in ids.iter().enumerate() {
+                for y in &ids[a + 1..] {
+                    assert_ne!(x, y);
+                }
+            }
+        }
     }
 }

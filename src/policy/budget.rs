@@ -22,6 +22,33 @@ pub struct LineYear {
     pub carried: f64,
 }
 
+/// Whether settling the line needs its claims in the order they fall due: only when an
+/// appropriation can bind (`defer` or `prorate` with a limit in some year).
+pub fn needs_order(line: &BudgetLine) -> bool {
+    line.overflow != Overflow::None && line.appropriation.iter().any(Option::is_some)
+}
+
+/// Settles a claim of a line no appropriation limits (see `needs_order`): it is paid when
+/// it falls due, and counts towards its year's demand; claims after the last year are
+/// reported as falling after the horizon. Claims may come in any order.
+pub fn pay_as_due(
+    claim: &Claim,
+    calendar: &Calendar,
+    payments: &mut Vec<Payment>,
+    years: &mut [LineYear],
+) {
+    let k = (calendar.year_of(claim.day) - calendar.first_year()).max(0) as usize;
+    if let Some(year) = years.get_mut(k) {
+        year.demand += claim.amount;
+        year.paid += claim.amount;
+    }
+    payments.push(Payment {
+        day: claim.day,
+        instrument: claim.instrument,
+        amount: claim.amount,
+    });
+}
+
 /// Settles one budget line's claims (sorted by day) into payments.
 ///
 /// `years[k]` receives calendar year `first_year + k`; claims due after the last year are

@@ -77,7 +77,7 @@ mod tests {
         let kind = InstrumentKind::Tiered {
             brackets: vec![(1.0e6, 1.0e5), (3.0e6, 3.0e5), (5.0e6, 1.0e6)],
         };
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
+        let mut rng = crate::engine::stream::StreamRng::seed_from_u64(1);
         assert_eq!(amount_owed(&kind, 0.9e6, &mut rng), 0.0);
         assert_eq!(amount_owed(&kind, 1.0e6, &mut rng), 1.0e5);
         assert_eq!(amount_owed(&kind, 4.9e6, &mut rng), 3.0e5);
@@ -90,7 +90,7 @@ mod tests {
             ratio: 1.0,
             cap: Some(5.0e7),
         };
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
+        let mut rng = crate::engine::stream::StreamRng::seed_from_u64(1);
         assert_eq!(amount_owed(&kind, 4.0e7, &mut rng), 4.0e7);
         assert_eq!(amount_owed(&kind, 5.0e7, &mut rng), 5.0e7);
         assert_eq!(amount_owed(&kind, 9.0e7, &mut rng), 5.0e7);
