@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::Model;
 use crate::metrics::MetricLayout;
-use crate::montecarlo::run_block;
+use crate::montecarlo::{run_block, Block};
 use crate::output::manifest::{
     Execution, Manifest, ScenarioFile, ShardInfo, ENGINE, ENGINE_VERSION,
 };
@@ -184,34 +184,52 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         }
     };
     let pool = thread_pool(spec.threads)?;
-    let mut first = range.start + progress.completed;
-    let mut blocks = 0u64;
-    while first < range.end {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            bar.abandon();
-            dir.keep_for_resume();
-            return Err(InterruptedRun {
-                dir: spec.out.clone(),
-                completed: progress.completed,
-                count,
+    // Simulating block k+1 overlaps writing block k: a writer thread formats, appends,
+    // fsyncs and checkpoints each block while the pool runs the next. The channel holds
+    // one block, so at most three are in memory.
+    let (to_writer, blocks_in) = std::sync::mpsc::sync_channel::<(u64, Block)>(1);
+    let start = range.start + progress.completed;
+    let written = std::thread::scope(|scope| -> Result<()> {
+        let writer = scope.spawn(|| -> Result<()> {
+            for (first, block) in blocks_in {
+                pool.install(|| -> std::io::Result<()> {
+                    tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
+                    tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)
+                })?;
+                store.push(block.count, &block.metrics, &block.series)?;
+                progress.events += block.events;
+                progress.completed += block.count as u64;
+                checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
             }
-            .into());
+            Ok(())
+        });
+        let mut first = start;
+        let mut blocks = 0u64;
+        while first < range.end && !INTERRUPTED.load(Ordering::SeqCst) {
+            let last = (first + block_size).min(range.end);
+            let block = pool.install(|| run_block(&model, spec.seed, first..last, &tick));
+            if to_writer.send((first, block)).is_err() {
+                break; // the writer failed; its error is reported below
+            }
+            first = last;
+            blocks += 1;
+            if stop_after == Some(blocks) {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+            }
         }
-        let last = (first + block_size).min(range.end);
-        let block = pool.install(|| run_block(&model, spec.seed, first..last, &tick));
-        pool.install(|| -> std::io::Result<()> {
-            tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
-            tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)
-        })?;
-        store.push(block.count, &block.metrics, &block.series)?;
-        progress.events += block.events;
-        progress.completed += last - first;
-        checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
-        first = last;
-        blocks += 1;
-        if stop_after == Some(blocks) {
-            INTERRUPTED.store(true, Ordering::SeqCst);
+        drop(to_writer);
+        writer.join().expect("the writer thread does not panic")
+    });
+    written?;
+    if progress.completed < count {
+        bar.abandon();
+        dir.keep_for_resume();
+        return Err(InterruptedRun {
+            dir: spec.out.clone(),
+            completed: progress.completed,
+            count,
         }
+        .into());
     }
     bar.finish_and_clear();
     drop(rep_csv);
