@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use crate::stats::Columns;
 
-/// Above this many values, rows go to a scratch file.
-const IN_MEMORY_VALUES: usize = 32 * 1024 * 1024;
+/// Above this many values (512 MiB), rows go to a scratch file: 100,000 baseline
+/// replications (≈ 500 values each) stay in memory, a million do not.
+const IN_MEMORY_VALUES: usize = 64 * 1024 * 1024;
 
 enum Storage {
     /// Column-major blocks, as in the scratch file.
@@ -33,7 +34,17 @@ pub struct RowStore {
 impl RowStore {
     /// A store for `expected` replications; spills to `scratch` if they would be large.
     pub fn new(m: usize, sl: usize, expected: usize, scratch: &Path) -> std::io::Result<RowStore> {
-        let storage = if expected.saturating_mul(m + sl) <= IN_MEMORY_VALUES {
+        RowStore::with_limit(m, sl, expected, scratch, IN_MEMORY_VALUES)
+    }
+
+    fn with_limit(
+        m: usize,
+        sl: usize,
+        expected: usize,
+        scratch: &Path,
+        in_memory_values: usize,
+    ) -> std::io::Result<RowStore> {
+        let storage = if expected.saturating_mul(m + sl) <= in_memory_values {
             Storage::Memory { blocks: Vec::new() }
         } else {
             let writer = BufWriter::with_capacity(1 << 20, File::create(scratch)?);
@@ -138,5 +149,61 @@ impl Drop for RowStore {
         if let Storage::Spill { path, .. } = &self.storage {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three blocks of rows with 3 metrics and 2 series values, pushed into a store that
+    /// keeps them in memory and one that spills: both give back the same columns.
+    #[test]
+    fn memory_and_spilled_stores_give_the_same_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let (m, sl) = (3, 2);
+        let value = |r: usize, c: usize| (r * 10 + c) as f64 + 0.5;
+        let mut stores = [
+            RowStore::with_limit(m, sl, 7, &dir.path().join("a"), usize::MAX).unwrap(),
+            RowStore::with_limit(m, sl, 7, &dir.path().join("b"), 0).unwrap(),
+        ];
+        assert!(matches!(stores[0].storage, Storage::Memory { .. }));
+        assert!(matches!(stores[1].storage, Storage::Spill { .. }));
+        for store in &mut stores {
+            let mut first = 0;
+            for count in [3, 1, 3] {
+                let rows = first..first + count;
+                let metrics: Vec<f64> = rows
+                    .clone()
+                    .flat_map(|r| (0..m).map(move |c| value(r, c)))
+                    .collect();
+                let series: Vec<f64> = rows
+                    .flat_map(|r| (m..m + sl).map(move |c| value(r, c)))
+                    .collect();
+                store.push(count, &metrics, &series).unwrap();
+                first += count;
+            }
+            store.seal().unwrap();
+            assert_eq!(store.replications(), 7);
+            for c in 0..m {
+                assert_eq!(
+                    store.metric(c),
+                    (0..7).map(|r| value(r, c)).collect::<Vec<_>>()
+                );
+            }
+            for c in 0..sl {
+                assert_eq!(
+                    store.series(c),
+                    (0..7).map(|r| value(r, m + c)).collect::<Vec<_>>()
+                );
+            }
+        }
+        let spilled = dir.path().join("b");
+        assert!(spilled.exists());
+        drop(stores);
+        assert!(
+            !spilled.exists(),
+            "the scratch file is removed with the store"
+        );
     }
 }

@@ -9,23 +9,32 @@ pub struct ParamValues {
     values: Vec<f64>,
 }
 
+/// The stream entity of each uncertain parameter: the hash of its key path, so that
+/// scenarios adding or removing other uncertain parameters still draw the same value for
+/// this one. Computed once per run.
+#[derive(Debug, Clone)]
+pub struct ParamEntities(Vec<u64>);
+
+impl ParamEntities {
+    pub fn new(s: &Scenario) -> ParamEntities {
+        ParamEntities(
+            s.uncertain
+                .iter()
+                .map(|p| entity::parameter(key_hash(&p.key_path)))
+                .collect(),
+        )
+    }
+}
+
 impl ParamValues {
-    pub fn draw(s: &Scenario, streams: &Streams) -> ParamValues {
-        let values = s
-            .uncertain
-            .iter()
-            .map(|p| {
-                // Keyed by the parameter's key path, so that scenarios adding or removing
-                // other uncertain parameters still draw the same value for this one.
-                let mut rng = streams.rng(
-                    entity::parameter(key_hash(&p.key_path)),
-                    process::PARAMETERS,
-                    0,
-                );
+    /// Draws replication `streams`' values into `self`, reusing its allocation.
+    pub fn draw(&mut self, s: &Scenario, entities: &ParamEntities, streams: &Streams) {
+        self.values.clear();
+        self.values
+            .extend(s.uncertain.iter().zip(&entities.0).map(|(p, &e)| {
+                let mut rng = streams.rng(e, process::PARAMETERS, 0);
                 p.dist.sample(&mut rng).clamp(p.min, p.max)
-            })
-            .collect();
-        ParamValues { values }
+            }));
     }
 
     #[inline]

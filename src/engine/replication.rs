@@ -5,7 +5,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
 
-use super::params::ParamValues;
+use super::params::{ParamEntities, ParamValues};
 use super::queue::EventQueue;
 use super::stream::{entity, process, StreamRng, Streams};
 use crate::calendar::{DAYS_PER_MONTH, DAYS_PER_YEAR};
@@ -30,6 +30,15 @@ pub struct Model<'s> {
     target_sources: Vec<Option<usize>>,
     /// Per budget line: whether its claims must be settled in the order they fall due.
     ordered_lines: Vec<bool>,
+    fresh_firm: FreshFirm,
+    param_entities: ParamEntities,
+}
+
+/// A new firm's per-occurrence and per-instrument slots, appended by copying.
+struct FreshFirm {
+    occurrence_draws: Vec<u32>,
+    occurrence_next: Vec<f64>,
+    uptake: Vec<Uptake>,
 }
 
 impl<'s> Model<'s> {
@@ -51,6 +60,12 @@ impl<'s> Model<'s> {
             triggers: TriggerIndex::new(scenario),
             target_sources,
             ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
+            param_entities: ParamEntities::new(scenario),
+            fresh_firm: FreshFirm {
+                occurrence_draws: vec![0; scenario.occurrences.len()],
+                occurrence_next: vec![f64::INFINITY; scenario.occurrences.len()],
+                uptake: vec![Uptake::default(); scenario.instruments.len()],
+            },
         }
     }
 }
@@ -103,6 +118,9 @@ pub struct Replication {
     occurrence_next: Vec<f64>,
     /// Per firm: the tier its pending occurrences were drawn for.
     occurrence_tier: Vec<TierIx>,
+    /// Per firm: bit `b` set when position `b` of its tier's occurrence list has a pending
+    /// occurrence; bit 63 stands for positions 63 and up.
+    occurrence_pending: Vec<u64>,
     /// (occurrence, rate) of the Poisson occurrences active per tier, tier-major, and
     /// where each tier's run starts.
     occurrence_rates: Vec<(u32, f64)>,
@@ -118,6 +136,8 @@ pub struct Replication {
     first_cert_days: Vec<f64>,
     listing_days: Vec<f64>,
     entered: u64,
+    /// The last replication's parameter values (kept for their allocation).
+    params: ParamValues,
     /// Events processed in the last replication.
     pub events: u64,
 }
@@ -154,6 +174,7 @@ impl Replication {
         self.occurrence_draws.clear();
         self.occurrence_next.clear();
         self.occurrence_tier.clear();
+        self.occurrence_pending.clear();
         self.uptake.clear();
         self.claims.clear();
         self.stipends.clear();
@@ -164,7 +185,8 @@ impl Replication {
         self.events = 0;
 
         let streams = Streams::new(seed, rep);
-        let params = ParamValues::draw(s, &streams);
+        let mut params = std::mem::take(&mut self.params);
+        params.draw(s, &model.param_entities, &streams);
         // The Poisson occurrences active in each tier, with this replication's rates.
         self.occurrence_rates.clear();
         self.occurrence_offsets.clear();
@@ -198,6 +220,7 @@ impl Replication {
         w.populate();
         w.run_events();
         w.settle_and_record(series);
+        self.params = w.params;
     }
 }
 
@@ -294,14 +317,15 @@ impl World<'_, '_> {
             exit_draws: 0,
             listing_draws: 0,
         });
-        let n_occ = self.s.occurrences.len();
-        let n_inst = self.s.instruments.len();
-        self.r.occurrence_draws.resize((f + 1) * n_occ, 0);
+        // The firm's fresh per-occurrence and per-instrument slots, copied from templates.
+        let t = &self.model.fresh_firm;
         self.r
-            .occurrence_next
-            .resize((f + 1) * n_occ, f64::INFINITY);
+            .occurrence_draws
+            .extend_from_slice(&t.occurrence_draws);
+        self.r.occurrence_next.extend_from_slice(&t.occurrence_next);
         self.r.occurrence_tier.push(tier);
-        self.r.uptake.resize((f + 1) * n_inst, Uptake::default());
+        self.r.occurrence_pending.push(0);
+        self.r.uptake.extend_from_slice(&t.uptake);
         if let Some(stage) = stage {
             self.enter_stage(f, stage, day, true);
         }
@@ -354,6 +378,7 @@ impl World<'_, '_> {
             self.r.occurrence_offsets[tier + 1],
         );
         self.r.occurrence_tier[f] = tier;
+        let mut pending = 0;
         for k in from..to {
             let (j, rate) = self.r.occurrence_rates[k];
             let j = j as usize;
@@ -363,8 +388,10 @@ impl World<'_, '_> {
             let t = now + exponential(&mut rng, rate);
             if t < end {
                 self.r.occurrence_next[f * n_occ + j] = t;
+                pending |= 1 << (k - from).min(63);
             }
         }
+        self.r.occurrence_pending[f] = pending;
     }
 
     /// Lets the firm's Poisson occurrences (drawn for `occurrence_tier[f]`) happen up to
@@ -378,41 +405,54 @@ impl World<'_, '_> {
     /// same draws (same streams, same serials) and the same claims as firing each at its
     /// own time. `events` counts them as the event loop would have.
     fn run_out(&mut self, f: usize, stop: f64) {
-        let s = self.s;
-        let n_occ = s.occurrences.len();
+        let mut pending = std::mem::take(&mut self.r.occurrence_pending[f]);
+        if pending == 0 {
+            return;
+        }
         let tier = self.r.occurrence_tier[f];
-        let (key, exit_day) = (self.r.firms[f].key, self.r.firms[f].exit_day);
         let (from, to) = (
             self.r.occurrence_offsets[tier],
             self.r.occurrence_offsets[tier + 1],
         );
-        for k in from..to {
-            let (j, rate) = self.r.occurrence_rates[k];
-            let j = j as usize;
-            let slot = f * n_occ + j;
-            let mut t = self.r.occurrence_next[slot];
-            if t == f64::INFINITY {
-                continue;
-            }
-            self.r.occurrence_next[slot] = f64::INFINITY;
-            while t != f64::INFINITY {
-                self.r.events += 1;
-                if t >= stop || t >= exit_day {
-                    break;
+        while pending != 0 {
+            let b = pending.trailing_zeros() as usize;
+            pending &= pending - 1;
+            if b < 63 {
+                self.run_out_occurrence(f, tier, from + b, stop);
+            } else {
+                for k in from + 63..to {
+                    self.run_out_occurrence(f, tier, k, stop);
                 }
-                let draws = &mut self.r.occurrence_draws[slot];
-                let mut rng = self
-                    .streams
-                    .keyed(key, process::occurrence(j), *draws as u64);
-                *draws += 1;
-                let magnitude = s.occurrences[j]
-                    .magnitude
-                    .as_ref()
-                    .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
-                let next = t + exponential(&mut rng, rate);
-                self.fire(f, t, tier, Fired::Occurrence(j), magnitude);
-                t = if next < s.end { next } else { f64::INFINITY };
             }
+        }
+    }
+
+    /// `run_out` for entry `k` of `occurrence_rates` (an occurrence of the firm's tier).
+    #[inline]
+    fn run_out_occurrence(&mut self, f: usize, tier: TierIx, k: usize, stop: f64) {
+        let s = self.s;
+        let (key, exit_day) = (self.r.firms[f].key, self.r.firms[f].exit_day);
+        let (j, rate) = self.r.occurrence_rates[k];
+        let j = j as usize;
+        let slot = f * s.occurrences.len() + j;
+        let mut t = std::mem::replace(&mut self.r.occurrence_next[slot], f64::INFINITY);
+        while t != f64::INFINITY {
+            self.r.events += 1;
+            if t >= stop || t >= exit_day {
+                break;
+            }
+            let draws = &mut self.r.occurrence_draws[slot];
+            let mut rng = self
+                .streams
+                .keyed(key, process::occurrence(j), *draws as u64);
+            *draws += 1;
+            let magnitude = s.occurrences[j]
+                .magnitude
+                .as_ref()
+                .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
+            let next = t + exponential(&mut rng, rate);
+            self.fire(f, t, tier, Fired::Occurrence(j), magnitude);
+            t = if next < s.end { next } else { f64::INFINITY };
         }
     }
 
