@@ -656,7 +656,7 @@ impl World<'_, '_> {
         if dt <= 0.0 {
             return;
         }
-        let z: f64 = rng.sample(StandardNormal);
+        let z: f64 = StandardNormal.sample(rng);
         let mut step = drift * dt + vol * dt.sqrt() * z;
         if rounds > 0.0 {
             let lambda = rounds * dt;
@@ -899,5 +899,5 @@ fn knuth_poisson(rng: &mut StreamRng, exp_neg_lambda: f64) -> u32 {
 /// Waiting time (days) of a Poisson process with `rate_per_year`.
 #[inline]
 fn exponential(rng: &mut StreamRng, rate_per_year: f64) -> f64 {
-    rng.sample::<f64, _>(Exp1) / rate_per_year * DAYS_PER_YEAR
+    Distribution::<f64>::sample(&Exp1, rng) / rate_per_year * DAYS_PER_YEAR
 }

@@ -48,7 +48,7 @@ impl Dist {
     pub fn sample_ln<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::LogNormal(_, [mu, sigma]) => {
-                mu + sigma * rng.sample::<f64, _>(rand_distr::StandardNormal)
+                mu + sigma * Distribution::<f64>::sample(&rand_distr::StandardNormal, rng)
             }
             other => other.sample(rng).max(f64::MIN_POSITIVE).ln(),
         }
