@@ -3,7 +3,7 @@
 //! of metrics it all produces.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
+use rand_distr::{Distribution, Exp1, Poisson};
 
 use super::params::{ParamEntities, ParamValues};
 use super::queue::EventQueue;
@@ -15,7 +15,7 @@ use crate::model::firm::{Firm, ListingState};
 use crate::model::listing::stage_outcome;
 use crate::policy::budget::{needs_order, pay_as_due, settle, LineYear, Payment};
 use crate::policy::instrument::{amount_owed, Claim, TriggerIndex};
-use crate::scenario::dist::Dist;
+use crate::scenario::dist::{standard_normal, Dist};
 use crate::scenario::types::{
     InstrumentKind, IpoRegime, NevQuantity, OccurrenceProcess, Placement, Scenario, TargetMetric,
     TargetWindow, TierIx, NO_TIER,
@@ -656,7 +656,7 @@ impl World<'_, '_> {
         if dt <= 0.0 {
             return;
         }
-        let z: f64 = StandardNormal.sample(rng);
+        let z = standard_normal(rng);
         let mut step = drift * dt + vol * dt.sqrt() * z;
         if rounds > 0.0 {
             let lambda = rounds * dt;

@@ -3,12 +3,13 @@
 //! above-scale firm count, one set per district per replication.
 
 use rand::Rng;
-use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
+use rand_distr::{Binomial, Distribution, Poisson};
 
 use super::listing::listing_day;
 use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::params::ParamValues;
 use crate::engine::stream::{entity, process, Streams};
+use crate::scenario::dist::standard_normal;
 use crate::scenario::types::{IpoRegime, NevQuantity, ProjectFlow, Scenario, TargetWindow};
 
 /// Investment thresholds of annex 3 (亿元): 10–30亿 projects and ≥30亿 projects.
@@ -65,7 +66,7 @@ impl NevHistory {
         let common: Vec<f64> = (0..years)
             .map(|k| {
                 let mut rng = streams.rng(entity::GLOBAL, process::SCALE, k as u64);
-                rng.sample(StandardNormal)
+                standard_normal(&mut rng)
             })
             .collect();
         for (d, (district, h)) in s.districts.iter().zip(&mut self.districts).enumerate() {
@@ -80,7 +81,7 @@ impl NevHistory {
             h.scale_by_year.push(district.scale_100m_cny);
             for (k, zc) in common.iter().enumerate() {
                 let mut rng = streams.rng(e, process::SCALE, k as u64);
-                let zi: f64 = rng.sample(StandardNormal);
+                let zi = standard_normal(&mut rng);
                 log_scale += drift + vol * (rho.sqrt() * zc + (1.0 - rho).sqrt() * zi);
                 h.scale_by_year.push(log_scale.exp());
             }

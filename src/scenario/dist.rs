@@ -8,6 +8,11 @@ use super::error::{Result, ScenarioError};
 use super::node::{Node, Value};
 use super::read::{as_array, as_f64, TableReader};
 
+#[inline]
+pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    Distribution::<f64>::sample(&rand_distr::StandardNormal, rng)
+}
+
 /// A number or a distribution, as written in a scenario.
 #[derive(Debug, Clone)]
 pub enum Dist {
@@ -36,8 +41,10 @@ impl Dist {
             Dist::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
             Dist::Triangular(d, _) => d.sample(rng),
             Dist::Pert(d, _) => d.sample(rng),
-            Dist::Normal(d) => d.sample(rng),
-            Dist::LogNormal(d, _) => d.sample(rng),
+            // As rand_distr's Normal and LogNormal compute them (same operations, same
+            // values), with the standard normal draw inlined.
+            Dist::Normal(d) => d.mean() + d.std_dev() * standard_normal(rng),
+            Dist::LogNormal(_, [mu, sigma]) => (mu + sigma * standard_normal(rng)).exp(),
             Dist::Beta(d, _) => d.sample(rng),
             Dist::Gamma(d, _) => d.sample(rng),
             Dist::Discrete { values, weights } => values[weights.sample(rng)],
@@ -47,9 +54,7 @@ impl Dist {
     /// The logarithm of a draw; for a lognormal, drawn on the log scale directly.
     pub fn sample_ln<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
-            Dist::LogNormal(_, [mu, sigma]) => {
-                mu + sigma * Distribution::<f64>::sample(&rand_distr::StandardNormal, rng)
-            }
+            Dist::LogNormal(_, [mu, sigma]) => mu + sigma * standard_normal(rng),
             other => other.sample(rng).max(f64::MIN_POSITIVE).ln(),
         }
     }
