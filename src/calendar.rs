@@ -17,6 +17,8 @@ pub struct Calendar {
     /// through the month after the last.
     first_month: (i32, u32),
     month_starts: Vec<f64>,
+    /// The calendar year of each month of `month_starts`.
+    month_years: Vec<i32>,
 }
 
 impl Calendar {
@@ -34,10 +36,12 @@ impl Calendar {
             .map(|y| day(NaiveDate::from_ymd_opt(y, 1, 1).expect("valid year")))
             .collect();
         let mut month_starts = Vec::new();
+        let mut month_years = Vec::new();
         let (mut y, mut m) = (months_from.year(), months_from.month());
         loop {
             let d = NaiveDate::from_ymd_opt(y, m, 1).expect("valid month");
             month_starts.push(day(d));
+            month_years.push(y);
             if (y, m) > (until.year(), until.month()) {
                 break;
             }
@@ -49,6 +53,7 @@ impl Calendar {
             year_starts,
             first_month: (months_from.year(), months_from.month()),
             month_starts,
+            month_years,
         }
     }
 
@@ -91,6 +96,21 @@ impl Calendar {
     /// Index of the month containing `day` in the monthly series, clamped to the series.
     pub fn month_of(&self, day: f64) -> usize {
         last_start_at_or_before(&self.month_starts, day, DAYS_PER_MONTH)
+    }
+
+    /// `(year_of(day), month_of(day))` with one lookup when the day falls inside the
+    /// monthly series (a month lies within one calendar year).
+    pub fn year_and_month_of(&self, day: f64) -> (i32, usize) {
+        let m = self.month_of(day);
+        let inside = day >= self.month_starts[0] && day < self.month_starts[self.month_count()];
+        (
+            if inside {
+                self.month_years[m]
+            } else {
+                self.year_of(day)
+            },
+            m,
+        )
     }
 
     /// `YYYY-MM` label of month index `i`.
@@ -174,6 +194,7 @@ mod tests {
         for day in days {
             assert_eq!(c.year_of(day), year_by_search(day), "year of day {day}");
             assert_eq!(c.month_of(day), month_by_search(day), "month of day {day}");
+            assert_eq!(c.year_and_month_of(day), (c.year_of(day), c.month_of(day)));
         }
         assert_eq!(c.year_of(f64::NAN), c.first_year() - 1);
         assert_eq!(c.month_of(f64::NAN), 0);

@@ -768,8 +768,10 @@ impl World<'_, '_> {
         for c in &r.claims {
             let l = s.instruments[c.instrument as usize].budget_line;
             if !self.model.ordered_lines[l] {
+                let (year, month) = s.calendar.year_and_month_of(c.day);
                 let years = &mut r.line_years[l * n_years..(l + 1) * n_years];
-                pay_as_due(c, &s.calendar, &mut r.payments, years);
+                pay_as_due(c, year, &s.calendar, years);
+                record_payment(self.row, series, layout, s, c, year, month);
             }
         }
         for (l, line) in s.budget_lines.iter().enumerate() {
@@ -797,25 +799,17 @@ impl World<'_, '_> {
                 self.row[layout.carried_line_year + layout.line_year(l, k)] = y.carried;
             }
         }
+        for p in &r.payments {
+            let (year, month) = s.calendar.year_and_month_of(p.day);
+            let paid = Claim {
+                day: p.day,
+                instrument: p.instrument,
+                amount: p.amount,
+            };
+            record_payment(self.row, series, layout, s, &paid, year, month);
+        }
 
         let months = layout.months;
-        for p in &r.payments {
-            let inst = &s.instruments[p.instrument as usize];
-            let row = &mut *self.row;
-            row[layout.outlay_total] += p.amount;
-            row[layout.outlay_instrument + p.instrument as usize] += p.amount;
-            row[layout.outlay_funder] += p.amount * inst.city_share;
-            row[layout.outlay_funder + 1] += p.amount * (1.0 - inst.city_share);
-            row[layout.outlay_line + inst.budget_line] += p.amount;
-            if p.day >= s.payments_until {
-                row[layout.outlay_beyond] += p.amount;
-            } else {
-                let k = (s.calendar.year_of(p.day) - layout.first_year) as usize;
-                row[layout.outlay_year + k] += p.amount;
-                row[layout.outlay_line_year + layout.line_year(inst.budget_line, k)] += p.amount;
-                series[SERIES_OUTLAY * months + s.calendar.month_of(p.day)] += p.amount;
-            }
-        }
         for &d in &r.first_cert_days {
             series[SERIES_FIRST_CERTIFIED * months + s.calendar.month_of(d)] += 1.0;
         }
@@ -880,6 +874,34 @@ impl World<'_, '_> {
                 }
             };
         }
+    }
+}
+
+/// Adds a payment (as a claim paid in full on its day, in `year` and series `month`) to
+/// the outlay metrics of the row and the monthly outlay series.
+fn record_payment(
+    row: &mut [f64],
+    series: &mut [f64],
+    layout: &MetricLayout,
+    s: &Scenario,
+    paid: &Claim,
+    year: i32,
+    month: usize,
+) {
+    let inst = &s.instruments[paid.instrument as usize];
+    let amount = paid.amount;
+    row[layout.outlay_total] += amount;
+    row[layout.outlay_instrument + paid.instrument as usize] += amount;
+    row[layout.outlay_funder] += amount * inst.city_share;
+    row[layout.outlay_funder + 1] += amount * (1.0 - inst.city_share);
+    row[layout.outlay_line + inst.budget_line] += amount;
+    if paid.day >= s.payments_until {
+        row[layout.outlay_beyond] += amount;
+    } else {
+        let k = (year - layout.first_year) as usize;
+        row[layout.outlay_year + k] += amount;
+        row[layout.outlay_line_year + layout.line_year(inst.budget_line, k)] += amount;
+        series[SERIES_OUTLAY * layout.months + month] += amount;
     }
 }
 

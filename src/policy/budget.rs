@@ -29,24 +29,15 @@ pub fn needs_order(line: &BudgetLine) -> bool {
 }
 
 /// Settles a claim of a line no appropriation limits (see `needs_order`): it is paid when
-/// it falls due, and counts towards its year's demand; claims after the last year are
-/// reported as falling after the horizon. Claims may come in any order.
-pub fn pay_as_due(
-    claim: &Claim,
-    calendar: &Calendar,
-    payments: &mut Vec<Payment>,
-    years: &mut [LineYear],
-) {
-    let k = (calendar.year_of(claim.day) - calendar.first_year()).max(0) as usize;
-    if let Some(year) = years.get_mut(k) {
-        year.demand += claim.amount;
-        year.paid += claim.amount;
+/// it falls due, in calendar year `year`, and counts towards that year's demand (claims
+/// after the last year are reported as falling after the horizon). Claims may come in
+/// any order.
+pub fn pay_as_due(claim: &Claim, year: i32, calendar: &Calendar, years: &mut [LineYear]) {
+    let k = (year - calendar.first_year()).max(0) as usize;
+    if let Some(y) = years.get_mut(k) {
+        y.demand += claim.amount;
+        y.paid += claim.amount;
     }
-    payments.push(Payment {
-        day: claim.day,
-        instrument: claim.instrument,
-        amount: claim.amount,
-    });
 }
 
 /// Settles one budget line's claims (sorted by day) into payments.
