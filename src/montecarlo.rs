@@ -10,6 +10,10 @@ use rayon::prelude::*;
 
 use crate::engine::{Model, Replication};
 
+thread_local! {
+    static WORKING_MEMORY: std::cell::RefCell<Replication> = std::cell::RefCell::default();
+}
+
 /// The rows of a contiguous block of replications, row-major.
 #[derive(Debug, Clone, Default)]
 pub struct Block {
@@ -38,10 +42,14 @@ pub fn run_block(
         .par_chunks_mut(m)
         .zip(series.par_chunks_mut(sl.max(1)))
         .enumerate()
-        .map_init(Replication::default, |rep, (i, (row, ser))| {
-            rep.run(model, seed, reps.start + i as u64, row, ser);
-            tick();
-            rep.events
+        .map(|(i, (row, ser))| {
+            // Each worker thread keeps one replication's working memory for the whole run,
+            // so its buffers grow once, not after every split of the block.
+            WORKING_MEMORY.with_borrow_mut(|rep| {
+                rep.run(model, seed, reps.start + i as u64, row, ser);
+                tick();
+                rep.events
+            })
         })
         .sum();
     Block {
