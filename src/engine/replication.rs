@@ -34,7 +34,10 @@ pub struct Model<'s> {
     param_entities: ParamEntities,
 }
 
-/// A new firm's per-occurrence and per-instrument slots, appended by copying.
+/// A firm without per-occurrence or per-instrument slots yet.
+const NO_SLOTS: u32 = u32::MAX;
+
+/// A firm's fresh per-occurrence and per-instrument slots, appended by copying.
 struct FreshFirm {
     occurrence_draws: Vec<u32>,
     occurrence_next: Vec<f64>,
@@ -112,8 +115,13 @@ struct Uptake {
 pub struct Replication {
     queue: EventQueue<Event>,
     firms: Vec<Firm>,
+    /// Per firm: where its block of per-occurrence slots starts in `occurrence_draws` and
+    /// `occurrence_next`, or `NO_SLOTS` until it first needs one (most firms never do).
+    occurrence_slots: Vec<u32>,
+    /// Per (firm, occurrence), in firm blocks: draws made from the firm's stream of that
+    /// occurrence.
     occurrence_draws: Vec<u32>,
-    /// Per (firm, occurrence), firm-major: the day of the pending occurrence of the
+    /// Per (firm, occurrence), in firm blocks: the day of the pending occurrence of the
     /// firm's current Poisson process, infinite when none is pending (see `run_out`).
     occurrence_next: Vec<f64>,
     /// Per firm: the tier its pending occurrences were drawn for.
@@ -125,6 +133,9 @@ pub struct Replication {
     /// where each tier's run starts.
     occurrence_rates: Vec<(u32, f64)>,
     occurrence_offsets: Vec<usize>,
+    /// Per firm: where its block of per-instrument counters starts in `uptake`, or
+    /// `NO_SLOTS` until it is first eligible for an instrument.
+    uptake_slots: Vec<u32>,
     uptake: Vec<Uptake>,
     claims: Vec<Claim>,
     stipends: Vec<Stipend>,
@@ -171,6 +182,8 @@ impl Replication {
         series.iter_mut().for_each(|x| *x = 0.0);
         self.queue.clear();
         self.firms.clear();
+        self.occurrence_slots.clear();
+        self.uptake_slots.clear();
         self.occurrence_draws.clear();
         self.occurrence_next.clear();
         self.occurrence_tier.clear();
@@ -317,15 +330,10 @@ impl World<'_, '_> {
             exit_draws: 0,
             listing_draws: 0,
         });
-        // The firm's fresh per-occurrence and per-instrument slots, copied from templates.
-        let t = &self.model.fresh_firm;
-        self.r
-            .occurrence_draws
-            .extend_from_slice(&t.occurrence_draws);
-        self.r.occurrence_next.extend_from_slice(&t.occurrence_next);
+        self.r.occurrence_slots.push(NO_SLOTS);
+        self.r.uptake_slots.push(NO_SLOTS);
         self.r.occurrence_tier.push(tier);
         self.r.occurrence_pending.push(0);
-        self.r.uptake.extend_from_slice(&t.uptake);
         if let Some(stage) = stage {
             self.enter_stage(f, stage, day, true);
         }
@@ -372,26 +380,42 @@ impl World<'_, '_> {
             }
         }
 
-        let n_occ = s.occurrences.len();
         let (from, to) = (
             self.r.occurrence_offsets[tier],
             self.r.occurrence_offsets[tier + 1],
         );
         self.r.occurrence_tier[f] = tier;
+        if from == to {
+            return;
+        }
+        let base = self.occurrence_slots(f);
         let mut pending = 0;
         for k in from..to {
             let (j, rate) = self.r.occurrence_rates[k];
             let j = j as usize;
-            let draws = &mut self.r.occurrence_draws[f * n_occ + j];
+            let draws = &mut self.r.occurrence_draws[base + j];
             let mut rng = self.streams.keyed(e, process::occurrence(j), *draws as u64);
             *draws += 1;
             let t = now + exponential(&mut rng, rate);
             if t < end {
-                self.r.occurrence_next[f * n_occ + j] = t;
+                self.r.occurrence_next[base + j] = t;
                 pending |= 1 << (k - from).min(63);
             }
         }
         self.r.occurrence_pending[f] = pending;
+    }
+
+    /// Where firm `f`'s per-occurrence slots start, allocating them on first use.
+    fn occurrence_slots(&mut self, f: usize) -> usize {
+        if self.r.occurrence_slots[f] == NO_SLOTS {
+            let t = &self.model.fresh_firm;
+            self.r.occurrence_slots[f] = self.r.occurrence_draws.len() as u32;
+            self.r
+                .occurrence_draws
+                .extend_from_slice(&t.occurrence_draws);
+            self.r.occurrence_next.extend_from_slice(&t.occurrence_next);
+        }
+        self.r.occurrence_slots[f] as usize
     }
 
     /// Lets the firm's Poisson occurrences (drawn for `occurrence_tier[f]`) happen up to
@@ -434,7 +458,8 @@ impl World<'_, '_> {
         let (key, exit_day) = (self.r.firms[f].key, self.r.firms[f].exit_day);
         let (j, rate) = self.r.occurrence_rates[k];
         let j = j as usize;
-        let slot = f * s.occurrences.len() + j;
+        // Pending occurrences imply slots (see `schedule_tier_processes`).
+        let slot = self.r.occurrence_slots[f] as usize + j;
         let mut t = std::mem::replace(&mut self.r.occurrence_next[slot], f64::INFINITY);
         while t != f64::INFINITY {
             self.r.events += 1;
@@ -696,7 +721,13 @@ impl World<'_, '_> {
             if !inst.eligible[tier] || t < inst.valid_from || t >= inst.valid_to {
                 continue;
             }
-            let uptake = &mut self.r.uptake[f * s.instruments.len() + i as usize];
+            if self.r.uptake_slots[f] == NO_SLOTS {
+                self.r.uptake_slots[f] = self.r.uptake.len() as u32;
+                self.r
+                    .uptake
+                    .extend_from_slice(&self.model.fresh_firm.uptake);
+            }
+            let uptake = &mut self.r.uptake[self.r.uptake_slots[f] as usize + i as usize];
             let serial = uptake.triggers;
             uptake.triggers += 1;
             if inst.max_per_firm.is_some_and(|m| uptake.granted >= m) {
