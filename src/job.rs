@@ -193,10 +193,10 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     let written = std::thread::scope(|scope| -> Result<()> {
         let writer = scope.spawn(|| -> Result<()> {
             for (first, block) in blocks_in {
-                pool.install(|| -> std::io::Result<()> {
-                    tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
-                    tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)
-                })?;
+                // Formatted on this thread, not the pool: a job queued on the busy pool
+                // would wait for the block being simulated, and stall the pipeline.
+                tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
+                tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)?;
                 store.push(block.count, &block.metrics, &block.series)?;
                 progress.events += block.events;
                 progress.completed += block.count as u64;

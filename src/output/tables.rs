@@ -173,32 +173,22 @@ pub fn write_rows<W: Write>(
     width: usize,
     values: &[f64],
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
-    // Numbers never need quoting, so rows are formatted in parallel, straight to bytes
-    // identical to what the CSV writer would produce, and written in order.
-    const ROWS_PER_TASK: usize = 64;
-    let width = width.max(1);
-    let chunks: Vec<Vec<u8>> = values
-        .par_chunks(width * ROWS_PER_TASK)
-        .enumerate()
-        .map(|(c, rows)| {
-            let mut buf = Vec::with_capacity(rows.len() * 12);
-            for (i, row) in rows.chunks_exact(width).enumerate() {
-                let rep = first + (c * ROWS_PER_TASK + i) as u64;
-                buf.extend_from_slice(itoa::Buffer::new().format(rep).as_bytes());
-                for x in row {
-                    buf.push(b',');
-                    push_num(&mut buf, *x);
-                }
-                buf.push(b'\n');
-            }
-            buf
-        })
-        .collect();
-    for chunk in chunks {
-        out.write_all(&chunk)?;
+    // Numbers never need quoting, so rows go straight to bytes identical to what the CSV
+    // writer would produce.
+    let mut buf = Vec::with_capacity(1 << 17);
+    for (i, row) in values.chunks_exact(width.max(1)).enumerate() {
+        buf.extend_from_slice(itoa::Buffer::new().format(first + i as u64).as_bytes());
+        for x in row {
+            buf.push(b',');
+            push_num(&mut buf, *x);
+        }
+        buf.push(b'\n');
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
     }
-    Ok(())
+    out.write_all(&buf)
 }
 
 /// Appends `num(x)` to `buf`: integral values below 9e18 (counts, most amounts) as
