@@ -152,16 +152,24 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
         })
         .collect();
 
-    let mut budget = Vec::new();
-    for (l, line) in s.budget_lines.iter().enumerate() {
-        for (k, year) in s.years().enumerate() {
+    // Line-years in parallel (each sorts two columns), collected in their order.
+    let line_years: Vec<(usize, usize, i32)> = s
+        .budget_lines
+        .iter()
+        .enumerate()
+        .flat_map(|(l, _)| s.years().enumerate().map(move |(k, year)| (l, k, year)))
+        .collect();
+    let budget = line_years
+        .into_par_iter()
+        .map(|(l, k, year)| {
+            let line = &s.budget_lines[l];
             let demand = cols.metric(layout.demand_line_year + layout.line_year(l, k));
             let outlay = cols.metric(layout.outlay_line_year + layout.line_year(l, k));
             let carried = cols.metric(layout.carried_line_year + layout.line_year(l, k));
             let appropriation = line.appropriation[k];
             let sorted_outlay = sorted(&outlay);
             let sorted_demand = sorted(&demand);
-            budget.push(BudgetRow {
+            BudgetRow {
                 line: line.id.clone(),
                 label: line.label.clone(),
                 year,
@@ -181,9 +189,9 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
                     .map(|a| mean(&demand.iter().map(|d| (d - a).max(0.0)).collect::<Vec<_>>())),
                 cvar95_demand: cvar_sorted(&sorted_demand, 0.95),
                 mean_carried_over: mean(&carried),
-            });
-        }
-    }
+            }
+        })
+        .collect();
 
     let series = (0..layout.series_len())
         .into_par_iter()
