@@ -30,19 +30,11 @@ pub struct Model<'s> {
     target_sources: Vec<Option<usize>>,
     /// Per budget line: whether its claims must be settled in the order they fall due.
     ordered_lines: Vec<bool>,
-    fresh_firm: FreshFirm,
     param_entities: ParamEntities,
 }
 
 /// A firm without per-occurrence or per-instrument slots yet.
 const NO_SLOTS: u32 = u32::MAX;
-
-/// A firm's fresh per-occurrence and per-instrument slots, appended by copying.
-struct FreshFirm {
-    occurrence_draws: Vec<u32>,
-    occurrence_next: Vec<f64>,
-    uptake: Vec<Uptake>,
-}
 
 impl<'s> Model<'s> {
     pub fn new(scenario: &'s Scenario) -> Model<'s> {
@@ -64,11 +56,6 @@ impl<'s> Model<'s> {
             target_sources,
             ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
             param_entities: ParamEntities::new(scenario),
-            fresh_firm: FreshFirm {
-                occurrence_draws: vec![0; scenario.occurrences.len()],
-                occurrence_next: vec![f64::INFINITY; scenario.occurrences.len()],
-                uptake: vec![Uptake::default(); scenario.instruments.len()],
-            },
         }
     }
 }
@@ -408,12 +395,11 @@ impl World<'_, '_> {
     /// Where firm `f`'s per-occurrence slots start, allocating them on first use.
     fn occurrence_slots(&mut self, f: usize) -> usize {
         if self.r.occurrence_slots[f] == NO_SLOTS {
-            let t = &self.model.fresh_firm;
-            self.r.occurrence_slots[f] = self.r.occurrence_draws.len() as u32;
-            self.r
-                .occurrence_draws
-                .extend_from_slice(&t.occurrence_draws);
-            self.r.occurrence_next.extend_from_slice(&t.occurrence_next);
+            let base = self.r.occurrence_draws.len();
+            let end = base + self.s.occurrences.len();
+            self.r.occurrence_slots[f] = base as u32;
+            self.r.occurrence_draws.resize(end, 0);
+            self.r.occurrence_next.resize(end, f64::INFINITY);
         }
         self.r.occurrence_slots[f] as usize
     }
@@ -722,10 +708,11 @@ impl World<'_, '_> {
                 continue;
             }
             if self.r.uptake_slots[f] == NO_SLOTS {
-                self.r.uptake_slots[f] = self.r.uptake.len() as u32;
+                let base = self.r.uptake.len();
+                self.r.uptake_slots[f] = base as u32;
                 self.r
                     .uptake
-                    .extend_from_slice(&self.model.fresh_firm.uptake);
+                    .resize(base + s.instruments.len(), Uptake::default());
             }
             let uptake = &mut self.r.uptake[self.r.uptake_slots[f] as usize + i as usize];
             let serial = uptake.triggers;
