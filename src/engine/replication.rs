@@ -31,6 +31,9 @@ pub struct Model<'s> {
     /// Per budget line: whether its claims must be settled in the order they fall due.
     ordered_lines: Vec<bool>,
     param_entities: ParamEntities,
+    /// The lowest log-valuation any certification route accepts: a firm below it
+    /// qualifies for no tier, whatever its age.
+    lowest_certification_bar: f64,
 }
 
 /// A firm without per-occurrence or per-instrument slots yet.
@@ -56,6 +59,12 @@ impl<'s> Model<'s> {
             target_sources,
             ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
             param_entities: ParamEntities::new(scenario),
+            lowest_certification_bar: scenario
+                .tiers
+                .iter()
+                .flat_map(|t| &t.routes)
+                .map(|r| r.min_log_valuation_usd)
+                .fold(f64::INFINITY, f64::min),
         }
     }
 }
@@ -529,7 +538,11 @@ impl World<'_, '_> {
             let applies = rng.random::<f64>() < apply;
             self.revalue(f, t, &mut rng);
             let firm = &self.r.firms[f];
-            let qualified = firm.qualified_tier(&s.tiers, t);
+            let qualified = if firm.log_valuation_usd < self.model.lowest_certification_bar {
+                NO_TIER
+            } else {
+                firm.qualified_tier(&s.tiers, t)
+            };
             if qualified != NO_TIER && applies {
                 let changed = firm.tier != qualified;
                 let first = !firm.was_certified(qualified);
