@@ -5,7 +5,7 @@
 pub mod quantile;
 pub mod wilson;
 
-use quantile::{cvar_sorted, mean, quantile_sorted, sd, sorted};
+use quantile::{mean, sd, OrderStatistics};
 use wilson::{wilson_interval, Z95};
 
 use crate::metrics::MetricLayout;
@@ -37,7 +37,7 @@ pub const SUMMARY_QUANTILES: [f64; 7] = [0.05, 0.25, 0.50, 0.75, 0.90, 0.95, 0.9
 
 impl MetricSummary {
     pub fn of(name: &str, values: &[f64]) -> MetricSummary {
-        let s = sorted(values);
+        let o = OrderStatistics::new(values, &SUMMARY_QUANTILES, Some(0.95));
         let m = mean(values);
         let sd = sd(values, m);
         MetricSummary {
@@ -45,10 +45,10 @@ impl MetricSummary {
             mean: m,
             sd,
             mcse: sd / (values.len() as f64).sqrt(),
-            min: s[0],
-            quantiles: SUMMARY_QUANTILES.map(|p| quantile_sorted(&s, p)),
-            max: s[s.len() - 1],
-            cvar95: cvar_sorted(&s, 0.95),
+            min: o.min(),
+            quantiles: SUMMARY_QUANTILES.map(|p| o.quantile(p)),
+            max: o.max(),
+            cvar95: o.expected_shortfall(),
         }
     }
 }
@@ -167,8 +167,8 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
             let outlay = cols.metric(layout.outlay_line_year + layout.line_year(l, k));
             let carried = cols.metric(layout.carried_line_year + layout.line_year(l, k));
             let appropriation = line.appropriation[k];
-            let sorted_outlay = sorted(&outlay);
-            let sorted_demand = sorted(&demand);
+            let outlay_ranks = OrderStatistics::new(&outlay, &[0.5, 0.95], None);
+            let demand_tail = OrderStatistics::new(&demand, &[], Some(0.95));
             BudgetRow {
                 line: line.id.clone(),
                 label: line.label.clone(),
@@ -181,13 +181,13 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
                 appropriation,
                 mean_demand: mean(&demand),
                 mean_outlay: mean(&outlay),
-                p50_outlay: quantile_sorted(&sorted_outlay, 0.5),
-                p95_outlay: quantile_sorted(&sorted_outlay, 0.95),
+                p50_outlay: outlay_ranks.quantile(0.5),
+                p95_outlay: outlay_ranks.quantile(0.95),
                 p_exceed: appropriation
                     .map(|a| demand.iter().filter(|d| **d > a).count() as f64 / n as f64),
                 expected_overrun: appropriation
                     .map(|a| mean(&demand.iter().map(|d| (d - a).max(0.0)).collect::<Vec<_>>())),
-                cvar95_demand: cvar_sorted(&sorted_demand, 0.95),
+                cvar95_demand: demand_tail.expected_shortfall(),
                 mean_carried_over: mean(&carried),
             }
         })
@@ -197,12 +197,12 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
         .into_par_iter()
         .map(|j| {
             let values = cols.series(j);
-            let s = sorted(&values);
+            let o = OrderStatistics::new(&values, &BAND_QUANTILES, None);
             SeriesBand {
                 series: layout.series_names[j / layout.months].to_string(),
                 month: layout.month_labels[j % layout.months].clone(),
                 mean: mean(&values),
-                quantiles: BAND_QUANTILES.map(|p| quantile_sorted(&s, p)),
+                quantiles: BAND_QUANTILES.map(|p| o.quantile(p)),
             }
         })
         .collect();
