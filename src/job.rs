@@ -103,8 +103,7 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 /// size (the rows do not depend on it), `POLICYSIM_STOP_AFTER_BLOCKS=n` raises the
 /// interrupt flag after `n` blocks, as a signal would.
 pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Result<JobResult> {
-    let started = Instant::now();
-    let started_at = chrono_now();
+    let started = Started::now();
     let s = &loaded.scenario;
     let model = Model::new(s);
     let layout = &model.layout;
@@ -235,30 +234,64 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     bar.finish_and_clear();
     drop(rep_csv);
     drop(series_csv);
-    store.seal()?;
-
-    let stats = pool.install(|| stats::compute(s, layout, &store));
-    drop(store);
-    let execution = Execution {
+    let record = RunRecord {
+        seed: spec.seed,
+        replications: spec.replications,
+        first_replication: range.start,
+        replication_count: count,
+        shard: spec.shard,
         threads: spec.threads,
-        started_at,
-        finished_at: String::new(),
-        wall_seconds: 0.0,
         events: progress.events,
-    };
-    let manifest = write_run_files(
-        &mut dir,
-        loaded,
-        scenario_path,
-        &stats,
-        spec.seed,
-        spec.replications,
-        range.start,
-        count,
-        spec.shard,
-        execution,
         started,
-    )?;
+    };
+    finish(dir, loaded, scenario_path, layout, store, &pool, record)
+}
+
+/// When a run or merge began: the wall-clock time its manifest reports, and the instant
+/// its duration is measured from.
+pub(crate) struct Started {
+    at: String,
+    instant: Instant,
+}
+
+impl Started {
+    pub(crate) fn now() -> Started {
+        Started {
+            at: chrono_now(),
+            instant: Instant::now(),
+        }
+    }
+}
+
+/// Which replications a run folder holds and how they were made: what its manifest
+/// records besides the scenario and the outputs.
+pub(crate) struct RunRecord {
+    pub seed: u64,
+    pub replications: u64,
+    pub first_replication: u64,
+    pub replication_count: u64,
+    pub shard: Option<Shard>,
+    pub threads: usize,
+    pub events: u64,
+    pub started: Started,
+}
+
+/// The end of a run and of a merge, once every row is in `store` and the row files are
+/// written: the statistics pass on `pool`, the summary files, report and manifest, and
+/// the folder committed.
+pub(crate) fn finish(
+    mut dir: RunDir,
+    loaded: &LoadedScenario,
+    scenario_path: &Path,
+    layout: &MetricLayout,
+    mut store: RowStore,
+    pool: &rayon::ThreadPool,
+    record: RunRecord,
+) -> Result<JobResult> {
+    store.seal()?;
+    let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &store));
+    drop(store);
+    let manifest = write_run_files(&mut dir, loaded, scenario_path, &stats, record)?;
     dir.commit()?;
     Ok(JobResult { stats, manifest })
 }
@@ -380,24 +413,18 @@ pub(crate) fn row_store(dir: &RunDir, layout: &MetricLayout, count: u64) -> Resu
 /// Writes the statistics files and the manifest of a run folder whose row files are
 /// already written (a run, or a merge of shards).
 #[allow(clippy::too_many_arguments)]
-pub fn write_run_files(
+fn write_run_files(
     dir: &mut RunDir,
     loaded: &LoadedScenario,
     scenario_path: &Path,
     stats: &Statistics,
-    seed: u64,
-    replications: u64,
-    first_replication: u64,
-    replication_count: u64,
-    shard: Option<Shard>,
-    mut execution: Execution,
-    started: Instant,
+    record: RunRecord,
 ) -> Result<Manifest> {
     tables::write_summary(dir.create("summary.csv")?, stats)?;
     tables::write_targets(dir.create("targets.csv")?, stats)?;
     tables::write_budget(dir.create("budget.csv")?, stats)?;
     tables::write_timeseries(dir.create("timeseries.csv")?, stats)?;
-    crate::output::report::write_run_report(dir, &loaded.scenario, stats, seed)?;
+    crate::output::report::write_run_report(dir, &loaded.scenario, stats, record.seed)?;
 
     // Hashed in parallel: the row files are most of a run's bytes.
     let outputs = [
@@ -412,8 +439,13 @@ pub fn write_run_files(
     .par_iter()
     .map(|&name| Ok((name.to_string(), sha256_file(&dir.temp_path(name))?)))
     .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
-    execution.finished_at = chrono_now();
-    execution.wall_seconds = started.elapsed().as_secs_f64();
+    let execution = Execution {
+        threads: record.threads,
+        started_at: record.started.at,
+        finished_at: chrono_now(),
+        wall_seconds: record.started.instant.elapsed().as_secs_f64(),
+        events: record.events,
+    };
     let manifest = Manifest {
         engine: ENGINE.into(),
         engine_version: ENGINE_VERSION.into(),
@@ -428,11 +460,11 @@ pub fn write_run_files(
                 sha256: format!("{:x}", Sha256::digest(f.text.as_bytes())),
             })
             .collect(),
-        seed,
-        replications,
-        first_replication,
-        replication_count,
-        shard: shard.map(|s| ShardInfo {
+        seed: record.seed,
+        replications: record.replications,
+        first_replication: record.first_replication,
+        replication_count: record.replication_count,
+        shard: record.shard.map(|s| ShardInfo {
             index: s.index,
             count: s.count,
         }),

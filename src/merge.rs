@@ -9,17 +9,15 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::Result;
 
 use crate::engine::Model;
 use crate::job::{self, JobResult, BLOCK};
-use crate::output::manifest::{Execution, Manifest};
+use crate::output::manifest::Manifest;
 use crate::output::rundir::RunDir;
 use crate::output::tables;
 use crate::scenario::{self, LoadedScenario};
-use crate::stats;
 
 /// Shards that cannot be merged, or a merge asked of the wrong folders: bad input (exit
 /// code 2).
@@ -153,8 +151,7 @@ fn first_total(parts: &[Part]) -> u64 {
 
 /// Merges the shard folders of `spec.dirs` into one run folder.
 pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
-    let started = Instant::now();
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let started = job::Started::now();
     let parts = plan(&spec.dirs)?;
     let head = &parts[0].manifest;
     let scenario_path = spec
@@ -231,33 +228,19 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
     series_csv.flush()?;
     drop(rep_csv);
     drop(series_csv);
-    store.seal()?;
-
     let pool = job::thread_pool(spec.threads)?;
-    let stats = pool.install(|| stats::compute(s, layout, &store));
-    drop(store);
-    let execution = Execution {
+    let record = job::RunRecord {
+        seed: head.seed,
+        replications,
+        first_replication: 0,
+        replication_count: replications,
+        shard: None,
         threads: spec.threads,
-        started_at,
-        finished_at: String::new(),
-        wall_seconds: 0.0,
         events,
-    };
-    let manifest = job::write_run_files(
-        &mut dir,
-        &loaded,
-        &scenario_path,
-        &stats,
-        head.seed,
-        replications,
-        0,
-        replications,
-        None,
-        execution,
         started,
-    )?;
-    dir.commit()?;
-    Ok((JobResult { stats, manifest }, out))
+    };
+    let result = job::finish(dir, &loaded, &scenario_path, layout, store, &pool, record)?;
+    Ok((result, out))
 }
 
 /// Loads the scenario a manifest names and checks it is still the one that ran.
