@@ -3,9 +3,14 @@
 
 use std::path::Path;
 
+use std::hint::black_box;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use policysim::engine::stream::Streams;
 use policysim::engine::{Model, Replication};
 use policysim::montecarlo::run_block;
+use rand::{Rng, RngCore};
+use rand_distr::{Distribution, Exp1};
 
 fn baseline() -> policysim::scenario::LoadedScenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
@@ -44,5 +49,47 @@ fn block_of_replications(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, one_replication, block_of_replications);
+/// The price of randomness, the floor under a replication's cost: a baseline replication
+/// sets up about 6,500 keyed streams and draws about 14,400 words from them (counted in
+/// `docs/performance.md`). Each figure is per draw, over 1,000 draws.
+fn random_draws(c: &mut Criterion) {
+    const N: u64 = 1000;
+    let streams = Streams::new(20230908, 7);
+    let key = streams.entity_key(42);
+    let mut group = c.benchmark_group("randomness");
+    group.throughput(Throughput::Elements(N));
+    group.bench_function("keyed_stream_and_one_word", |b| {
+        b.iter(|| {
+            (0..N).fold(0u64, |acc, k| {
+                acc ^ streams.keyed(black_box(key), 7, k).next_u64()
+            })
+        })
+    });
+    let mut rng = streams.keyed(key, 7, 0);
+    group.bench_function("uniform_f64", |b| {
+        b.iter(|| (0..N).map(|_| rng.random::<f64>()).sum::<f64>())
+    });
+    group.bench_function("exponential", |b| {
+        b.iter(|| {
+            (0..N)
+                .map(|_| Distribution::<f64>::sample(&Exp1, &mut rng))
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("standard_normal", |b| {
+        b.iter(|| {
+            (0..N)
+                .map(|_| policysim::scenario::dist::standard_normal(&mut rng))
+                .sum::<f64>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    one_replication,
+    block_of_replications,
+    random_draws
+);
 criterion_main!(benches);

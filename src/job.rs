@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::engine::events::ModelEvents;
 use crate::engine::Model;
 use crate::metrics::MetricLayout;
 use crate::montecarlo::{run_block, Block};
@@ -136,6 +137,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         replications_bytes: 0,
         series_bytes: 0,
         events: 0,
+        model_events: ModelEvents::default(),
     };
 
     let rep_header = tables::replication_header(layout);
@@ -198,6 +200,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
                 tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)?;
                 store.push(block.count, &block.metrics, &block.series)?;
                 progress.events += block.events;
+                progress.model_events += block.model_events;
                 progress.completed += block.count as u64;
                 checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
             }
@@ -242,6 +245,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         shard: spec.shard,
         threads: spec.threads,
         events: progress.events,
+        model_events: progress.model_events,
         started,
     };
     finish(dir, loaded, scenario_path, layout, store, &pool, record)
@@ -273,6 +277,7 @@ pub(crate) struct RunRecord {
     pub shard: Option<Shard>,
     pub threads: usize,
     pub events: u64,
+    pub model_events: ModelEvents,
     pub started: Started,
 }
 
@@ -445,6 +450,7 @@ fn write_run_files(
         finished_at: chrono_now(),
         wall_seconds: record.started.instant.elapsed().as_secs_f64(),
         events: record.events,
+        model_events: record.model_events,
     };
     let manifest = Manifest {
         engine: ENGINE.into(),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::engine::events::ModelEvents;
 use crate::engine::Model;
 use crate::job::{self, JobResult, BLOCK};
 use crate::output::manifest::Manifest;
@@ -201,6 +202,7 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
     let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
     let (mut metrics, mut series) = (Vec::new(), Vec::new());
     let mut events = 0u64;
+    let mut model_events = ModelEvents::default();
     for p in &parts {
         let m = &p.manifest;
         let mut reps = tables::RowReader::open(&p.dir.join("replications.csv"), &rep_header)?;
@@ -222,6 +224,7 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
         reps.finish()?;
         sers.finish()?;
         events += m.execution.events;
+        model_events += m.execution.model_events;
     }
     bar.finish_and_clear();
     rep_csv.flush()?;
@@ -237,6 +240,7 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
         shard: None,
         threads: spec.threads,
         events,
+        model_events,
         started,
     };
     let result = job::finish(dir, &loaded, &scenario_path, layout, store, &pool, record)?;

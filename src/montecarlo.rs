@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use crate::engine::events::ModelEvents;
 use crate::engine::{Model, Replication};
 
 thread_local! {
@@ -22,8 +23,10 @@ pub struct Block {
     pub metrics: Vec<f64>,
     /// `count × layout.series_len()` monthly series values.
     pub series: Vec<f64>,
-    /// Events processed, summed over the block.
+    /// Events the event loop processed, summed over the block.
     pub events: u64,
+    /// The model's dated changes of state, summed over the block.
+    pub model_events: ModelEvents,
 }
 
 /// Runs replications `reps` on the current rayon pool; `tick` is called as each finishes.
@@ -38,7 +41,7 @@ pub fn run_block(
     let sl = model.layout.series_len();
     let mut metrics = vec![0.0; count * m];
     let mut series = vec![0.0; count * sl];
-    let events: u64 = metrics
+    let (events, model_events) = metrics
         .par_chunks_mut(m)
         .zip(series.par_chunks_mut(sl.max(1)))
         .enumerate()
@@ -48,14 +51,18 @@ pub fn run_block(
             WORKING_MEMORY.with_borrow_mut(|rep| {
                 rep.run(model, seed, reps.start + i as u64, row, ser);
                 tick();
-                rep.events
+                (rep.events, rep.model_events)
             })
         })
-        .sum();
+        .reduce(
+            || (0, ModelEvents::default()),
+            |a, b| (a.0 + b.0, a.1 + b.1),
+        );
     Block {
         count,
         metrics,
         series,
         events,
+        model_events,
     }
 }

@@ -562,3 +562,84 @@ fn targets_csv_agrees_with_the_replications_and_the_wilson_interval() {
     }
     assert_eq!(seen, thresholds.len());
 }
+
+// --- The model's events, counted by kind -------------------------------------------
+
+/// Replication by replication: the rows of `name` and the model's events, by kind.
+fn events_by_replication(
+    name: &str,
+    reps: u64,
+) -> (Run, Vec<policysim::engine::events::ModelEvents>) {
+    let loaded = load(name);
+    let model = policysim::engine::Model::new(&loaded.scenario);
+    let mut rep = policysim::engine::Replication::default();
+    let (mut row, mut series) = (
+        vec![0.0; model.layout.len()],
+        vec![0.0; model.layout.series_len()],
+    );
+    let (mut metrics, mut counts) = (Vec::new(), Vec::new());
+    for r in 0..reps {
+        rep.run(&model, seed(), r, &mut row, &mut series);
+        metrics.extend_from_slice(&row);
+        counts.push(rep.model_events);
+    }
+    let run = Run {
+        names: model.layout.names.clone(),
+        reps: reps as usize,
+        metrics,
+    };
+    (run, counts)
+}
+
+#[test]
+fn the_fixed_pool_has_one_review_per_firm_and_one_payment_per_reward() {
+    // 40 firms that never grow, exit, list or enter; one certification date.
+    let (run, counts) = events_by_replication("fixed_binomial.toml", 200);
+    let outlay = run.col("outlay.total");
+    for (c, x) in counts.iter().zip(&outlay) {
+        assert_eq!(c.certification_reviews, 40);
+        assert_eq!(c.payments as f64, x / 1.0e6, "one payment per 1e6 reward");
+        assert_eq!(c.total(), 40 + c.payments, "nothing else happens: {c:?}");
+    }
+}
+
+#[test]
+fn stipend_months_are_payments() {
+    // 20 firms that live, one postdoc hire each, 24 monthly payments of 5000 each.
+    let (run, counts) = events_by_replication("stipend.toml", 20);
+    for (c, x) in counts.iter().zip(run.col("outlay.total")) {
+        assert_eq!(c.occurrences, 20, "{c:?}");
+        assert_eq!(c.payments, 20 * 24, "{c:?}");
+        assert_eq!(c.payments as f64 * 5000.0, x);
+    }
+}
+
+#[test]
+fn baseline_event_counts_agree_with_its_metrics() {
+    let loaded = policysim::scenario::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
+    )
+    .expect("baseline loads");
+    let model = policysim::engine::Model::new(&loaded.scenario);
+    let mut rep = policysim::engine::Replication::default();
+    let (mut row, mut series) = (
+        vec![0.0; model.layout.len()],
+        vec![0.0; model.layout.series_len()],
+    );
+    let names = &model.layout.names;
+    let at = |name: &str| names.iter().position(|n| n == name).expect(name);
+    let stage_entries: Vec<usize> = (0..names.len())
+        .filter(|&j| names[j].starts_with("listings.stage."))
+        .collect();
+    assert!(!stage_entries.is_empty());
+    for r in 0..50 {
+        rep.run(&model, seed(), r, &mut row, &mut series);
+        let c = rep.model_events;
+        assert_eq!(c.entries as f64, row[at("firms.entered")]);
+        assert_eq!(c.exits as f64, row[at("firms.exited")]);
+        let steps: f64 =
+            stage_entries.iter().map(|&j| row[j]).sum::<f64>() + row[at("listings.new")];
+        assert!(c.listing_steps as f64 >= steps, "{c:?} vs {steps}");
+        assert!(c.certification_reviews > 0 && c.payments > 0 && c.district > 0);
+    }
+}

@@ -65,10 +65,13 @@ fn manifest_without_execution(dir: &Path) -> serde_json::Value {
     v
 }
 
-fn events(dir: &Path) -> u64 {
+/// The event loop's count and the model's events by kind.
+fn events(dir: &Path) -> (u64, serde_json::Value) {
     let text = std::fs::read(dir.join("manifest.json")).expect("manifest");
     let v: serde_json::Value = serde_json::from_slice(&text).expect("json");
-    v["execution"]["events"].as_u64().expect("events")
+    let kinds = v["execution"]["model_events"].clone();
+    assert!(kinds.is_object(), "model_events by kind");
+    (v["execution"]["events"].as_u64().expect("events"), kinds)
 }
 
 /// Every output byte-identical, the manifest too once `execution` is dropped, and no

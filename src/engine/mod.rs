@@ -1,5 +1,6 @@
 //! The event queue, calendar clock, keyed random streams, and one replication.
 
+pub mod events;
 pub mod params;
 pub mod queue;
 pub mod replication;

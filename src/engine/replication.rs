@@ -5,6 +5,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Poisson};
 
+use super::events::ModelEvents;
 use super::params::{ParamEntities, ParamValues};
 use super::queue::EventQueue;
 use super::stream::{entity, process, StreamRng, Streams};
@@ -145,8 +146,11 @@ pub struct Replication {
     entered: u64,
     /// The last replication's parameter values (kept for their allocation).
     params: ParamValues,
-    /// Events processed in the last replication.
+    /// Events the event loop processed in the last replication: queue pops and the
+    /// occurrence draws run out.
     pub events: u64,
+    /// The last replication's dated changes of state, by kind (see `engine::events`).
+    pub model_events: ModelEvents,
 }
 
 /// The state the event handlers share, borrowed from a `Replication` for one run.
@@ -192,6 +196,7 @@ impl Replication {
         self.listing_days.clear();
         self.entered = 0;
         self.events = 0;
+        self.model_events = ModelEvents::default();
 
         let streams = Streams::new(seed, rep);
         let mut params = std::mem::take(&mut self.params);
@@ -471,6 +476,7 @@ impl World<'_, '_> {
                 .as_ref()
                 .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
             let next = t + exponential(&mut rng, rate);
+            self.r.model_events.occurrences += 1;
             self.fire(f, t, tier, Fired::Occurrence(j), magnitude);
             t = if next < s.end { next } else { f64::INFINITY };
         }
@@ -509,6 +515,7 @@ impl World<'_, '_> {
         let s = self.s;
         let n = self.r.entered;
         self.r.entered += 1;
+        self.r.model_events.entries += 1;
         let e = &s.entry;
         self.add_firm(
             entity::entered_firm(n),
@@ -535,6 +542,7 @@ impl World<'_, '_> {
             let mut rng = self
                 .streams
                 .keyed(firm.key, process::CERTIFICATION, round as u64);
+            self.r.model_events.certification_reviews += 1;
             let applies = rng.random::<f64>() < apply;
             self.revalue(f, t, &mut rng);
             let firm = &self.r.firms[f];
@@ -591,6 +599,7 @@ impl World<'_, '_> {
                     .magnitude
                     .as_ref()
                     .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
+                self.r.model_events.occurrences += 1;
                 self.fire(f, t, firm.tier, Fired::Occurrence(j), magnitude);
             }
         }
@@ -621,6 +630,7 @@ impl World<'_, '_> {
                 .push(t + outcome.days, Event::StageEnd { firm: f as u32 });
         }
         if !already_in {
+            self.r.model_events.listing_steps += 1;
             self.row[self.model.layout.listing_stage_entries + stage] += 1.0;
             self.fire(f, t, self.r.firms[f].tier, Fired::ListingStage(stage), 0.0);
         }
@@ -635,6 +645,7 @@ impl World<'_, '_> {
         if !firm.alive_at(t) {
             return;
         }
+        self.r.model_events.listing_steps += u64::from(!passes);
         if !passes {
             self.r.firms[f].listing = ListingState::Ended;
             return;
@@ -645,6 +656,7 @@ impl World<'_, '_> {
             return;
         }
         // Listed: rewards are judged on the tier the firm held; then it leaves the tiers.
+        self.r.model_events.listing_steps += 1;
         self.row[self.model.layout.listings_new] += 1.0;
         self.r.listing_days.push(t);
         self.fire(
@@ -694,6 +706,7 @@ impl World<'_, '_> {
             } else {
                 Poisson::new(lambda).expect("positive mean").sample(rng) as u32
             };
+            self.r.model_events.funding_rounds += u64::from(n);
             for _ in 0..n {
                 step += g.round_step_up.sample_ln(rng);
             }
@@ -803,6 +816,7 @@ impl World<'_, '_> {
                 let years = &mut r.line_years[l * n_years..(l + 1) * n_years];
                 pay_as_due(c, year, &s.calendar, years);
                 record_payment(self.row, series, layout, s, c, year, month);
+                r.model_events.payments += 1;
             }
         }
         for (l, line) in s.budget_lines.iter().enumerate() {
@@ -830,6 +844,7 @@ impl World<'_, '_> {
                 self.row[layout.carried_line_year + layout.line_year(l, k)] = y.carried;
             }
         }
+        r.model_events.payments += r.payments.len() as u64;
         for p in &r.payments {
             let (year, month) = s.calendar.year_and_month_of(p.day);
             let paid = Claim {
@@ -860,8 +875,8 @@ impl World<'_, '_> {
             }
         }
         self.row[layout.firms_entered] = r.entered as f64;
-        self.row[layout.firms_exited] =
-            r.firms.iter().filter(|f| f.exit_day < s.end).count() as f64;
+        r.model_events.exits = r.firms.iter().filter(|f| f.exit_day < s.end).count() as u64;
+        self.row[layout.firms_exited] = r.model_events.exits as f64;
 
         r.nev.simulate(
             s,
@@ -870,6 +885,7 @@ impl World<'_, '_> {
             self.regime,
             &r.nev_firm_listings,
         );
+        r.model_events.district = r.nev.events();
         let end_window = TargetWindow::By(s.end);
         let nd = s.districts.len();
         for q in NevQuantity::ALL {

@@ -31,6 +31,8 @@ pub struct DistrictHistory {
     pub projects: Vec<Project>,
     pub upgrades: Vec<Project>,
     pub listing_days: Vec<f64>,
+    /// How many of `listing_days` are the district's own candidates'.
+    pub candidate_listings: usize,
     /// (day, firms recognised) of each 专精特新 batch.
     pub specialized: Vec<(f64, u64)>,
     /// Above-scale firm count at the end of each year from the base year on.
@@ -126,6 +128,7 @@ impl NevHistory {
                     k += 1;
                 }
             }
+            h.candidate_listings = h.listing_days.len();
             h.listing_days.extend(
                 firm_listings
                     .iter()
@@ -189,6 +192,19 @@ impl NevHistory {
                 day = year_end.max(day);
             }
         }
+    }
+
+    /// The district arrivals simulated: projects, upgrade projects, listings of district
+    /// candidates (unicorn-track firms' listings are the firms' own events) and
+    /// recognition batches.
+    pub fn events(&self) -> u64 {
+        self.districts
+            .iter()
+            .map(|h| {
+                (h.projects.len() + h.upgrades.len() + h.candidate_listings + h.specialized.len())
+                    as u64
+            })
+            .sum()
     }
 
     /// A district quantity (`district = None`: the city-wide sum) over a window.

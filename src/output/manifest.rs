@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::events::ModelEvents;
+
 /// Engine identity: results are reproducible for the same scenario, seed and this version.
 pub const ENGINE: &str = "policysim";
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -26,7 +28,11 @@ pub struct Execution {
     pub started_at: String,
     pub finished_at: String,
     pub wall_seconds: f64,
+    /// Events the event loop processed (see `engine::events`).
     pub events: u64,
+    /// The model's dated changes of state by kind, however the engine resolved them.
+    #[serde(default)]
+    pub model_events: ModelEvents,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -63,6 +63,8 @@ pub struct Progress {
     pub series_bytes: u64,
     /// Events processed so far.
     pub events: u64,
+    #[serde(default)]
+    pub model_events: crate::engine::events::ModelEvents,
 }
 
 /// The folder being written.
