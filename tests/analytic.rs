@@ -565,12 +565,11 @@ fn targets_csv_agrees_with_the_replications_and_the_wilson_interval() {
 
 // --- The model's events, counted by kind -------------------------------------------
 
-/// Replication by replication: the rows of `name` and the model's events, by kind.
+/// Replication by replication: the rows of a scenario and the model's events, by kind.
 fn events_by_replication(
-    name: &str,
+    loaded: &policysim::scenario::LoadedScenario,
     reps: u64,
 ) -> (Run, Vec<policysim::engine::events::ModelEvents>) {
-    let loaded = load(name);
     let model = policysim::engine::Model::new(&loaded.scenario);
     let mut rep = policysim::engine::Replication::default();
     let (mut row, mut series) = (
@@ -594,7 +593,7 @@ fn events_by_replication(
 #[test]
 fn the_fixed_pool_has_one_review_per_firm_and_one_payment_per_reward() {
     // 40 firms that never grow, exit, list or enter; one certification date.
-    let (run, counts) = events_by_replication("fixed_binomial.toml", 200);
+    let (run, counts) = events_by_replication(&load("fixed_binomial.toml"), 200);
     let outlay = run.col("outlay.total");
     for (c, x) in counts.iter().zip(&outlay) {
         assert_eq!(c.certification_reviews, 40);
@@ -606,7 +605,7 @@ fn the_fixed_pool_has_one_review_per_firm_and_one_payment_per_reward() {
 #[test]
 fn stipend_months_are_payments() {
     // 20 firms that live, one postdoc hire each, 24 monthly payments of 5000 each.
-    let (run, counts) = events_by_replication("stipend.toml", 20);
+    let (run, counts) = events_by_replication(&load("stipend.toml"), 20);
     for (c, x) in counts.iter().zip(run.col("outlay.total")) {
         assert_eq!(c.occurrences, 20, "{c:?}");
         assert_eq!(c.payments, 20 * 24, "{c:?}");
@@ -616,29 +615,25 @@ fn stipend_months_are_payments() {
 
 #[test]
 fn baseline_event_counts_agree_with_its_metrics() {
-    let loaded = policysim::scenario::load(
+    let baseline = policysim::scenario::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
     )
     .expect("baseline loads");
-    let model = policysim::engine::Model::new(&loaded.scenario);
-    let mut rep = policysim::engine::Replication::default();
-    let (mut row, mut series) = (
-        vec![0.0; model.layout.len()],
-        vec![0.0; model.layout.series_len()],
-    );
-    let names = &model.layout.names;
-    let at = |name: &str| names.iter().position(|n| n == name).expect(name);
-    let stage_entries: Vec<usize> = (0..names.len())
-        .filter(|&j| names[j].starts_with("listings.stage."))
+    let (run, counts) = events_by_replication(&baseline, 50);
+    let stage_entries: Vec<Vec<f64>> = (0..run.names.len())
+        .filter(|&j| run.names[j].starts_with("listings.stage."))
+        .map(|j| run.col_at(j))
         .collect();
     assert!(!stage_entries.is_empty());
-    for r in 0..50 {
-        rep.run(&model, seed(), r, &mut row, &mut series);
-        let c = rep.model_events;
-        assert_eq!(c.entries as f64, row[at("firms.entered")]);
-        assert_eq!(c.exits as f64, row[at("firms.exited")]);
-        let steps: f64 =
-            stage_entries.iter().map(|&j| row[j]).sum::<f64>() + row[at("listings.new")];
+    let (entered, exited, listed) = (
+        run.col("firms.entered"),
+        run.col("firms.exited"),
+        run.col("listings.new"),
+    );
+    for (r, c) in counts.iter().enumerate() {
+        assert_eq!(c.entries as f64, entered[r]);
+        assert_eq!(c.exits as f64, exited[r]);
+        let steps = stage_entries.iter().map(|col| col[r]).sum::<f64>() + listed[r];
         assert!(c.listing_steps as f64 >= steps, "{c:?} vs {steps}");
         assert!(c.certification_reviews > 0 && c.payments > 0 && c.district > 0);
     }

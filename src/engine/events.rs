@@ -78,12 +78,6 @@ impl std::ops::Add for ModelEvents {
     }
 }
 
-impl std::iter::Sum for ModelEvents {
-    fn sum<I: Iterator<Item = ModelEvents>>(iter: I) -> ModelEvents {
-        iter.fold(ModelEvents::default(), |a, b| a + b)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,7 +94,7 @@ mod tests {
             payments: 7,
             district: 8,
         };
-        let two: ModelEvents = [one, one].into_iter().sum();
+        let two = one + one;
         assert_eq!(two.total(), 72);
         assert_eq!(two.district, 16);
         assert_eq!(two.entries, 2);

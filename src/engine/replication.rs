@@ -645,8 +645,8 @@ impl World<'_, '_> {
         if !firm.alive_at(t) {
             return;
         }
-        self.r.model_events.listing_steps += u64::from(!passes);
         if !passes {
+            self.r.model_events.listing_steps += 1;
             self.r.firms[f].listing = ListingState::Ended;
             return;
         }
