@@ -19,6 +19,9 @@ pub struct Calendar {
     month_starts: Vec<f64>,
     /// The calendar year of each month of `month_starts`.
     month_years: Vec<i32>,
+    /// The month of each whole day of the monthly series, from `month_starts[0]`: month
+    /// starts are whole days, so the day's floor finds its month.
+    month_of_day: Vec<u16>,
 }
 
 impl Calendar {
@@ -47,6 +50,14 @@ impl Calendar {
             }
             (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
         }
+        let month_of_day = month_starts
+            .windows(2)
+            .enumerate()
+            .flat_map(|(m, w)| {
+                let m = u16::try_from(m).expect("fewer than 65,536 months");
+                std::iter::repeat_n(m, (w[1] - w[0]) as usize)
+            })
+            .collect();
         Calendar {
             origin,
             first_year,
@@ -54,6 +65,7 @@ impl Calendar {
             first_month: (months_from.year(), months_from.month()),
             month_starts,
             month_years,
+            month_of_day,
         }
     }
 
@@ -94,23 +106,31 @@ impl Calendar {
     }
 
     /// Index of the month containing `day` in the monthly series, clamped to the series.
+    #[inline]
     pub fn month_of(&self, day: f64) -> usize {
-        last_start_at_or_before(&self.month_starts, day, DAYS_PER_MONTH)
+        self.month_inside(day)
+            .unwrap_or_else(|| last_start_at_or_before(&self.month_starts, day, DAYS_PER_MONTH))
     }
 
-    /// `(year_of(day), month_of(day))` with one lookup when the day falls inside the
+    /// The month of `day` when the day falls inside the monthly series: one table read.
+    #[inline]
+    fn month_inside(&self, day: f64) -> Option<usize> {
+        let offset = day - self.month_starts[0];
+        // A NaN offset fails the comparison; `as` floors the non-negative others.
+        (offset >= 0.0)
+            .then(|| self.month_of_day.get(offset as usize))
+            .flatten()
+            .map(|&m| m as usize)
+    }
+
+    /// `(year_of(day), month_of(day))`, with one table read when the day falls inside the
     /// monthly series (a month lies within one calendar year).
+    #[inline]
     pub fn year_and_month_of(&self, day: f64) -> (i32, usize) {
-        let m = self.month_of(day);
-        let inside = day >= self.month_starts[0] && day < self.month_starts[self.month_count()];
-        (
-            if inside {
-                self.month_years[m]
-            } else {
-                self.year_of(day)
-            },
-            m,
-        )
+        match self.month_inside(day) {
+            Some(m) => (self.month_years[m], m),
+            None => (self.year_of(day), self.month_of(day)),
+        }
     }
 
     /// `YYYY-MM` label of month index `i`.
