@@ -162,8 +162,50 @@ struct World<'a, 's> {
     regime: &'s IpoRegime,
     r: &'a mut Replication,
     row: &'a mut [f64],
-    /// (λ, e^{-λ}) of the last funding-round count drawn.
-    poisson_cache: (f64, f64),
+    /// The deterministic parts of the last valuation move's length.
+    move_cache: MoveOver,
+}
+
+/// What a valuation move over `years` adds besides its random draws: the drift, the
+/// Gaussian increment's scale, and the funding rounds' mean λ with e^{-λ}. Most firms
+/// last moved on the same day (the previous round), so one length serves most of them.
+#[derive(Debug, Clone, Copy)]
+struct MoveOver {
+    years: f64,
+    drift: f64,
+    scale: f64,
+    /// Whether funding rounds happen at all (rate > 0; λ may still underflow to 0).
+    rounds: bool,
+    rounds_mean: f64,
+    /// e^{-λ} when λ < 12 (Knuth's method), unused otherwise.
+    exp_neg_rounds_mean: f64,
+}
+
+impl MoveOver {
+    const NONE: MoveOver = MoveOver {
+        years: f64::NAN,
+        drift: 0.0,
+        scale: 0.0,
+        rounds: false,
+        rounds_mean: 0.0,
+        exp_neg_rounds_mean: 0.0,
+    };
+
+    fn new(years: f64, drift: f64, vol: f64, rounds: f64) -> MoveOver {
+        let rounds_mean = rounds * years;
+        MoveOver {
+            years,
+            drift: drift * years,
+            scale: vol * years.sqrt(),
+            rounds: rounds > 0.0,
+            rounds_mean,
+            exp_neg_rounds_mean: if rounds_mean < 12.0 {
+                (-rounds_mean).exp()
+            } else {
+                0.0
+            },
+        }
+    }
 }
 
 impl Replication {
@@ -228,7 +270,7 @@ impl Replication {
             regime: &s.listing.regimes[regime_ix],
             r: self,
             row,
-            poisson_cache: (f64::NAN, f64::NAN),
+            move_cache: MoveOver::NONE,
         };
         w.row[model.layout.ipo_regime] = regime_ix as f64;
         w.populate();
@@ -683,26 +725,26 @@ impl World<'_, '_> {
     /// plus the funding rounds that fell in between (Poisson, lognormal step-ups).
     fn revalue(&mut self, f: usize, t: f64, rng: &mut StreamRng) {
         let g = &self.s.growth;
-        let (drift, vol, rounds) = (
-            self.params.get(g.drift_per_year),
-            self.params.get(g.volatility_per_year),
-            self.params.get(g.rounds_per_year),
-        );
         let dt = (t - self.r.firms[f].valued_on) / DAYS_PER_YEAR;
         if dt <= 0.0 {
             return;
         }
+        if self.move_cache.years != dt {
+            self.move_cache = MoveOver::new(
+                dt,
+                self.params.get(g.drift_per_year),
+                self.params.get(g.volatility_per_year),
+                self.params.get(g.rounds_per_year),
+            );
+        }
+        let m = self.move_cache;
         let z = standard_normal(rng);
-        let mut step = drift * dt + vol * dt.sqrt() * z;
-        if rounds > 0.0 {
-            let lambda = rounds * dt;
+        let mut step = m.drift + m.scale * z;
+        if m.rounds {
+            let lambda = m.rounds_mean;
             let n = if lambda < 12.0 {
-                // Most firms share Δt (they were valued at the same round), so e^{-λ} is
-                // cached; the draws are those of rand_distr's Knuth method.
-                if self.poisson_cache.0 != lambda {
-                    self.poisson_cache = (lambda, (-lambda).exp());
-                }
-                knuth_poisson(rng, self.poisson_cache.1)
+                // The draws are those of rand_distr's Knuth method.
+                knuth_poisson(rng, m.exp_neg_rounds_mean)
             } else {
                 Poisson::new(lambda).expect("positive mean").sample(rng) as u32
             };
