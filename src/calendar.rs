@@ -113,7 +113,7 @@ impl Calendar {
     }
 
     /// The month of `day` when the day falls inside the monthly series: one table read.
-    #[inline]
+    #[inline(always)]
     fn month_inside(&self, day: f64) -> Option<usize> {
         let offset = day - self.month_starts[0];
         // A NaN offset fails the comparison; `as` floors the non-negative others.
@@ -125,7 +125,7 @@ impl Calendar {
 
     /// `(year_of(day), month_of(day))`, with one table read when the day falls inside the
     /// monthly series (a month lies within one calendar year).
-    #[inline]
+    #[inline(always)]
     pub fn year_and_month_of(&self, day: f64) -> (i32, usize) {
         match self.month_inside(day) {
             Some(m) => (self.month_years[m], m),

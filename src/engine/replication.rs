@@ -968,6 +968,7 @@ impl World<'_, '_> {
 
 /// Adds a payment (as a claim paid in full on its day, in `year` and series `month`) to
 /// the outlay metrics of the row and the monthly outlay series.
+#[inline(always)]
 fn record_payment(
     row: &mut [f64],
     series: &mut [f64],
