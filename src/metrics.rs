@@ -3,6 +3,13 @@
 
 use crate::scenario::types::{NevQuantity, Scenario};
 
+/// The sum of `values` in order, and 0 when there are none. (Rust's `Sum` for f64 starts
+/// from -0, so a sum over nothing, such as no project in a window or no claim in a year,
+/// would reach the files as `-0`.)
+pub fn total(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, |sum, x| sum + x)
+}
+
 /// Names and positions of every per-replication metric, and of the monthly series.
 #[derive(Debug, Clone)]
 pub struct MetricLayout {

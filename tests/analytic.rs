@@ -638,3 +638,26 @@ fn baseline_event_counts_agree_with_its_metrics() {
         assert!(c.certification_reviews > 0 && c.payments > 0 && c.district > 0);
     }
 }
+
+// --- Zero is written as 0 ----------------------------------------------------------------
+
+/// A sum over nothing (no project in a window, no claim on a budget line in a year) is 0,
+/// not the -0 that Rust's `Sum` for f64 gives, which the CSV files would print as `-0`.
+#[test]
+fn no_metric_is_negative_zero() {
+    for name in ["baseline.toml", "capped_defer.toml", "capped_prorate.toml"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name);
+        let loaded = policysim::scenario::load(&path).expect("scenario loads");
+        let run = run_loaded(&loaded, seed(), 300);
+        for (k, x) in run.metrics.iter().enumerate() {
+            assert!(
+                !(*x == 0.0 && x.is_sign_negative()),
+                "{name}: {} is -0 in replication {}",
+                run.names[k % run.names.len()],
+                k / run.names.len()
+            );
+        }
+    }
+}

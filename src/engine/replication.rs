@@ -10,7 +10,7 @@ use super::params::{ParamEntities, ParamValues};
 use super::queue::EventQueue;
 use super::stream::{entity, process, StreamRng, Streams};
 use crate::calendar::{DAYS_PER_MONTH, DAYS_PER_YEAR};
-use crate::metrics::{MetricLayout, SERIES_FIRST_CERTIFIED, SERIES_LISTINGS, SERIES_OUTLAY};
+use crate::metrics::{total, MetricLayout, SERIES_FIRST_CERTIFIED, SERIES_LISTINGS, SERIES_OUTLAY};
 use crate::model::district::NevHistory;
 use crate::model::firm::{Firm, ListingState};
 use crate::model::listing::stage_outcome;
@@ -935,7 +935,7 @@ impl World<'_, '_> {
                 self.row[layout.nev_at(q, d)] = r.nev.quantity(q, Some(d), end_window, s);
             }
             // The same sum `quantity(q, None, ..)` would compute, without recomputing.
-            self.row[layout.nev_at(q, nd)] = (0..nd).map(|d| self.row[layout.nev_at(q, d)]).sum();
+            self.row[layout.nev_at(q, nd)] = total((0..nd).map(|d| self.row[layout.nev_at(q, d)]));
         }
         for (k, target) in s.targets.iter().enumerate() {
             self.row[layout.target + k] = match (&target.metric, self.model.target_sources[k]) {

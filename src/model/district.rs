@@ -9,6 +9,7 @@ use super::listing::listing_day;
 use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::params::ParamValues;
 use crate::engine::stream::{entity, process, Streams};
+use crate::metrics::total;
 use crate::scenario::dist::standard_normal;
 use crate::scenario::types::{IpoRegime, NevQuantity, ProjectFlow, Scenario, TargetWindow};
 
@@ -217,9 +218,9 @@ impl NevHistory {
     ) -> f64 {
         match district {
             Some(d) => self.district_quantity(q, d, window, s),
-            None => (0..self.districts.len())
-                .map(|d| self.district_quantity(q, d, window, s))
-                .sum(),
+            None => {
+                total((0..self.districts.len()).map(|d| self.district_quantity(q, d, window, s)))
+            }
         }
     }
 
@@ -240,13 +241,8 @@ impl NevHistory {
             TargetWindow::By(day) => s.calendar.year_of(day - 1.0),
         };
         let in_window = |day: f64| day >= from && day < to;
-        let projects = |f: &dyn Fn(&Project) -> f64| {
-            h.projects
-                .iter()
-                .filter(|p| in_window(p.day))
-                .map(f)
-                .sum::<f64>()
-        };
+        let projects =
+            |f: fn(&Project) -> f64| total(arrivals_within(&h.projects, from, to).iter().map(f));
         let at_year = |series: &[f64]| {
             let k = (level_year - self.base_year).clamp(0, series.len() as i32 - 1) as usize;
             series[k]
@@ -254,38 +250,44 @@ impl NevHistory {
         match q {
             NevQuantity::Scale => at_year(&h.scale_by_year),
             NevQuantity::AboveScaleFirms => at_year(&h.above_scale_by_year),
-            NevQuantity::ProjectsCount => projects(&|_| 1.0),
-            NevQuantity::ProjectsInvestment => projects(&|p| p.investment_100m_cny),
-            NevQuantity::ProjectsMid => projects(&|p| {
+            NevQuantity::ProjectsCount => projects(|_| 1.0),
+            NevQuantity::ProjectsInvestment => projects(|p| p.investment_100m_cny),
+            NevQuantity::ProjectsMid => projects(|p| {
                 let x = p.investment_100m_cny;
                 f64::from(u8::from(
                     (MID_PROJECT_100M_CNY..LARGE_PROJECT_100M_CNY).contains(&x),
                 ))
             }),
             NevQuantity::ProjectsLarge => {
-                projects(&|p| f64::from(u8::from(p.investment_100m_cny >= LARGE_PROJECT_100M_CNY)))
+                projects(|p| f64::from(u8::from(p.investment_100m_cny >= LARGE_PROJECT_100M_CNY)))
             }
-            NevQuantity::ProjectsHead => projects(&|p| f64::from(u8::from(p.head))),
-            NevQuantity::UpgradesCount => {
-                h.upgrades.iter().filter(|p| in_window(p.day)).count() as f64
-            }
-            NevQuantity::UpgradesInvestment => h
-                .upgrades
-                .iter()
-                .filter(|p| in_window(p.day))
-                .map(|p| p.investment_100m_cny)
-                .sum(),
+            NevQuantity::ProjectsHead => projects(|p| f64::from(u8::from(p.head))),
+            NevQuantity::UpgradesCount => arrivals_within(&h.upgrades, from, to).len() as f64,
+            NevQuantity::UpgradesInvestment => total(
+                arrivals_within(&h.upgrades, from, to)
+                    .iter()
+                    .map(|p| p.investment_100m_cny),
+            ),
             NevQuantity::NewListed => {
                 h.listing_days.iter().filter(|d| in_window(**d)).count() as f64
             }
-            NevQuantity::NewSpecialized => h
-                .specialized
-                .iter()
-                .filter(|(d, _)| in_window(*d))
-                .map(|(_, n)| *n as f64)
-                .sum(),
+            NevQuantity::NewSpecialized => total(
+                h.specialized
+                    .iter()
+                    .filter(|(d, _)| in_window(*d))
+                    .map(|(_, n)| *n as f64),
+            ),
         }
     }
+}
+
+/// The arrivals on days [from, to): a run of them, since they come in day order
+/// (`compound_poisson`).
+fn arrivals_within(arrivals: &[Project], from: f64, to: f64) -> &[Project] {
+    debug_assert!(arrivals.is_sorted_by(|a, b| a.day <= b.day));
+    let first = arrivals.partition_point(|p| p.day < from);
+    let end = first + arrivals[first..].partition_point(|p| p.day < to);
+    &arrivals[first..end]
 }
 
 /// Arrivals of a Poisson process on [from, to] with a size and a head-enterprise flag each.

@@ -3,6 +3,7 @@
 
 use super::instrument::Claim;
 use crate::calendar::Calendar;
+use crate::metrics::total;
 use crate::scenario::types::{BudgetLine, Overflow};
 
 /// One payment made.
@@ -64,8 +65,8 @@ pub fn settle(
             next += 1;
         }
         let due = &claims[from..next];
-        let carried_in: f64 = carried.iter().map(|c| c.1).sum();
-        year.demand = carried_in + due.iter().map(|c| c.amount).sum::<f64>();
+        let carried_in = total(carried.iter().map(|c| c.1));
+        year.demand = carried_in + total(due.iter().map(|c| c.amount));
         let limit = line.appropriation[k];
         match (line.overflow, limit) {
             (Overflow::None, _) | (_, None) => {
@@ -95,7 +96,7 @@ pub fn settle(
                     instrument: c.instrument,
                     amount: c.amount * scale,
                 }));
-                year.paid = due.iter().map(|c| c.amount * scale).sum();
+                year.paid = total(due.iter().map(|c| c.amount * scale));
             }
             (Overflow::Defer, Some(limit)) => {
                 // First come, first served: liability carried in, then this year's claims
@@ -122,7 +123,7 @@ pub fn settle(
                         still_owed.push((instrument, amount - pay));
                     }
                 }
-                year.carried = still_owed.iter().map(|c| c.1).sum();
+                year.carried = total(still_owed.iter().map(|c| c.1));
                 carried = still_owed;
             }
         }
