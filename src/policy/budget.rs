@@ -41,6 +41,24 @@ pub fn pay_as_due(claim: &Claim, year: i32, calendar: &Calendar, years: &mut [Li
     }
 }
 
+/// What can still be paid in a year that has paid `paid` of `limit`: the payment that
+/// brings `paid + payment` (as it rounds) to `limit` exactly, never above. A year's
+/// payments are added up in the order they are made, here and in the outlay metrics, so a
+/// year that uses its whole appropriation reports exactly the appropriation.
+fn room_left(paid: f64, limit: f64) -> f64 {
+    let mut room = (limit - paid).max(0.0);
+    // `limit - paid` may be off by a unit in the last place, and so may the sum.
+    if room == 0.0 {
+        return 0.0;
+    }
+    if paid + room > limit {
+        room = f64::from_bits(room.to_bits() - 1);
+    } else if paid + f64::from_bits(room.to_bits() + 1) <= limit {
+        room = f64::from_bits(room.to_bits() + 1);
+    }
+    room
+}
+
 /// Settles one budget line's claims (sorted by day) into payments.
 ///
 /// `years[k]` receives calendar year `first_year + k`; claims due after the last year are
@@ -86,37 +104,43 @@ pub fn settle(
                 year.paid = year.demand;
             }
             (Overflow::Prorate, Some(limit)) => {
-                let scale = if year.demand > limit {
-                    limit / year.demand
-                } else {
-                    1.0
-                };
-                payments.extend(due.iter().map(|c| Payment {
-                    day: c.day,
-                    instrument: c.instrument,
-                    amount: c.amount * scale,
-                }));
-                year.paid = total(due.iter().map(|c| c.amount * scale));
+                let binds = year.demand > limit;
+                let scale = if binds { limit / year.demand } else { 1.0 };
+                for (n, c) in due.iter().enumerate() {
+                    // Scaled claims, never past the limit; the last claim of a year that
+                    // binds takes what is left, so the year pays its appropriation exactly.
+                    let room = room_left(year.paid, limit);
+                    let last = n + 1 == due.len();
+                    let amount = if binds && last {
+                        room
+                    } else {
+                        (c.amount * scale).min(room)
+                    };
+                    payments.push(Payment {
+                        day: c.day,
+                        instrument: c.instrument,
+                        amount,
+                    });
+                    year.paid += amount;
+                }
             }
             (Overflow::Defer, Some(limit)) => {
                 // First come, first served: liability carried in, then this year's claims
                 // in the order they fell due; what does not fit moves to next year.
                 let jan_first = calendar.year_start(first_year + k as i32);
-                let mut room = limit;
                 let mut still_owed: Vec<(u32, f64)> = Vec::new();
                 let queue = carried
                     .drain(..)
                     .map(|(i, a)| (jan_first, i, a))
                     .chain(due.iter().map(|c| (c.day, c.instrument, c.amount)));
                 for (day, instrument, amount) in queue {
-                    let pay = amount.min(room);
+                    let pay = amount.min(room_left(year.paid, limit));
                     if pay > 0.0 {
                         payments.push(Payment {
                             day,
                             instrument,
                             amount: pay,
                         });
-                        room -= pay;
                         year.paid += pay;
                     }
                     if amount - pay > 0.0 {
@@ -143,4 +167,74 @@ pub fn settle(
         instrument: c.instrument,
         amount: c.amount,
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use rand::{Rng, SeedableRng};
+
+    fn calendar() -> Calendar {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        Calendar::new(
+            d("2023-01-01"),
+            d("2023-01-01"),
+            d("2023-01-01"),
+            d("2025-12-31"),
+        )
+    }
+
+    /// Claims with awkward amounts (no two alike, none a round number) spread over three
+    /// years, in day order.
+    fn claims(rng: &mut impl Rng, n: usize) -> Vec<Claim> {
+        let mut claims: Vec<Claim> = (0..n)
+            .map(|k| Claim {
+                day: rng.random_range(0.0..1095.0),
+                instrument: (k % 3) as u32,
+                amount: rng.random_range(1.0e4..3.0e6),
+            })
+            .collect();
+        claims.sort_by(|a, b| a.day.total_cmp(&b.day));
+        claims
+    }
+
+    /// Under `defer` and `prorate`, a year never pays more than its appropriation, not even
+    /// by a rounding error, and a year whose demand exceeds it pays it exactly: the
+    /// payments of the year, added in the order they are made (as the outlay metrics add
+    /// them), make the appropriation.
+    #[test]
+    fn binding_years_pay_their_appropriation_exactly() {
+        let calendar = calendar();
+        let mut rng = rand_xoshiro::SplitMix64::seed_from_u64(7);
+        for overflow in [Overflow::Defer, Overflow::Prorate] {
+            for case in 0..300 {
+                let claims = claims(&mut rng, 5 + case % 40);
+                let limit = rng.random_range(1.0e6..2.0e7);
+                let line = BudgetLine {
+                    id: "l".into(),
+                    label: String::new(),
+                    appropriation: vec![Some(limit); 3],
+                    overflow,
+                };
+                let (mut payments, mut years) = (Vec::new(), vec![LineYear::default(); 3]);
+                settle(&line, &claims, &calendar, &mut payments, &mut years);
+                for (k, y) in years.iter().enumerate() {
+                    let paid_in_year = payments
+                        .iter()
+                        .filter(|p| calendar.year_of(p.day) == 2023 + k as i32)
+                        .fold(0.0, |sum, p| sum + p.amount);
+                    assert_eq!(paid_in_year, y.paid, "{overflow:?} case {case} year {k}");
+                    assert!(
+                        y.paid <= limit,
+                        "{overflow:?} case {case}: {} > {limit}",
+                        y.paid
+                    );
+                    if y.demand > limit {
+                        assert_eq!(y.paid, limit, "{overflow:?} case {case} year {k}");
+                    }
+                }
+            }
+        }
+    }
 }
