@@ -391,6 +391,28 @@ fn a_cycle_in_extends_is_refused() {
     assert_refused(dir.path(), &c, &prefix, "`extends` forms a cycle");
 }
 
+/// An override replaces a distribution whole, so a normal written without its `sd` is
+/// refused at the extending file, not completed from the base's distribution.
+#[test]
+fn an_overriding_distribution_missing_a_parameter_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().join("base.toml");
+    let base_text = VALID.replace(
+        "drift_per_year = 0",
+        "drift_per_year = { dist = \"normal\", mean = 0.1, sd = 0.2 }",
+    );
+    std::fs::write(&base, base_text).expect("write base");
+    let over = dir.path().join("over.toml");
+    let over_text = "extends = \"base.toml\"\n\n[growth]\ndrift_per_year = { dist = \"normal\", mean = -0.1 }\n";
+    std::fs::write(&over, over_text).expect("write over");
+    let (line, col) = line_col(over_text, "{ dist");
+    let prefix = format!(
+        "{}:{line}:{col}: growth.drift_per_year.sd: ",
+        over.display()
+    );
+    assert_refused(dir.path(), &over, &prefix, "missing required key");
+}
+
 #[test]
 fn unknown_district_in_a_target_is_refused() {
     check_case(&Case {

@@ -265,10 +265,11 @@ fn convert_value(file: &Arc<SourceFile>, value: Spanned<DeValue<'_>>) -> Result<
 }
 
 /// Merges `over` onto `base` as MODEL.md §3 says: tables key by key, id-keyed arrays of
-/// tables entry by entry, anything else replaced by the extending file's value.
+/// tables entry by entry, anything else (and a table that is one value, see
+/// `is_one_value`) replaced by the extending file's value.
 fn merge(base: Node, over: Node, key: &str) -> Node {
     match (base.value, over.value) {
-        (Value::Table(b), Value::Table(o)) => Node {
+        (Value::Table(b), Value::Table(o)) if !is_one_value(key, &o) => Node {
             value: Value::Table(merge_tables(b, o)),
             origin: over.origin,
         },
@@ -281,6 +282,15 @@ fn merge(base: Node, over: Node, key: &str) -> Node {
             origin: over.origin,
         },
     }
+}
+
+/// Tables that are one value rather than a set of settings: a distribution (it has a
+/// `dist` key), an instrument's `trigger` and `funding` shares, and a placement's
+/// `districts` weights. An override replaces them whole; merged, they would keep keys of
+/// the base's value (a normal's `sd` under a new uniform, a funder or a district the new
+/// shares leave out). Per-tier maps and appropriations by year still merge key by key.
+fn is_one_value(key: &str, table: &Table) -> bool {
+    table.get("dist").is_some() || matches!(key, "trigger" | "funding" | "districts")
 }
 
 fn merge_tables(mut base: Table, over: Table) -> Table {
