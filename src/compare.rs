@@ -9,13 +9,16 @@
 use std::io::Write;
 use std::sync::atomic::Ordering;
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 
 use crate::engine::Model;
 use crate::job::{Interrupted, BLOCK, INTERRUPTED};
 use crate::metrics::MetricLayout;
 use crate::montecarlo::run_block;
 use crate::output::tables::{csv_writer, num};
+use crate::rows::RowStore;
 use crate::scenario::Scenario;
 use crate::stats::quantile::{mean, sd};
 use crate::stats::Columns;
@@ -23,16 +26,12 @@ use crate::stats::Columns;
 /// The normal quantile of a two-sided 95% interval.
 pub const Z95: f64 = 1.959963984540054;
 
-/// Every replication row of one scenario, in memory and in replication order.
+/// Every replication row of one scenario, in replication order: in memory, or spilled to
+/// a scratch file when the scenarios' rows together would be large (see `RowStore`).
 pub struct ScenarioRows {
     pub name: String,
     pub layout: MetricLayout,
-    pub replications: usize,
-    /// `replications × layout.len()`, row-major.
-    pub metrics: Vec<f64>,
-    /// `replications × layout.series_len()`, row-major.
-    pub series: Vec<f64>,
-    pub events: u64,
+    rows: RowStore,
 }
 
 impl ScenarioRows {
@@ -44,22 +43,23 @@ impl ScenarioRows {
 
 impl Columns for ScenarioRows {
     fn replications(&self) -> usize {
-        self.replications
+        self.rows.replications()
     }
 
     fn metric(&self, j: usize) -> Vec<f64> {
-        let m = self.layout.len();
-        (0..self.replications)
-            .map(|i| self.metrics[i * m + j])
-            .collect()
+        self.rows.metric(j)
     }
 
     fn series(&self, j: usize) -> Vec<f64> {
-        let sl = self.layout.series_len();
-        (0..self.replications)
-            .map(|i| self.series[i * sl + j])
-            .collect()
+        self.rows.series(j)
     }
+}
+
+/// Where the rows of one of the compared scenarios go: `stores` scenarios' rows are held
+/// at once, so they share the memory budget, and spill to `scratch` beyond it.
+pub struct RowsPlace<'p> {
+    pub scratch: &'p Path,
+    pub stores: usize,
 }
 
 /// Runs replications `0..replications` of `s` with `seed` on the current rayon pool (call
@@ -68,17 +68,14 @@ pub fn run_rows(
     s: &Scenario,
     seed: u64,
     replications: u64,
+    place: RowsPlace<'_>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<ScenarioRows> {
     let model = Model::new(s);
-    let mut rows = ScenarioRows {
-        name: s.name.clone(),
-        layout: model.layout.clone(),
-        replications: 0,
-        metrics: Vec::new(),
-        series: Vec::new(),
-        events: 0,
-    };
+    let (m, sl) = (model.layout.len(), model.layout.series_len());
+    let mut rows =
+        RowStore::new_among(place.stores, m, sl, replications as usize, place.scratch)
+            .with_context(|| format!("cannot create scratch space {}", place.scratch.display()))?;
     let mut first = 0;
     while first < replications {
         if INTERRUPTED.load(Ordering::SeqCst) {
@@ -86,13 +83,15 @@ pub fn run_rows(
         }
         let last = (first + BLOCK).min(replications);
         let block = run_block(&model, seed, first..last, tick);
-        rows.metrics.extend_from_slice(&block.metrics);
-        rows.series.extend_from_slice(&block.series);
-        rows.replications += block.count;
-        rows.events += block.events;
+        rows.push(block.count, &block.metrics, &block.series)?;
         first = last;
     }
-    Ok(rows)
+    rows.seal()?;
+    Ok(ScenarioRows {
+        name: s.name.clone(),
+        layout: model.layout,
+        rows,
+    })
 }
 
 /// Paired statistics of `b − a` over replications.
@@ -171,7 +170,8 @@ impl Comparison {
 /// Compares `b` with `a`; both must hold the same replications of the same seed.
 pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows) -> Comparison {
     assert_eq!(
-        a.replications, b.replications,
+        a.replications(),
+        b.replications(),
         "compared scenarios ran different replication counts"
     );
     let metrics = a

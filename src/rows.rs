@@ -37,6 +37,18 @@ impl RowStore {
         RowStore::with_limit(m, sl, expected, scratch, IN_MEMORY_VALUES)
     }
 
+    /// One of `stores` stores held at the same time (the scenarios of a comparison): they
+    /// share the memory one store may use before it spills.
+    pub fn new_among(
+        stores: usize,
+        m: usize,
+        sl: usize,
+        expected: usize,
+        scratch: &Path,
+    ) -> std::io::Result<RowStore> {
+        RowStore::with_limit(m, sl, expected, scratch, IN_MEMORY_VALUES / stores.max(1))
+    }
+
     fn with_limit(
         m: usize,
         sl: usize,

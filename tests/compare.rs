@@ -17,15 +17,43 @@ fn root() -> PathBuf {
 }
 
 fn rows(path: &str) -> (Scenario, ScenarioRows) {
+    rows_in(path, &std::env::temp_dir().join("unused.scratch"), 2)
+}
+
+/// The rows of `path`, as one of `stores` scenarios held at once (`usize::MAX`: so many
+/// that the rows spill to `scratch`).
+fn rows_in(path: &str, scratch: &Path, stores: usize) -> (Scenario, ScenarioRows) {
     let loaded = scenario::load(&root().join(path)).expect("scenario loads");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()
         .unwrap();
+    let place = compare::RowsPlace { scratch, stores };
     let r = pool
-        .install(|| compare::run_rows(&loaded.scenario, SEED, REPS, &|| {}))
+        .install(|| compare::run_rows(&loaded.scenario, SEED, REPS, place, &|| {}))
         .expect("runs");
     (loaded.scenario, r)
+}
+
+#[test]
+fn spilled_rows_compare_as_rows_in_memory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (sa, a) = rows("scenarios/baseline.toml");
+    let (sb, b) = rows("scenarios/rewards_doubled.toml");
+    let a_file = dir.path().join("a.scratch");
+    let (_, a_spilled) = rows_in("scenarios/baseline.toml", &a_file, usize::MAX);
+    let (_, b_spilled) = rows_in(
+        "scenarios/rewards_doubled.toml",
+        &dir.path().join("b"),
+        usize::MAX,
+    );
+    assert!(a_file.exists(), "the rows went to the scratch file");
+    assert_eq!(
+        compare::compare(&sa, &a, &sb, &b),
+        compare::compare(&sa, &a_spilled, &sb, &b_spilled)
+    );
+    drop(a_spilled);
+    assert!(!a_file.exists(), "the scratch file goes with the rows");
 }
 
 fn is_money(name: &str) -> bool {

@@ -67,8 +67,13 @@ pub fn run(args: Args) -> Result<()> {
     let pool = job::thread_pool(threads)?;
     let mut rows: Vec<ScenarioRows> = Vec::new();
     let mut all_stats: Vec<Statistics> = Vec::new();
-    for l in &loaded {
+    for (k, l) in loaded.iter().enumerate() {
         let s = &l.scenario;
+        let scratch = dir.temp_path(&format!("rows-{k}.scratch"));
+        let place = compare::RowsPlace {
+            scratch: &scratch,
+            stores: loaded.len(),
+        };
         let bar = job::progress_bar(replications, args.quiet, &format!("{} seed {seed}", s.name));
         let done = AtomicU64::new(0);
         let tick = || {
@@ -77,7 +82,7 @@ pub fn run(args: Args) -> Result<()> {
                 bar.set_position(d);
             }
         };
-        let r = pool.install(|| compare::run_rows(s, seed, replications, &tick));
+        let r = pool.install(|| compare::run_rows(s, seed, replications, place, &tick));
         let r = match r {
             Ok(r) => r,
             Err(e) => {
