@@ -639,6 +639,46 @@ fn baseline_event_counts_agree_with_its_metrics() {
     }
 }
 
+// --- Tiers reviewed on dates of their own ------------------------------------------------
+
+#[test]
+fn each_tier_is_certified_on_its_own_dates() {
+    // tests/scenarios/certification_by_tier.toml: seed reviewed on 2024-03-31, unicorn on
+    // 2024-09-30; 40 firms meet both, 10 seed and 5 unicorn firms meet neither.
+    let run = simulate("certification_by_tier.toml", 20);
+    for r in 0..run.reps {
+        let v = |name: &str| run.col(name)[r];
+        assert_eq!(v("firms.first_certified.seed"), 40.0, "the seed review");
+        assert_eq!(
+            v("firms.first_certified.unicorn"),
+            40.0,
+            "promoted at the unicorn review"
+        );
+        assert_eq!(v("outlay.instrument.reward_seed"), 40.0 * 1.0e6);
+        assert_eq!(v("outlay.instrument.reward_unicorn"), 40.0 * 2.0e6);
+        assert_eq!(
+            v("firms.count.seed"),
+            0.0,
+            "fallen seed firms dropped, the pool promoted"
+        );
+        assert_eq!(
+            v("firms.count.unicorn"),
+            40.0,
+            "fallen unicorns dropped at their review"
+        );
+    }
+    // Without a unicorn review, the pool stays seed and the fallen unicorns keep their tier:
+    // a seed review does not judge a unicorn.
+    let run = simulate("certification_seed_only.toml", 20);
+    for r in 0..run.reps {
+        let v = |name: &str| run.col(name)[r];
+        assert_eq!(v("firms.first_certified.unicorn"), 0.0);
+        assert_eq!(v("firms.count.seed"), 40.0);
+        assert_eq!(v("firms.count.unicorn"), 5.0);
+        assert_eq!(v("outlay.total"), 40.0 * 1.0e6);
+    }
+}
+
 // --- Zero is written as 0 ----------------------------------------------------------------
 
 /// A sum over nothing (no project in a window, no claim on a budget line in a year) is 0,

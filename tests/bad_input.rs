@@ -391,6 +391,19 @@ fn a_cycle_in_extends_is_refused() {
     assert_refused(dir.path(), &c, &prefix, "`extends` forms a cycle");
 }
 
+#[test]
+fn review_dates_for_an_unknown_tier_are_refused() {
+    check_case(&Case {
+        edits: &[(
+            "apply_probability = 1",
+            "apply_probability = 1\ndates_by_tier = { none = [\"2024-06-30\"] }",
+        )],
+        at: "none = [",
+        key_path: "certification.dates_by_tier.none",
+        message: "unknown tier `none`; expected one of `unicorn`",
+    });
+}
+
 /// An override replaces a distribution whole, so a normal written without its `sd` is
 /// refused at the extending file, not completed from the base's distribution.
 #[test]

@@ -574,6 +574,7 @@ impl World<'_, '_> {
     fn on_certification(&mut self, t: f64, round: u32) {
         let s = self.s;
         let apply = self.params.get(s.certification.apply_probability);
+        let reviewed = s.certification.reviewed[round as usize];
         for f in 0..self.r.firms.len() {
             let firm = &self.r.firms[f];
             if !firm.alive_at(t) || firm.is_listed() {
@@ -591,8 +592,14 @@ impl World<'_, '_> {
             let qualified = if firm.log_valuation_usd < self.model.lowest_certification_bar {
                 NO_TIER
             } else {
-                firm.qualified_tier(&s.tiers, t)
+                firm.qualified_tier(&s.tiers, reviewed, t)
             };
+            // A firm whose tier is not under review on this date keeps it, unless it is
+            // certified into a higher tier that is.
+            let judged = firm.tier == NO_TIER || reviewed & (1 << firm.tier) != 0;
+            if !judged && qualified <= firm.tier {
+                continue;
+            }
             if qualified != NO_TIER && applies {
                 let changed = firm.tier != qualified;
                 let first = !firm.was_certified(qualified);

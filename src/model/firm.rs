@@ -61,12 +61,14 @@ impl Firm {
         self.ever_certified & (1 << tier) != 0
     }
 
-    /// The highest tier whose criteria (any route) the firm meets on `day`.
-    pub fn qualified_tier(&self, tiers: &[Tier], day: f64) -> TierIx {
+    /// The highest of the `reviewed` tiers (bit `t` for tier `t`) whose criteria (any
+    /// route) the firm meets on `day`.
+    pub fn qualified_tier(&self, tiers: &[Tier], reviewed: u32, day: f64) -> TierIx {
         let age = self.age_years(day);
         let v = self.log_valuation_usd;
         (1..tiers.len())
             .rev()
+            .filter(|&t| reviewed & (1 << t) != 0)
             .find(|&t| {
                 tiers[t]
                     .routes

@@ -287,6 +287,14 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
     for (node, path) in top.array("tier")? {
         let t = TableReader::new(node, &path)?;
         let id = t.string("id")?;
+        // Sets of tiers (certified ever, reviewed on a date) are bits of a u32.
+        if tiers.len() == 32 {
+            return Err(ScenarioError::at(
+                &node.origin,
+                &path,
+                "expected at most 31 tiers",
+            ));
+        }
         if r.tier_ids.contains(&id) {
             return Err(ScenarioError::at(
                 &t.required("id")?.origin,
@@ -351,11 +359,40 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
 
     let certification = {
         let c = top.table("certification")?;
-        let dates = r.dates_in(&c, "dates", start, end)?;
+        let common = r.dates_in(&c, "dates", start, end)?;
+        // Each tier's review dates: its own where `dates_by_tier` names it.
+        let mut tier_dates = vec![common; r.tier_ids.len()];
+        if let Some(by_tier) = c.opt_table("dates_by_tier")? {
+            for (tier_id, _, key_origin) in by_tier.entries() {
+                let Some(i) = r.tier_ids[1..].iter().position(|x| x == tier_id) else {
+                    return Err(ScenarioError::at(
+                        key_origin,
+                        &by_tier.key_path(tier_id),
+                        format!(
+                            "unknown tier `{tier_id}`; expected one of {}",
+                            r.tier_list(false)
+                        ),
+                    ));
+                };
+                tier_dates[i + 1] = r.dates_in(&by_tier, tier_id, start, end)?;
+            }
+        }
+        let mut dates: Vec<f64> = tier_dates[1..].concat();
+        dates.sort_by(f64::total_cmp);
+        dates.dedup();
+        let reviewed = dates
+            .iter()
+            .map(|d| {
+                (1..tier_dates.len())
+                    .filter(|&t| tier_dates[t].contains(d))
+                    .fold(0, |mask, t| mask | 1 << t)
+            })
+            .collect();
         let apply_probability = r.opt_param(&c, "apply_probability", Range::Probability, 1.0)?;
         c.finish()?;
         Certification {
             dates,
+            reviewed,
             apply_probability,
         }
     };

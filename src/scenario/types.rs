@@ -79,7 +79,11 @@ pub struct Route {
 
 #[derive(Debug, Clone)]
 pub struct Certification {
+    /// Every date on which some tier is reviewed, in order.
     pub dates: Vec<f64>,
+    /// For each date: the tiers reviewed then (bit `t` set for tier `t`). Every tier is
+    /// reviewed on `[certification].dates` unless `dates_by_tier` gives it dates of its own.
+    pub reviewed: Vec<u32>,
     pub apply_probability: Param,
 }
 
