@@ -392,6 +392,23 @@ fn a_cycle_in_extends_is_refused() {
 }
 
 #[test]
+fn more_than_31_tiers_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("many_tiers.toml");
+    let extra: String = (0..31)
+        .map(|k| {
+            format!("\n[[tier]]\nid = \"t{k}\"\nroutes = [{{ max_age_years = 100, min_valuation_usd = 1.0 }}]\n")
+        })
+        .collect();
+    let text = format!("{VALID}{extra}");
+    std::fs::write(&file, &text).expect("write");
+    // The 32nd tier (unicorn, then t0 .. t30) is one too many.
+    let (line, col) = line_col(&text, "[[tier]]\nid = \"t30\"");
+    let prefix = format!("{}:{line}:{col}: tier[t30]: ", file.display());
+    assert_refused(dir.path(), &file, &prefix, "expected at most 31 tiers");
+}
+
+#[test]
 fn review_dates_for_an_unknown_tier_are_refused() {
     check_case(&Case {
         edits: &[(
