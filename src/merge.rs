@@ -52,17 +52,7 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<Part>> {
     }
     let mut parts = Vec::new();
     for dir in dirs {
-        let path = dir.join("manifest.json");
-        let text = std::fs::read(&path).map_err(|e| {
-            MergeError(format!(
-                "{} is not a finished run folder ({}: {e})",
-                dir.display(),
-                path.display()
-            ))
-        })?;
-        let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| {
-            MergeError(format!("{}: not a policysim manifest: {e}", path.display()))
-        })?;
+        let manifest = Manifest::read(dir).map_err(|e| MergeError(e.0))?;
         parts.push(Part {
             dir: dir.clone(),
             manifest,

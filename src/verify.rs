@@ -41,17 +41,9 @@ impl FileCheck {
     }
 }
 
-/// Reads `dir/manifest.json`.
-pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = dir.join("manifest.json");
-    let text = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_slice(&text)
-        .with_context(|| format!("{}: not a policysim manifest", path.display()))
-}
-
 /// Re-runs the run of `dir` in a temporary folder and checks every output it records.
 pub fn verify(dir: &Path, threads: usize, quiet: bool) -> Result<Vec<FileCheck>> {
-    let manifest = read_manifest(dir)?;
+    let manifest = Manifest::read(dir)?;
     let scenario_path = PathBuf::from(&manifest.scenario_path);
     let loaded = crate::merge::load_scenario(&scenario_path, &manifest.scenario_hash)
         .map_err(|e| anyhow!("cannot re-run {}: {e:#}", dir.display()))?;

@@ -183,6 +183,26 @@ fn overlapping_missing_or_foreign_shards_are_refused() {
     refused(&[&a2, &b, &c], "overlap");
     refused(&[&a, &b, &other_seed], "seed");
     refused(&[&a, &t.join("nowhere")], "not a finished run folder");
+    // A comparison folder is named as such.
+    let comparison = t.join("comparison");
+    ok(
+        &[
+            "compare",
+            SCENARIO,
+            SCENARIO,
+            "--reps",
+            "20",
+            "--quiet",
+            "--out",
+            s(&comparison),
+        ],
+        &[],
+    );
+    refused(&[&a, &comparison], "it holds a comparison");
+    let o = policysim(&["verify", "--quiet", s(&comparison)], &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 2, "verify of a comparison folder: {err}");
+    assert!(err.contains("it holds a comparison"), "{err}");
     ok(
         &["merge", "--quiet", "--out", s(&out), s(&c), s(&a), s(&b)],
         &[],

@@ -71,6 +71,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<BadInput>()
             || e.is::<crate::job::ResumeError>()
             || e.is::<crate::merge::MergeError>()
+            || e.is::<crate::output::manifest::NotARunFolder>()
             || matches!(
                 e.downcast_ref::<OutputError>(),
                 Some(OutputError::Exists(..) | OutputError::Interrupted(..))

@@ -1,5 +1,7 @@
 //! `manifest.json`: what a run was, so it can be re-created and checked (MODEL.md §5–6).
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use crate::engine::events::ModelEvents;
@@ -54,4 +56,38 @@ pub struct Manifest {
     pub outputs: std::collections::BTreeMap<String, String>,
     pub resolved_scenario: serde_json::Value,
     pub execution: Execution,
+}
+
+/// A folder `merge` or `verify` was given that does not hold a finished run: no manifest,
+/// a comparison's, or not a policysim manifest (bad input: exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotARunFolder(pub String);
+
+impl Manifest {
+    /// Reads the manifest of the run folder `dir`.
+    pub fn read(dir: &Path) -> Result<Manifest, NotARunFolder> {
+        let path = dir.join("manifest.json");
+        let not_a_run = |why: String| {
+            NotARunFolder(format!(
+                "{} is not a finished run folder: {why}",
+                dir.display()
+            ))
+        };
+        let text =
+            std::fs::read(&path).map_err(|e| not_a_run(format!("{}: {e}", path.display())))?;
+        let value: serde_json::Value = serde_json::from_slice(&text)
+            .map_err(|e| not_a_run(format!("{}: {e}", path.display())))?;
+        if value.get("kind").and_then(|k| k.as_str()) == Some("comparison") {
+            return Err(not_a_run(
+                "it holds a comparison (`policysim compare`)".into(),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| {
+            not_a_run(format!(
+                "{}: not a policysim run manifest: {e}",
+                path.display()
+            ))
+        })
+    }
 }
