@@ -679,6 +679,18 @@ fn each_tier_is_certified_on_its_own_dates() {
     }
 }
 
+#[test]
+fn an_assessment_probability_can_differ_by_tier() {
+    // tests/scenarios/assessment_by_tier.toml: 100 firms a tier, p = 0.2 (seed), 0.6
+    // (unicorn); each tier's reward pays 1e6 × Binomial(100, p).
+    let run = simulate("assessment_by_tier.toml", 4000);
+    for (name, p) in [("seed_reward", 0.2), ("unicorn_reward", 0.6)] {
+        let paid = run.col(&format!("outlay.instrument.{name}"));
+        let (n, a) = (100.0, 1.0e6);
+        assert_mean(name, &paid, n * p * a, (n * p * (1.0 - p)).sqrt() * a);
+    }
+}
+
 // --- Zero is written as 0 ----------------------------------------------------------------
 
 /// A sum over nothing (no project in a window, no claim on a budget line in a year) is 0,

@@ -634,12 +634,12 @@ impl World<'_, '_> {
         else {
             unreachable!("assessments are scheduled occurrences")
         };
-        let p = self.params.get(*probability);
         for f in 0..self.r.firms.len() {
             let firm = &self.r.firms[f];
             if !firm.alive_at(t) || firm.is_listed() || !tiers[firm.tier] {
                 continue;
             }
+            let p = self.params.get(probability[firm.tier]);
             let mut rng = self
                 .streams
                 .keyed(firm.key, process::occurrence(j), date as u64);

@@ -6,7 +6,7 @@ use rand::distr::weighted::WeightedIndex;
 
 use super::dist::Dist;
 use super::error::{Result, ScenarioError};
-use super::node::{Node, Origin};
+use super::node::{Node, Origin, Value};
 use super::read::{
     as_array, as_date, as_f64, as_str, as_u64, check_non_negative, check_probability, TableReader,
 };
@@ -550,7 +550,16 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
             }
             (None, Some(_)) => {
                 let dates = r.dates_in(&t, "dates", start, end)?;
-                let probability = r.req_param(&t, "probability", Range::Probability)?;
+                // One probability (a number or distribution) for every tier assessed, or
+                // `{ tier = probability, ... }` (tiers not named: 0).
+                let probability = match &t.required("probability")?.value {
+                    Value::Table(p) if p.get("dist").is_none() => {
+                        r.by_tier(&t, "probability", Range::Probability)?
+                    }
+                    _ => {
+                        vec![r.req_param(&t, "probability", Range::Probability)?; r.tier_ids.len()]
+                    }
+                };
                 let mut tiers = vec![true; r.tier_ids.len()];
                 tiers[NO_TIER] = false;
                 if t.get("tiers").is_some() {

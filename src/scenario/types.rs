@@ -163,10 +163,10 @@ pub enum OccurrenceProcess {
     /// A Poisson process per firm with a rate by tier.
     Rate(Vec<Param>),
     /// An assessment on given dates: each firm in one of `tiers` has the occurrence with
-    /// `probability`.
+    /// the probability of its tier.
     Scheduled {
         dates: Vec<f64>,
-        probability: Param,
+        probability: Vec<Param>,
         tiers: Vec<bool>,
     },
 }
