@@ -7,9 +7,8 @@
 //! a reward's amount give a zero-width interval for every metric the amount cannot move.
 
 use std::io::Write;
-use std::sync::atomic::Ordering;
-
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result};
 

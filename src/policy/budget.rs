@@ -47,10 +47,10 @@ pub fn pay_as_due(claim: &Claim, year: i32, calendar: &Calendar, years: &mut [Li
 /// year that uses its whole appropriation reports exactly the appropriation.
 fn room_left(paid: f64, limit: f64) -> f64 {
     let mut room = (limit - paid).max(0.0);
-    // `limit - paid` may be off by a unit in the last place, and so may the sum.
     if room == 0.0 {
         return 0.0;
     }
+    // `limit - paid` may be off by a unit in the last place, and so may `paid + room`.
     if paid + room > limit {
         room = f64::from_bits(room.to_bits() - 1);
     } else if paid + f64::from_bits(room.to_bits() + 1) <= limit {
