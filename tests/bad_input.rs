@@ -197,20 +197,40 @@ fn assert_refused(dir: &Path, file: &Path, expected_prefix: &str, message: &str)
 
 fn check_case(case: &Case) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = broken(case.edits);
     let file = dir.path().join("broken.toml");
-    std::fs::write(&file, &text).expect("write scenario");
-    let (line, col) = line_col(&text, case.at);
-    let prefix = format!("{}:{line}:{col}: {}: ", file.display(), case.key_path);
+    let text = broken(case.edits);
+    assert_file_refused(
+        dir.path(),
+        &file,
+        &text,
+        case.at,
+        case.key_path,
+        case.message,
+    );
+}
+
+/// Writes `text` to `file` (in `dir`, beside any file it extends) and asserts that the
+/// library and the binary refuse it, pointing at `at` with `key_path` and `message`.
+fn assert_file_refused(
+    dir: &Path,
+    file: &Path,
+    text: &str,
+    at: &str,
+    key_path: &str,
+    message: &str,
+) {
+    std::fs::write(file, text).expect("write scenario");
+    let (line, col) = line_col(text, at);
+    let prefix = format!("{}:{line}:{col}: {key_path}: ", file.display());
     // The library says the same as the binary.
-    let err = match policysim::scenario::load(&file) {
-        Ok(_) => panic!("{}: the broken scenario loaded", case.key_path),
+    let err = match policysim::scenario::load(file) {
+        Ok(_) => panic!("{key_path}: the broken scenario loaded"),
         Err(e) => e,
     };
     assert_eq!((err.line, err.column), (line, col), "{err}");
-    assert_eq!(err.key_path, case.key_path, "{err}");
-    assert!(err.message.contains(case.message), "{err}");
-    assert_refused(dir.path(), &file, &prefix, case.message);
+    assert_eq!(err.key_path, key_path, "{err}");
+    assert!(err.message.contains(message), "{err}");
+    assert_refused(dir, file, &prefix, message);
 }
 
 #[test]
@@ -385,10 +405,14 @@ fn a_cycle_in_extends_is_refused() {
     // A file extending itself.
     let c = dir.path().join("c.toml");
     let c_text = format!("extends = \"c.toml\"\n{VALID}");
-    std::fs::write(&c, &c_text).expect("write c");
-    let (line, col) = line_col(&c_text, "\"c.toml\"");
-    let prefix = format!("{}:{line}:{col}: extends: ", c.display());
-    assert_refused(dir.path(), &c, &prefix, "`extends` forms a cycle");
+    assert_file_refused(
+        dir.path(),
+        &c,
+        &c_text,
+        "\"c.toml\"",
+        "extends",
+        "`extends` forms a cycle",
+    );
 }
 
 #[test]
@@ -400,12 +424,15 @@ fn more_than_31_tiers_are_refused() {
             format!("\n[[tier]]\nid = \"t{k}\"\nroutes = [{{ max_age_years = 100, min_valuation_usd = 1.0 }}]\n")
         })
         .collect();
-    let text = format!("{VALID}{extra}");
-    std::fs::write(&file, &text).expect("write");
     // The 32nd tier (unicorn, then t0 .. t30) is one too many.
-    let (line, col) = line_col(&text, "[[tier]]\nid = \"t30\"");
-    let prefix = format!("{}:{line}:{col}: tier[t30]: ", file.display());
-    assert_refused(dir.path(), &file, &prefix, "expected at most 31 tiers");
+    assert_file_refused(
+        dir.path(),
+        &file,
+        &format!("{VALID}{extra}"),
+        "[[tier]]\nid = \"t30\"",
+        "tier[t30]",
+        "expected at most 31 tiers",
+    );
 }
 
 #[test]
@@ -434,13 +461,14 @@ fn an_overriding_distribution_missing_a_parameter_is_refused() {
     std::fs::write(&base, base_text).expect("write base");
     let over = dir.path().join("over.toml");
     let over_text = "extends = \"base.toml\"\n\n[growth]\ndrift_per_year = { dist = \"normal\", mean = -0.1 }\n";
-    std::fs::write(&over, over_text).expect("write over");
-    let (line, col) = line_col(over_text, "{ dist");
-    let prefix = format!(
-        "{}:{line}:{col}: growth.drift_per_year.sd: ",
-        over.display()
+    assert_file_refused(
+        dir.path(),
+        &over,
+        over_text,
+        "{ dist",
+        "growth.drift_per_year.sd",
+        "missing required key",
     );
-    assert_refused(dir.path(), &over, &prefix, "missing required key");
 }
 
 #[test]

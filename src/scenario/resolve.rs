@@ -107,11 +107,21 @@ impl Resolver {
     }
 
     fn tier(&self, node: &Node, path: &str, allow_none: bool) -> Result<TierIx> {
-        let id = as_str(node, path)?;
+        self.tier_named(as_str(node, path)?, &node.origin, path, allow_none)
+    }
+
+    /// The index of tier `id` (a value or a table key at `origin`).
+    fn tier_named(
+        &self,
+        id: &str,
+        origin: &Origin,
+        path: &str,
+        allow_none: bool,
+    ) -> Result<TierIx> {
         match self.tier_ids.iter().position(|t| t == id) {
             Some(i) if i != NO_TIER || allow_none => Ok(i),
             _ => Err(ScenarioError::at(
-                &node.origin,
+                origin,
                 path,
                 format!(
                     "unknown tier `{id}`; expected one of {}",
@@ -136,16 +146,7 @@ impl Resolver {
         if let Some(table) = t.opt_table(key)? {
             for (tier_id, node, key_origin) in table.entries() {
                 let path = table.key_path(tier_id);
-                let Some(i) = self.tier_ids.iter().position(|x| x == tier_id) else {
-                    return Err(ScenarioError::at(
-                        key_origin,
-                        &path,
-                        format!(
-                            "unknown tier `{tier_id}`; expected one of {}",
-                            self.tier_list(true)
-                        ),
-                    ));
-                };
+                let i = self.tier_named(tier_id, key_origin, &path, true)?;
                 out[i] = self.param(node, &path, range)?;
             }
         }
@@ -364,17 +365,8 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
         let mut tier_dates = vec![common; r.tier_ids.len()];
         if let Some(by_tier) = c.opt_table("dates_by_tier")? {
             for (tier_id, _, key_origin) in by_tier.entries() {
-                let Some(i) = r.tier_ids[1..].iter().position(|x| x == tier_id) else {
-                    return Err(ScenarioError::at(
-                        key_origin,
-                        &by_tier.key_path(tier_id),
-                        format!(
-                            "unknown tier `{tier_id}`; expected one of {}",
-                            r.tier_list(false)
-                        ),
-                    ));
-                };
-                tier_dates[i + 1] = r.dates_in(&by_tier, tier_id, start, end)?;
+                let i = r.tier_named(tier_id, key_origin, &by_tier.key_path(tier_id), false)?;
+                tier_dates[i] = r.dates_in(&by_tier, tier_id, start, end)?;
             }
         }
         let mut dates: Vec<f64> = tier_dates[1..].concat();
