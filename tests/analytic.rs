@@ -168,6 +168,130 @@ fn stipend_stops_when_the_firm_exits() {
     );
 }
 
+// --- 4b. exits, entry, Poisson occurrences, the IPO regime ------------------------------
+
+/// tests/scenarios/lifecycle.toml: 1000 unicorns with exit hazard h, each hiring as a
+/// Poisson process (rate r, 1000 a hire) while it lives; entry at λ a year; 500 untiered
+/// firms part-way through a one-stage pipeline whose pass probability the replication's
+/// regime sets (open 0.4: 0.7; tight 0.6: 0.35), 1e5 a listing. Horizon T = 731 days.
+#[test]
+fn exits_entry_occurrences_and_listings_follow_their_closed_forms() {
+    let (n, h, r, lambda) = (1000.0, 0.2, 0.5, 50.0);
+    let t = (day("2025-12-31") + 1.0) / DAYS_PER_YEAR;
+    let run = simulate("lifecycle.toml", 20000);
+
+    // Alive at the end: Binomial(n, e^{-hT}); alive at the review: Binomial(n, e^{-h t_c}).
+    let survive = (-h * t).exp();
+    let alive = run.col("firms.count.unicorn");
+    assert_mean(
+        "unicorns alive",
+        &alive,
+        n * survive,
+        (n * survive * (1.0 - survive)).sqrt(),
+    );
+    assert_variance(
+        "unicorns alive",
+        &alive,
+        n * survive * (1.0 - survive),
+        binomial_mu4(n, survive),
+    );
+    for (a, e) in alive.iter().zip(run.col("firms.exited")) {
+        assert_eq!(a + e, n, "only unicorns can exit");
+    }
+    let at_review = (-h * day("2024-06-30") / DAYS_PER_YEAR).exp();
+    assert_mean(
+        "unicorns re-certified",
+        &run.col("firms.certified.unicorn"),
+        n * at_review,
+        (n * at_review * (1.0 - at_review)).sqrt(),
+    );
+
+    // Entry: Poisson(λT), mean and variance.
+    let entered = run.col("firms.entered");
+    let mu = lambda * t;
+    assert_mean("firms entered", &entered, mu, mu.sqrt());
+    assert_variance("firms entered", &entered, mu, mu + 3.0 * mu * mu);
+
+    // Hires: a firm's count is Poisson(r·L) with L = min(Exp(h), T), so the mean is
+    // r·E[L] and the variance r·E[L] + r²·Var(L).
+    let e_l = (1.0 - survive) / h;
+    let e_l2 = 2.0 / (h * h) * (1.0 - survive * (1.0 + h * t));
+    let per_firm_var = r * e_l + r * r * (e_l2 - e_l * e_l);
+    assert_mean(
+        "hire rewards",
+        &run.col("outlay.instrument.hire_reward"),
+        1000.0 * n * r * e_l,
+        1000.0 * (n * per_firm_var).sqrt(),
+    );
+
+    // Listings: Binomial(500, p_regime) given the regime, which is tight with probability 0.6.
+    let regime = run.col("ipo.regime");
+    let listings = run.col("listings.new");
+    let tight = regime.iter().filter(|g| **g == 1.0).count();
+    assert_proportion("tight regime", tight, regime.len(), 0.6);
+    for (g, p) in [(0.0, 0.7), (1.0, 0.35)] {
+        let given: Vec<f64> = listings
+            .iter()
+            .zip(&regime)
+            .filter(|(_, x)| **x == g)
+            .map(|(l, _)| *l)
+            .collect();
+        let what = format!("listings in regime {g}");
+        assert_mean(&what, &given, 500.0 * p, (500.0 * p * (1.0 - p)).sqrt());
+        assert_variance(&what, &given, 500.0 * p * (1.0 - p), binomial_mu4(500.0, p));
+    }
+    for (l, paid) in listings
+        .iter()
+        .zip(run.col("outlay.instrument.listing_reward"))
+    {
+        assert_eq!(paid, 1.0e5 * l);
+    }
+}
+
+/// The fourth central moment of Binomial(n, p).
+fn binomial_mu4(n: f64, p: f64) -> f64 {
+    let q = 1.0 - p;
+    n * p * q * (1.0 + 3.0 * (n - 2.0) * p * q)
+}
+
+/// tests/scenarios/certification_walk.toml: a firm's log-valuation at the review (t years
+/// in) is ln V0 + μt + σ√t·Z + K·ln 1.2 with K ~ Poisson(ρt), so it clears a bar b with
+/// probability Σ_k P(K = k)·Φ((ln V0 + μt + k ln 1.2 − ln b)/(σ√t)). A firm qualifies by
+/// the young route if it is at most 3 years old at the review (probability (3 − t − 2)/2)
+/// and by the other route otherwise; it is certified if it also applies (0.8).
+#[test]
+fn certification_of_a_random_walk_follows_the_normal_and_poisson_closed_form() {
+    let (v0, mu, sigma, rho, step, apply, n) = (1.0e8f64, 0.1, 0.5, 0.7, 1.2f64, 0.8, 2000.0);
+    let t = day("2024-07-01") / DAYS_PER_YEAR;
+    let clears = |bar: f64| -> f64 {
+        let mut p_k = (-rho * t).exp();
+        let mut p = 0.0;
+        for k in 0..60 {
+            let z = (v0.ln() + mu * t + k as f64 * step.ln() - bar.ln()) / (sigma * t.sqrt());
+            p += p_k * normal_cdf(z);
+            p_k *= rho * t / (k + 1) as f64;
+        }
+        p
+    };
+    let young = (3.0 - t - 2.0) / 2.0;
+    let p = apply * (young * clears(5.0e7) + (1.0 - young) * clears(1.5e8));
+
+    let run = simulate("certification_walk.toml", 20000);
+    let certified = run.col("firms.first_certified.potential");
+    assert_mean(
+        "firms certified",
+        &certified,
+        n * p,
+        (n * p * (1.0 - p)).sqrt(),
+    );
+    assert_variance(
+        "firms certified",
+        &certified,
+        n * p * (1.0 - p),
+        binomial_mu4(n, p),
+    );
+}
+
 // --- 5. validity windows ------------------------------------------------------------------
 
 #[test]

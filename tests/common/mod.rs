@@ -206,6 +206,21 @@ pub fn poisson_tail(mu: f64, k: u64) -> f64 {
     1.0 - below
 }
 
+/// The standard normal distribution function Φ(x), by Simpson's rule on the density
+/// (error below 1e-12).
+pub fn normal_cdf(x: f64) -> f64 {
+    if x < -12.0 {
+        return 0.0;
+    }
+    let (a, n) = (-12.0, 20_000);
+    let h = (x - a) / n as f64;
+    let density = |z: f64| (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let inner: f64 = (1..n)
+        .map(|k| density(a + k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 })
+        .sum();
+    (density(a) + inner + density(x)) * h / 3.0
+}
+
 /// Days from 2024-01-01 (the test scenarios' start) to a date `YYYY-MM-DD`.
 pub fn day(date: &str) -> f64 {
     let parse = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date");
