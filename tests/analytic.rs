@@ -531,6 +531,73 @@ fn specialized_batch_is_binomial_and_attainment_is_the_binomial_tail() {
     );
 }
 
+/// tests/scenarios/nev_district.toml. Above-scale firms are an immigration–death process:
+/// at T, Binomial(n₀, e^{-hT}) survivors plus Poisson((b/h)(1 − e^{-hT})) births still alive.
+/// Upgrades are compound Poisson: count Poisson(λT), investment mean λT·E[X] and variance
+/// λT·E[X²]. A district candidate part-way through `s1` has U·6 months of it left (U
+/// uniform), then 20 months of `s2`: it lists iff both pass (0.8 × 0.5) and U·6 + 20 months
+/// fall in the horizon. The 50 NEV firms of the unicorn track list with probability 0.5 and
+/// count in the district too.
+#[test]
+fn above_scale_firms_upgrades_and_district_listings_follow_their_closed_forms() {
+    let t_days = day("2025-12-31") + 1.0;
+    let t = t_days / DAYS_PER_YEAR;
+    let run = simulate("nev_district.toml", 20000);
+
+    let (n0, births, h) = (200.0, 30.0, 0.1);
+    let survive = (-h * t).exp();
+    let (var_b, mu_p) = (n0 * survive * (1.0 - survive), births / h * (1.0 - survive));
+    let above = run.col("nev.above_scale_firms.d1");
+    let var = var_b + mu_p;
+    assert_mean("above-scale firms", &above, n0 * survive + mu_p, var.sqrt());
+    let mu4 = binomial_mu4(n0, survive) + mu_p + 3.0 * mu_p * mu_p + 6.0 * var_b * mu_p;
+    assert_variance("above-scale firms", &above, var, mu4);
+
+    let (rate, median, sigma) = (8.0, 4.0f64, 0.5f64);
+    let mu = rate * t;
+    let count = run.col("nev.upgrades.count.d1");
+    assert_mean("upgrades", &count, mu, mu.sqrt());
+    assert_variance("upgrades", &count, mu, mu + 3.0 * mu * mu);
+    let (m1, m2) = (
+        median * (sigma * sigma / 2.0).exp(),
+        median * median * (2.0 * sigma * sigma).exp(),
+    );
+    assert_mean(
+        "upgrade investment",
+        &run.col("nev.upgrades.investment.d1"),
+        mu * m1,
+        (mu * m2).sqrt(),
+    );
+
+    let in_time = (t_days / DAYS_PER_MONTH - 20.0) / 6.0;
+    let p = 0.8 * 0.5 * in_time;
+    let firms_listed = run.col("listings.new");
+    assert_mean(
+        "NEV firms listed",
+        &firms_listed,
+        25.0,
+        50.0f64.sqrt() * 0.5,
+    );
+    let candidates_listed: Vec<f64> = run
+        .col("nev.new_listed.d1")
+        .iter()
+        .zip(&firms_listed)
+        .map(|(all, firms)| all - firms)
+        .collect();
+    assert_mean(
+        "district candidates listed",
+        &candidates_listed,
+        100.0 * p,
+        (100.0 * p * (1.0 - p)).sqrt(),
+    );
+    assert_variance(
+        "district candidates listed",
+        &candidates_listed,
+        100.0 * p * (1.0 - p),
+        binomial_mu4(100.0, p),
+    );
+}
+
 // --- 9. district scale ------------------------------------------------------------------
 
 #[test]
