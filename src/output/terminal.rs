@@ -13,13 +13,21 @@ fn yuan_m(x: f64) -> String {
 
 pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, out: &Path) {
     let e = &manifest.execution;
+    // Both event counts (docs/performance.md): the model's dated changes of state, and
+    // what went through the event queue.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = e.threads.clamp(1, cores);
+    let per_core_m = |events: u64| events as f64 / e.wall_seconds / cores as f64 / 1e6;
     println!(
-        "{}: {} replications in {:.2} s ({:.0} reps/s, {:.1} M events/s) -> {}",
+        "{}: {} replications in {:.2} s on {} cores ({:.0} reps/s; per core {:.1} M model \
+         events/s, {:.1} M queue events/s) -> {}",
         s.name,
         stats.replications,
         e.wall_seconds,
+        cores,
         stats.replications as f64 / e.wall_seconds,
-        e.events as f64 / e.wall_seconds / 1e6,
+        per_core_m(e.model_events.total()),
+        per_core_m(e.events),
         out.display()
     );
     let metric = |name: &str| stats.metrics.iter().find(|m| m.name == name);
