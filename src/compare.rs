@@ -111,11 +111,14 @@ pub struct PairedDiff {
 /// Paired difference of two columns of the same replications.
 pub fn paired_diff(a: &[f64], b: &[f64]) -> PairedDiff {
     assert_eq!(a.len(), b.len(), "paired columns of different lengths");
-    assert!(!a.is_empty(), "paired difference of no replication");
+    assert!(
+        a.len() >= 2,
+        "a paired interval needs at least two replications"
+    );
     let n = a.len() as f64;
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
     let mean_diff = mean(&d);
-    let sd_diff = sd(&d, mean_diff);
+    let sd_diff = sd(&d, mean_diff).expect("two replications or more");
     let half = Z95 * sd_diff / n.sqrt();
     PairedDiff {
         mean_a: mean(a),

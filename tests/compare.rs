@@ -193,3 +193,27 @@ fn a_scenario_compared_with_itself_differs_by_exactly_zero() {
     assert_eq!(run(&[]).code(), Some(2));
     assert!(run(&["--force"]).success());
 }
+
+/// A paired interval comes from the spread of the differences, which one replication
+/// does not have: `compare` refuses it as bad input, before writing anything.
+#[test]
+fn compare_refuses_a_single_replication() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let baseline = root().join("scenarios/baseline.toml");
+    let output = Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .arg("compare")
+        .arg(&baseline)
+        .arg(&baseline)
+        .args(["--reps", "1", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("compare needs at least 2 replications (--reps is 1)"),
+        "stderr:\n{stderr}"
+    );
+    assert!(!out.exists(), "wrote {}", out.display());
+}

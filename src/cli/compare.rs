@@ -53,8 +53,16 @@ pub fn run(args: Args) -> Result<()> {
     let first = &loaded[0].scenario;
     let seed = args.seed.unwrap_or(first.seed);
     let replications = args.reps.unwrap_or(first.replications);
-    if replications == 0 {
-        return Err(BadInput("--reps must be at least 1".into()).into());
+    if replications < 2 {
+        let source = match args.reps {
+            Some(_) => "--reps".to_string(),
+            None => format!("[run] replications of {}", args.scenarios[0].display()),
+        };
+        return Err(BadInput(format!(
+            "compare needs at least 2 replications ({source} is {replications}): its paired \
+             intervals come from the spread of the differences"
+        ))
+        .into());
     }
     let threads = super::worker_threads(args.threads)?;
     let names: Vec<&str> = loaded.iter().map(|l| l.scenario.name.as_str()).collect();

@@ -35,8 +35,8 @@ pub fn write_summary<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
         let mut rec = vec![
             m.name.clone(),
             num(m.mean),
-            num(m.sd),
-            num(m.mcse),
+            opt(m.sd),
+            opt(m.mcse),
             num(m.min),
         ];
         rec.extend(m.quantiles.iter().map(|q| num(*q)));

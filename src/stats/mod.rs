@@ -23,8 +23,10 @@ pub trait Columns {
 pub struct MetricSummary {
     pub name: String,
     pub mean: f64,
-    pub sd: f64,
-    pub mcse: f64,
+    /// The sample standard deviation and the mean's Monte Carlo standard error; none
+    /// with fewer than two replications.
+    pub sd: Option<f64>,
+    pub mcse: Option<f64>,
     pub min: f64,
     /// p05, p25, p50, p75, p90, p95, p99.
     pub quantiles: [f64; 7],
@@ -44,7 +46,7 @@ impl MetricSummary {
             name: name.to_string(),
             mean: m,
             sd,
-            mcse: sd / (values.len() as f64).sqrt(),
+            mcse: sd.map(|sd| sd / (values.len() as f64).sqrt()),
             min: o.min(),
             quantiles: SUMMARY_QUANTILES.map(|p| o.quantile(p)),
             max: o.max(),
@@ -214,5 +216,19 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
         budget,
         series,
         outlay_total: cols.metric(layout.outlay_total),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_replication_has_no_sd_or_mcse() {
+        let one = MetricSummary::of("outlay.total", &[5.0]);
+        assert_eq!((one.mean, one.sd, one.mcse), (5.0, None, None));
+        let two = MetricSummary::of("outlay.total", &[1.0, 3.0]);
+        assert_eq!(two.sd, Some(2f64.sqrt()));
+        assert_eq!(two.mcse, Some(1.0));
     }
 }

@@ -109,12 +109,12 @@ pub fn mean(values: &[f64]) -> f64 {
 }
 
 /// Sample standard deviation (n − 1), two-pass.
-pub fn sd(values: &[f64], mean: f64) -> f64 {
+pub fn sd(values: &[f64], mean: f64) -> Option<f64> {
     if values.len() < 2 {
-        return 0.0;
+        return None;
     }
     let ss: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
-    (ss / (values.len() - 1) as f64).sqrt()
+    Some((ss / (values.len() - 1) as f64).sqrt())
 }
 
 #[cfg(test)]
@@ -195,6 +195,7 @@ mod tests {
             cvar_sorted(&v, 0.95),
             (96.0 + 97.0 + 98.0 + 99.0 + 100.0) / 5.0
         );
-        assert_eq!(sd(&[1.0, 3.0], 2.0), 2f64.sqrt());
+        assert_eq!(sd(&[1.0, 3.0], 2.0), Some(2f64.sqrt()));
+        assert_eq!(sd(&[1.0], 1.0), None, "one value has no sample sd");
     }
 }
