@@ -213,10 +213,6 @@ impl MetricLayout {
 
     /// Position of a district quantity (`district == districts` means the total).
     pub fn nev_at(&self, quantity: NevQuantity, district: usize) -> usize {
-        let q = NevQuantity::ALL
-            .iter()
-            .position(|x| *x == quantity)
-            .expect("known quantity");
-        self.nev + q * (self.districts + 1) + district
+        self.nev + quantity.index() * (self.districts + 1) + district
     }
 }

@@ -29,6 +29,10 @@ pub struct Model<'s> {
     triggers: TriggerIndex,
     /// For run-metric targets: the row index they read.
     target_sources: Vec<Option<usize>>,
+    /// The windows district targets are read over, besides the whole run (whose values
+    /// are the row's `nev.*` metrics), and for each target the one it reads.
+    target_windows: Vec<TargetWindow>,
+    target_window_of: Vec<Option<usize>>,
     /// Per budget line: whether its claims must be settled in the order they fall due.
     ordered_lines: Vec<bool>,
     param_entities: ParamEntities,
@@ -53,11 +57,31 @@ impl<'s> Model<'s> {
                 TargetMetric::Nev { .. } => None,
             })
             .collect();
+        let end_window = TargetWindow::By(scenario.end);
+        let mut target_windows = Vec::new();
+        let target_window_of = scenario
+            .targets
+            .iter()
+            .map(|t| match t.metric {
+                TargetMetric::Nev { window, .. } if window != end_window => {
+                    Some(match target_windows.iter().position(|w| *w == window) {
+                        Some(k) => k,
+                        None => {
+                            target_windows.push(window);
+                            target_windows.len() - 1
+                        }
+                    })
+                }
+                _ => None,
+            })
+            .collect();
         Model {
             scenario,
             layout,
             triggers: TriggerIndex::new(scenario),
             target_sources,
+            target_windows,
+            target_window_of,
             ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
             param_entities: ParamEntities::new(scenario),
             lowest_certification_bar: scenario
@@ -140,6 +164,9 @@ pub struct Replication {
     payments: Vec<Payment>,
     line_years: Vec<LineYear>,
     nev: NevHistory,
+    /// This replication's district quantities over each of the model's `target_windows`:
+    /// `[window][quantity][district]`.
+    nev_windows: Vec<f64>,
     nev_firm_listings: Vec<(f64, usize)>,
     first_cert_days: Vec<f64>,
     listing_days: Vec<f64>,
@@ -937,33 +964,45 @@ impl World<'_, '_> {
         r.model_events.district = r.nev.events();
         let end_window = TargetWindow::By(s.end);
         let nd = s.districts.len();
-        for q in NevQuantity::ALL {
-            for d in 0..nd {
-                self.row[layout.nev_at(q, d)] = r.nev.quantity(q, Some(d), end_window, s);
+        for d in 0..nd {
+            let values = r.nev.quantities(d, end_window, s);
+            for q in NevQuantity::ALL {
+                self.row[layout.nev_at(q, d)] = values[q.index()];
             }
-            // The same sum `quantity(q, None, ..)` would compute, without recomputing.
+        }
+        for q in NevQuantity::ALL {
+            // The city-wide sum, as `NevHistory::quantity(q, None, ..)` adds it.
             self.row[layout.nev_at(q, nd)] = total((0..nd).map(|d| self.row[layout.nev_at(q, d)]));
+        }
+        let per_window = NevQuantity::ALL.len() * nd;
+        r.nev_windows
+            .resize(self.model.target_windows.len() * per_window, 0.0);
+        for (w, &window) in self.model.target_windows.iter().enumerate() {
+            for d in 0..nd {
+                let values = r.nev.quantities(d, window, s);
+                for q in NevQuantity::ALL {
+                    r.nev_windows[w * per_window + q.index() * nd + d] = values[q.index()];
+                }
+            }
         }
         for (k, target) in s.targets.iter().enumerate() {
             self.row[layout.target + k] = match (&target.metric, self.model.target_sources[k]) {
                 (
                     TargetMetric::Nev {
-                        quantity,
-                        district,
-                        window,
+                        quantity, district, ..
                     },
                     _,
-                ) if *window == end_window => {
-                    self.row[layout.nev_at(*quantity, district.unwrap_or(nd))]
-                }
-                (
-                    TargetMetric::Nev {
-                        quantity,
-                        district,
-                        window,
-                    },
-                    _,
-                ) => r.nev.quantity(*quantity, *district, *window, s),
+                ) => match self.model.target_window_of[k] {
+                    None => self.row[layout.nev_at(*quantity, district.unwrap_or(nd))],
+                    Some(w) => {
+                        let at = w * per_window + quantity.index() * nd;
+                        let by_district = &r.nev_windows[at..at + nd];
+                        match district {
+                            Some(d) => by_district[*d],
+                            None => total(by_district.iter().copied()),
+                        }
+                    }
+                },
                 (TargetMetric::Summary(_), Some(i)) => self.row[i],
                 (TargetMetric::Summary(_), None) => {
                     unreachable!("run-metric targets have a source")

@@ -208,29 +208,14 @@ impl NevHistory {
             .sum()
     }
 
-    /// A district quantity (`district = None`: the city-wide sum) over a window.
-    pub fn quantity(
+    /// Every quantity of district `d` over `window`, in `NevQuantity::ALL` order. Flows
+    /// are summed in day order from 0, one pass over each list.
+    pub fn quantities(
         &self,
-        q: NevQuantity,
-        district: Option<usize>,
-        window: TargetWindow,
-        s: &Scenario,
-    ) -> f64 {
-        match district {
-            Some(d) => self.district_quantity(q, d, window, s),
-            None => {
-                total((0..self.districts.len()).map(|d| self.district_quantity(q, d, window, s)))
-            }
-        }
-    }
-
-    fn district_quantity(
-        &self,
-        q: NevQuantity,
         d: usize,
         window: TargetWindow,
         s: &Scenario,
-    ) -> f64 {
+    ) -> [f64; NevQuantity::ALL.len()] {
         let h = &self.districts[d];
         let (from, to) = match window {
             TargetWindow::Year(y) => (s.calendar.year_start(y), s.calendar.year_start(y + 1)),
@@ -241,43 +226,42 @@ impl NevHistory {
             TargetWindow::By(day) => s.calendar.year_of(day - 1.0),
         };
         let in_window = |day: f64| day >= from && day < to;
-        let projects =
-            |f: fn(&Project) -> f64| total(arrivals_within(&h.projects, from, to).iter().map(f));
         let at_year = |series: &[f64]| {
             let k = (level_year - self.base_year).clamp(0, series.len() as i32 - 1) as usize;
             series[k]
         };
-        match q {
-            NevQuantity::Scale => at_year(&h.scale_by_year),
-            NevQuantity::AboveScaleFirms => at_year(&h.above_scale_by_year),
-            NevQuantity::ProjectsCount => projects(|_| 1.0),
-            NevQuantity::ProjectsInvestment => projects(|p| p.investment_100m_cny),
-            NevQuantity::ProjectsMid => projects(|p| {
-                let x = p.investment_100m_cny;
-                f64::from(u8::from(
-                    (MID_PROJECT_100M_CNY..LARGE_PROJECT_100M_CNY).contains(&x),
-                ))
-            }),
-            NevQuantity::ProjectsLarge => {
-                projects(|p| f64::from(u8::from(p.investment_100m_cny >= LARGE_PROJECT_100M_CNY)))
-            }
-            NevQuantity::ProjectsHead => projects(|p| f64::from(u8::from(p.head))),
-            NevQuantity::UpgradesCount => arrivals_within(&h.upgrades, from, to).len() as f64,
-            NevQuantity::UpgradesInvestment => total(
-                arrivals_within(&h.upgrades, from, to)
-                    .iter()
-                    .map(|p| p.investment_100m_cny),
-            ),
-            NevQuantity::NewListed => {
-                h.listing_days.iter().filter(|d| in_window(**d)).count() as f64
-            }
-            NevQuantity::NewSpecialized => total(
-                h.specialized
-                    .iter()
-                    .filter(|(d, _)| in_window(*d))
-                    .map(|(_, n)| *n as f64),
-            ),
+        let mut q = [0.0; NevQuantity::ALL.len()];
+        q[NevQuantity::Scale.index()] = at_year(&h.scale_by_year);
+        q[NevQuantity::AboveScaleFirms.index()] = at_year(&h.above_scale_by_year);
+        let (mut investment, mut mid, mut large, mut head) = (0.0, 0.0, 0.0, 0.0);
+        let projects = arrivals_within(&h.projects, from, to);
+        for p in projects {
+            let x = p.investment_100m_cny;
+            investment += x;
+            mid += f64::from(u8::from(
+                (MID_PROJECT_100M_CNY..LARGE_PROJECT_100M_CNY).contains(&x),
+            ));
+            large += f64::from(u8::from(x >= LARGE_PROJECT_100M_CNY));
+            head += f64::from(u8::from(p.head));
         }
+        q[NevQuantity::ProjectsCount.index()] = projects.len() as f64;
+        q[NevQuantity::ProjectsInvestment.index()] = investment;
+        q[NevQuantity::ProjectsMid.index()] = mid;
+        q[NevQuantity::ProjectsLarge.index()] = large;
+        q[NevQuantity::ProjectsHead.index()] = head;
+        let upgrades = arrivals_within(&h.upgrades, from, to);
+        q[NevQuantity::UpgradesCount.index()] = upgrades.len() as f64;
+        q[NevQuantity::UpgradesInvestment.index()] =
+            total(upgrades.iter().map(|p| p.investment_100m_cny));
+        q[NevQuantity::NewListed.index()] =
+            h.listing_days.iter().filter(|d| in_window(**d)).count() as f64;
+        q[NevQuantity::NewSpecialized.index()] = total(
+            h.specialized
+                .iter()
+                .filter(|(d, _)| in_window(*d))
+                .map(|(_, n)| *n as f64),
+        );
+        q
     }
 }
 

@@ -377,6 +377,11 @@ impl NevQuantity {
         }
     }
 
+    /// Its position in `ALL` (the declaration order).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Levels are read at a date; flows are summed over a window.
     pub fn is_level(self) -> bool {
         matches!(self, NevQuantity::Scale | NevQuantity::AboveScaleFirms)
@@ -429,4 +434,16 @@ pub struct Target {
     pub metric: TargetMetric,
     pub comparator: Comparator,
     pub window_label: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quantitys_index_is_its_place_in_all() {
+        for (k, q) in NevQuantity::ALL.iter().enumerate() {
+            assert_eq!(q.index(), k, "{}", q.metric_base());
+        }
+    }
 }
