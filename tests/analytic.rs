@@ -183,18 +183,7 @@ fn exits_entry_occurrences_and_listings_follow_their_closed_forms() {
     // Alive at the end: Binomial(n, e^{-hT}); alive at the review: Binomial(n, e^{-h t_c}).
     let survive = (-h * t).exp();
     let alive = run.col("firms.count.unicorn");
-    assert_mean(
-        "unicorns alive",
-        &alive,
-        n * survive,
-        (n * survive * (1.0 - survive)).sqrt(),
-    );
-    assert_variance(
-        "unicorns alive",
-        &alive,
-        n * survive * (1.0 - survive),
-        binomial_mu4(n, survive),
-    );
+    assert_binomial("unicorns alive", &alive, n, survive);
     for (a, e) in alive.iter().zip(run.col("firms.exited")) {
         assert_eq!(a + e, n, "only unicorns can exit");
     }
@@ -236,9 +225,7 @@ fn exits_entry_occurrences_and_listings_follow_their_closed_forms() {
             .filter(|(_, x)| **x == g)
             .map(|(l, _)| *l)
             .collect();
-        let what = format!("listings in regime {g}");
-        assert_mean(&what, &given, 500.0 * p, (500.0 * p * (1.0 - p)).sqrt());
-        assert_variance(&what, &given, 500.0 * p * (1.0 - p), binomial_mu4(500.0, p));
+        assert_binomial(&format!("listings in regime {g}"), &given, 500.0, p);
     }
     for (l, paid) in listings
         .iter()
@@ -246,12 +233,6 @@ fn exits_entry_occurrences_and_listings_follow_their_closed_forms() {
     {
         assert_eq!(paid, 1.0e5 * l);
     }
-}
-
-/// The fourth central moment of Binomial(n, p).
-fn binomial_mu4(n: f64, p: f64) -> f64 {
-    let q = 1.0 - p;
-    n * p * q * (1.0 + 3.0 * (n - 2.0) * p * q)
 }
 
 /// tests/scenarios/certification_walk.toml: a firm's log-valuation at the review (t years
@@ -278,18 +259,7 @@ fn certification_of_a_random_walk_follows_the_normal_and_poisson_closed_form() {
 
     let run = simulate("certification_walk.toml", 20000);
     let certified = run.col("firms.first_certified.potential");
-    assert_mean(
-        "firms certified",
-        &certified,
-        n * p,
-        (n * p * (1.0 - p)).sqrt(),
-    );
-    assert_variance(
-        "firms certified",
-        &certified,
-        n * p * (1.0 - p),
-        binomial_mu4(n, p),
-    );
+    assert_binomial("firms certified", &certified, n, p);
 }
 
 // --- 5. validity windows ------------------------------------------------------------------
@@ -584,18 +554,7 @@ fn above_scale_firms_upgrades_and_district_listings_follow_their_closed_forms() 
         .zip(&firms_listed)
         .map(|(all, firms)| all - firms)
         .collect();
-    assert_mean(
-        "district candidates listed",
-        &candidates_listed,
-        100.0 * p,
-        (100.0 * p * (1.0 - p)).sqrt(),
-    );
-    assert_variance(
-        "district candidates listed",
-        &candidates_listed,
-        100.0 * p * (1.0 - p),
-        binomial_mu4(100.0, p),
-    );
+    assert_binomial("district candidates listed", &candidates_listed, 100.0, p);
 }
 
 // --- 9. district scale ------------------------------------------------------------------

@@ -131,6 +131,20 @@ pub fn assert_variance(what: &str, x: &[f64], var: f64, mu4: f64) {
     );
 }
 
+/// The fourth central moment of Binomial(n, p).
+pub fn binomial_mu4(n: f64, p: f64) -> f64 {
+    let q = 1.0 - p;
+    n * p * q * (1.0 + 3.0 * (n - 2.0) * p * q)
+}
+
+/// Asserts a sample of counts has the mean and variance of Binomial(n, p), each within 4
+/// of its standard errors.
+pub fn assert_binomial(what: &str, x: &[f64], n: f64, p: f64) {
+    let var = n * p * (1.0 - p);
+    assert_mean(what, x, n * p, var.sqrt());
+    assert_variance(what, x, var, binomial_mu4(n, p));
+}
+
 /// Asserts an observed proportion is within 4 binomial standard errors of `p` (and exact
 /// when `p` is 0 or 1).
 pub fn assert_proportion(what: &str, hits: usize, n: usize, p: f64) {
