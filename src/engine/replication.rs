@@ -971,7 +971,8 @@ impl World<'_, '_> {
             }
         }
         for q in NevQuantity::ALL {
-            // The city-wide sum, as `NevHistory::quantity(q, None, ..)` adds it.
+            // The city-wide value: the districts' added in district order (as for targets
+            // over other windows below).
             self.row[layout.nev_at(q, nd)] = total((0..nd).map(|d| self.row[layout.nev_at(q, d)]));
         }
         let per_window = NevQuantity::ALL.len() * nd;
