@@ -25,7 +25,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo build --release --quiet
-BIN=./target/release/policysim
+BIN=${CARGO_TARGET_DIR:-./target}/release/policysim
 $BIN run scenarios/baseline.toml --reps 500 --out "$OUT/run" --force --quiet
 $BIN compare scenarios/baseline.toml scenarios/no_policy.toml scenarios/strong_attraction.toml \
     --reps 300 --out "$OUT/compare" --force --quiet

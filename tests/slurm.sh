@@ -26,7 +26,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
 fi
 
 cargo build --release --quiet
-BIN=$ROOT/target/release/policysim
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/policysim
 
 WORK=$(mktemp -d /tmp/policysim-slurm.XXXXXX)
 PIDS=()
