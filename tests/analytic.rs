@@ -90,6 +90,78 @@ fn up_to_never_pays_above_its_cap() {
     );
 }
 
+// --- 2b. every distribution kind an amount can take -----------------------------------
+
+/// Excess kurtosis of Beta(α, β).
+fn beta_excess_kurtosis(a: f64, b: f64) -> f64 {
+    6.0 * ((a - b).powi(2) * (a + b + 1.0) - a * b * (a + b + 2.0))
+        / (a * b * (a + b + 2.0) * (a + b + 3.0))
+}
+
+/// tests/scenarios/amount_distributions.toml: each instrument pays one draw of its
+/// distribution, so its outlay has the distribution's mean and variance (the variance's
+/// standard error from its kurtosis).
+#[test]
+fn amounts_follow_each_distribution_kind() {
+    let run = simulate("amount_distributions.toml", 40000);
+    for x in run.col("outlay.instrument.fixed") {
+        assert_eq!(x, 2.5e5);
+    }
+    let check = |id: &str, mean: f64, var: f64, excess_kurtosis: f64| {
+        let x = run.col(&format!("outlay.instrument.{id}"));
+        assert_mean(id, &x, mean, var.sqrt());
+        assert_variance(id, &x, var, (3.0 + excess_kurtosis) * var * var);
+    };
+    let (lo, mode, hi) = (1.0e5, 2.0e5, 6.0e5);
+    check("uniform", 3.0e5, (4.0e5f64).powi(2) / 12.0, -1.2);
+    check(
+        "triangular",
+        (lo + mode + hi) / 3.0,
+        (lo * lo + mode * mode + hi * hi - lo * mode - lo * hi - mode * hi) / 18.0,
+        -0.6,
+    );
+    // Beta-PERT with shape 4: Beta(α, β) on [lo, hi].
+    let (a, b) = (
+        1.0 + 4.0 * (mode - lo) / (hi - lo),
+        1.0 + 4.0 * (hi - mode) / (hi - lo),
+    );
+    let pert_mean = (lo + 4.0 * mode + hi) / 6.0;
+    assert_close("PERT mean", lo + (hi - lo) * a / (a + b), pert_mean, 1e-12);
+    check(
+        "pert",
+        pert_mean,
+        (pert_mean - lo) * (hi - pert_mean) / 7.0,
+        beta_excess_kurtosis(a, b),
+    );
+    let (median, s2) = (3.0e5f64, 0.25f64);
+    check(
+        "lognormal",
+        median * (s2 / 2.0).exp(),
+        ((s2).exp() - 1.0) * median * median * s2.exp(),
+        (4.0 * s2).exp() + 2.0 * (3.0 * s2).exp() + 3.0 * (2.0 * s2).exp() - 6.0,
+    );
+    let (k, theta) = (2.5, 1.0e5);
+    check("gamma", k * theta, k * theta * theta, 6.0 / k);
+    let (values, weights) = ([1.0e5, 3.0e5, 1.0e6], [0.5, 0.25, 0.25]);
+    let moment = |c: f64, p: i32| -> f64 {
+        values
+            .iter()
+            .zip(weights)
+            .map(|(v, w)| w * (v - c).powi(p))
+            .sum()
+    };
+    let mu = moment(0.0, 1);
+    let var = moment(mu, 2);
+    check("discrete", mu, var, moment(mu, 4) / (var * var) - 3.0);
+    let (a, b, cap) = (8.0, 2.0, 2.0e6);
+    check(
+        "beta_fraction",
+        cap * a / (a + b),
+        cap * cap * a * b / ((a + b).powi(2) * (a + b + 1.0)),
+        beta_excess_kurtosis(a, b),
+    );
+}
+
 // --- 3. matching / cost_share caps ------------------------------------------------------
 
 #[test]
