@@ -90,6 +90,87 @@ fn up_to_never_pays_above_its_cap() {
     );
 }
 
+// --- 1b. parameters drawn once per replication -------------------------------------------
+
+/// A mixture's probability mass function on 0..len: Simpson's rule over `x` in [lo, hi] of
+/// `density(x)·pmf_given(x)[k]`.
+fn mixture_pmf(
+    len: usize,
+    (lo, hi): (f64, f64),
+    density: impl Fn(f64) -> f64,
+    pmf_given: impl Fn(f64) -> Vec<f64>,
+) -> Vec<f64> {
+    let steps = 2000;
+    let h = (hi - lo) / steps as f64;
+    let mut pmf = vec![0.0; len];
+    for i in 0..=steps {
+        let x = lo + i as f64 * h;
+        let w = if i == 0 || i == steps {
+            1.0
+        } else if i % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        } * h
+            / 3.0
+            * density(x);
+        for (k, p) in pmf_given(x).iter().take(len).enumerate() {
+            pmf[k] += w * p;
+        }
+    }
+    pmf
+}
+
+/// tests/scenarios/parameters_per_replication.toml: a take-up drawn Beta(3, 7) once per
+/// replication makes the rewards paid beta-binomial (variance n·p̄(1 − p̄) + n(n − 1)·Var(p),
+/// ≈ 4.5× the binomial's), and an entry rate drawn Uniform(20, 80) once per replication
+/// makes the entrants a mixed Poisson count (variance λ̄T + Var(λ)·T²).
+#[test]
+fn parameters_are_drawn_once_per_replication() {
+    let run = simulate("parameters_per_replication.toml", 20000);
+
+    let (n, a, b) = (40u64, 3.0f64, 7.0f64);
+    let beta_density = |p: f64| p.powi(2) * (1.0 - p).powi(6) * 252.0;
+    let pmf = mixture_pmf(n as usize + 1, (0.0, 1.0), beta_density, |p| {
+        binomial_pmf(n, p)
+    });
+    let (mu, var, mu4) = moments(&pmf);
+    let (p_bar, var_p) = (a / (a + b), a * b / ((a + b).powi(2) * (a + b + 1.0)));
+    let nf = n as f64;
+    assert_close("beta-binomial mean", mu, nf * p_bar, 1e-9);
+    let closed_var = nf * p_bar * (1.0 - p_bar) + nf * (nf - 1.0) * var_p;
+    assert_close("beta-binomial variance", var, closed_var, 1e-9);
+    let paid: Vec<f64> = run
+        .col("outlay.instrument.reward")
+        .iter()
+        .map(|x| x / 1.0e6)
+        .collect();
+    assert_mean("rewards paid", &paid, mu, var.sqrt());
+    assert_variance("rewards paid", &paid, var, mu4);
+
+    let t = (day("2025-12-31") + 1.0) / DAYS_PER_YEAR;
+    let poisson = |lambda_t: f64| {
+        let mut pmf = vec![(-lambda_t).exp()];
+        for k in 1..400 {
+            let next = pmf[k - 1] * lambda_t / k as f64;
+            pmf.push(next);
+        }
+        pmf
+    };
+    let pmf = mixture_pmf(400, (20.0, 80.0), |_| 1.0 / 60.0, |rate| poisson(rate * t));
+    let (mu, var, mu4) = moments(&pmf);
+    assert_close("mixed Poisson mean", mu, 50.0 * t, 1e-9);
+    assert_close(
+        "mixed Poisson variance",
+        var,
+        50.0 * t + 300.0 * t * t,
+        1e-9,
+    );
+    let entered = run.col("firms.entered");
+    assert_mean("firms entered", &entered, mu, var.sqrt());
+    assert_variance("firms entered", &entered, var, mu4);
+}
+
 // --- 2b. every distribution kind an amount can take -----------------------------------
 
 /// Excess kurtosis of Beta(α, β).
