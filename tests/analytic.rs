@@ -274,6 +274,71 @@ fn matching_and_cost_share_caps_bind_exactly_where_they_should() {
     );
 }
 
+// --- 3b. every certification, max_per_firm, cap_per_firm, tiered brackets ---------------
+
+/// tests/scenarios/instrument_rules.toml. Each of the 100 firms is certified twice (two
+/// `certified` payments, one `first_certified`), then hires N ~ Poisson(T) times while a
+/// unicorn (T from the first review to the end): `hire_twice` pays 1000·min(N, 2) a firm
+/// and `hire_capped` pays 3e5 a hire up to 1e6 a firm. Each of the two assessments pays a
+/// firm with probability 0.6 the bracket of a Uniform(0, 4e6) magnitude (0, 1e5, 3e5 or
+/// 6e5, a quarter each).
+#[test]
+fn every_certification_per_firm_limits_and_brackets_pay_as_their_rules_say() {
+    let firms = 100.0;
+    let run = simulate("instrument_rules.toml", 20000);
+    for x in run.col("outlay.instrument.every_certification") {
+        assert_eq!(x, firms * 2.0 * 1000.0);
+    }
+    for x in run.col("outlay.instrument.first_certification") {
+        assert_eq!(x, firms * 1000.0);
+    }
+
+    // Per-firm payment as a function of the hires N; mean and variance over N's law.
+    let t = (day("2025-12-31") + 1.0 - day("2024-03-31")) / DAYS_PER_YEAR;
+    let hires: Vec<f64> = (0..80)
+        .scan((-t).exp(), |p, k| {
+            let this = *p;
+            *p *= t / (k + 1) as f64;
+            Some(this)
+        })
+        .collect();
+    let per_firm = |pay: &dyn Fn(f64) -> f64| {
+        let mean: f64 = hires
+            .iter()
+            .enumerate()
+            .map(|(n, p)| p * pay(n as f64))
+            .sum();
+        let var: f64 = hires
+            .iter()
+            .enumerate()
+            .map(|(n, p)| p * (pay(n as f64) - mean).powi(2))
+            .sum();
+        (firms * mean, (firms * var).sqrt())
+    };
+    let (mean, sd) = per_firm(&|n| 1000.0 * n.min(2.0));
+    assert_mean(
+        "at most twice a firm",
+        &run.col("outlay.instrument.hire_twice"),
+        mean,
+        sd,
+    );
+    let (mean, sd) = per_firm(&|n| (3.0e5 * n).min(1.0e6));
+    let capped = run.col("outlay.instrument.hire_capped");
+    assert_mean("at most 1e6 a firm", &capped, mean, sd);
+    assert!(capped.iter().all(|x| *x <= firms * 1.0e6));
+
+    let pays = [0.0, 1.0e5, 3.0e5, 6.0e5];
+    let e1: f64 = pays.iter().map(|x| 0.6 * 0.25 * x).sum();
+    let e2: f64 = pays.iter().map(|x| 0.6 * 0.25 * x * x).sum();
+    let assessments = firms * 2.0;
+    assert_mean(
+        "bracket payments",
+        &run.col("outlay.instrument.rd_tiered"),
+        assessments * e1,
+        (assessments * (e2 - e1 * e1)).sqrt(),
+    );
+}
+
 // --- 4. stipends ------------------------------------------------------------------------
 
 #[test]
