@@ -339,6 +339,42 @@ fn every_certification_per_firm_limits_and_brackets_pay_as_their_rules_say() {
     );
 }
 
+// --- 3c. payment lags across years; entering the listing pipeline ---------------------------
+
+/// tests/scenarios/lag_and_pipeline_entry.toml: 40 rewards of 1e6 triggered on 2024-06-30
+/// and paid U·12 months later fall in 2025 iff U·365.25 days > 185 days (to 2025-01-01), so
+/// the 2025 outlay is 1e6 × Binomial(40, 1 − 185/365.25). Each firm, a unicorn from the
+/// review on, joins the reserve at 0.5 a year: by the end with probability 1 − e^{−0.5·t}.
+#[test]
+fn payment_lags_split_years_and_firms_join_the_pipeline_at_their_hazard() {
+    let run = simulate("lag_and_pipeline_entry.toml", 20000);
+    let review = day("2024-06-30");
+    let p_next_year = 1.0 - (day("2025-01-01") - review) / DAYS_PER_YEAR;
+    let in_2025: Vec<f64> = run
+        .col("outlay.line.main.2025")
+        .iter()
+        .map(|x| x / 1.0e6)
+        .collect();
+    for (a, b) in in_2025.iter().zip(run.col("outlay.line.main.2024")) {
+        assert_eq!(
+            a * 1.0e6 + b,
+            40.0e6,
+            "every reward is paid in 2024 or 2025"
+        );
+    }
+    assert_binomial("rewards paid in 2025", &in_2025, 40.0, p_next_year);
+
+    let p_join = 1.0 - (-0.5 * (day("2025-12-31") + 1.0 - review) / DAYS_PER_YEAR).exp();
+    let joined = run.col("listings.stage.reserve");
+    assert_binomial("firms joining the reserve", &joined, 40.0, p_join);
+    for (j, paid) in joined
+        .iter()
+        .zip(run.col("outlay.instrument.reserve_entry"))
+    {
+        assert_eq!(paid, 1000.0 * j);
+    }
+}
+
 // --- 4. stipends ------------------------------------------------------------------------
 
 #[test]
