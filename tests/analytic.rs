@@ -367,12 +367,7 @@ fn payment_lags_split_years_and_firms_join_the_pipeline_at_their_hazard() {
     let p_join = 1.0 - (-0.5 * (day("2025-12-31") + 1.0 - review) / DAYS_PER_YEAR).exp();
     let joined = run.col("listings.stage.reserve");
     assert_binomial("firms joining the reserve", &joined, 40.0, p_join);
-    for (j, paid) in joined
-        .iter()
-        .zip(run.col("outlay.instrument.reserve_entry"))
-    {
-        assert_eq!(paid, 1000.0 * j);
-    }
+    assert_paid_per_count(&run, "reserve_entry", &joined, 1000.0);
 }
 
 // --- 4. stipends ------------------------------------------------------------------------
@@ -481,11 +476,14 @@ fn exits_entry_occurrences_and_listings_follow_their_closed_forms() {
             .collect();
         assert_binomial(&format!("listings in regime {g}"), &given, 500.0, p);
     }
-    for (l, paid) in listings
-        .iter()
-        .zip(run.col("outlay.instrument.listing_reward"))
-    {
-        assert_eq!(paid, 1.0e5 * l);
+    assert_paid_per_count(&run, "listing_reward", &listings, 1.0e5);
+}
+
+/// Asserts that in every replication `instrument` paid exactly `amount` per count.
+fn assert_paid_per_count(run: &Run, instrument: &str, counts: &[f64], amount: f64) {
+    let paid = run.col(&format!("outlay.instrument.{instrument}"));
+    for (r, (count, paid)) in counts.iter().zip(paid).enumerate() {
+        assert_eq!(paid, amount * count, "{instrument}, replication {r}");
     }
 }
 
