@@ -27,12 +27,11 @@ pub struct Model<'s> {
     pub scenario: &'s Scenario,
     pub layout: MetricLayout,
     triggers: TriggerIndex,
-    /// For run-metric targets: the row index they read.
-    target_sources: Vec<Option<usize>>,
-    /// The windows district targets are read over, besides the whole run (whose values
-    /// are the row's `nev.*` metrics), and for each target the one it reads.
-    target_windows: Vec<TargetWindow>,
-    target_window_of: Vec<Option<usize>>,
+    /// Where each target's value comes from.
+    target_sources: Vec<TargetSource>,
+    /// The windows district quantities are computed over: the whole run first (its
+    /// values are the row's `nev.*` metrics), then those the district targets read.
+    nev_windows: Vec<TargetWindow>,
     /// Per budget line: whether its claims must be settled in the order they fall due.
     ordered_lines: Vec<bool>,
     param_entities: ParamEntities,
@@ -41,38 +40,50 @@ pub struct Model<'s> {
     lowest_certification_bar: f64,
 }
 
+/// Where a target's value comes from: a metric of the row, or a district quantity over
+/// one of the model's `nev_windows` (`district = None`: the city-wide sum).
+#[derive(Debug, Clone, Copy)]
+enum TargetSource {
+    Metric(usize),
+    District {
+        window: usize,
+        quantity: NevQuantity,
+        district: Option<usize>,
+    },
+}
+
 /// A firm without per-occurrence or per-instrument slots yet.
 const NO_SLOTS: u32 = u32::MAX;
 
 impl<'s> Model<'s> {
     pub fn new(scenario: &'s Scenario) -> Model<'s> {
         let layout = MetricLayout::new(scenario);
+        let mut nev_windows = vec![TargetWindow::By(scenario.end)];
         let target_sources = scenario
             .targets
             .iter()
-            .map(|t| match &t.metric {
-                TargetMetric::Summary(name) => {
-                    Some(layout.index_of(name).expect("validated metric name"))
-                }
-                TargetMetric::Nev { .. } => None,
-            })
-            .collect();
-        let end_window = TargetWindow::By(scenario.end);
-        let mut target_windows = Vec::new();
-        let target_window_of = scenario
-            .targets
-            .iter()
             .map(|t| match t.metric {
-                TargetMetric::Nev { window, .. } if window != end_window => {
-                    Some(match target_windows.iter().position(|w| *w == window) {
+                TargetMetric::Summary(ref name) => {
+                    TargetSource::Metric(layout.index_of(name).expect("validated metric name"))
+                }
+                TargetMetric::Nev {
+                    quantity,
+                    district,
+                    window,
+                } => {
+                    let window = match nev_windows.iter().position(|w| *w == window) {
                         Some(k) => k,
                         None => {
-                            target_windows.push(window);
-                            target_windows.len() - 1
+                            nev_windows.push(window);
+                            nev_windows.len() - 1
                         }
-                    })
+                    };
+                    TargetSource::District {
+                        window,
+                        quantity,
+                        district,
+                    }
                 }
-                _ => None,
             })
             .collect();
         Model {
@@ -80,8 +91,7 @@ impl<'s> Model<'s> {
             layout,
             triggers: TriggerIndex::new(scenario),
             target_sources,
-            target_windows,
-            target_window_of,
+            nev_windows,
             ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
             param_entities: ParamEntities::new(scenario),
             lowest_certification_bar: scenario
@@ -164,7 +174,7 @@ pub struct Replication {
     payments: Vec<Payment>,
     line_years: Vec<LineYear>,
     nev: NevHistory,
-    /// This replication's district quantities over each of the model's `target_windows`:
+    /// This replication's district quantities over each of the model's `nev_windows`:
     /// `[window][quantity][district]`.
     nev_windows: Vec<f64>,
     nev_firm_listings: Vec<(f64, usize)>,
@@ -962,51 +972,40 @@ impl World<'_, '_> {
             &r.nev_firm_listings,
         );
         r.model_events.district = r.nev.events();
-        let end_window = TargetWindow::By(s.end);
         let nd = s.districts.len();
-        for d in 0..nd {
-            let values = r.nev.quantities(d, end_window, s);
-            for q in NevQuantity::ALL {
-                self.row[layout.nev_at(q, d)] = values[q.index()];
-            }
-        }
-        for q in NevQuantity::ALL {
-            // The city-wide value: the districts' added in district order (as for targets
-            // over other windows below).
-            self.row[layout.nev_at(q, nd)] = total((0..nd).map(|d| self.row[layout.nev_at(q, d)]));
-        }
         let per_window = NevQuantity::ALL.len() * nd;
-        r.nev_windows
-            .resize(self.model.target_windows.len() * per_window, 0.0);
-        for (w, &window) in self.model.target_windows.iter().enumerate() {
+        let table = &mut r.nev_windows;
+        table.resize(self.model.nev_windows.len() * per_window, 0.0);
+        for (w, &window) in self.model.nev_windows.iter().enumerate() {
             for d in 0..nd {
                 let values = r.nev.quantities(d, window, s);
                 for q in NevQuantity::ALL {
-                    r.nev_windows[w * per_window + q.index() * nd + d] = values[q.index()];
+                    table[w * per_window + q.index() * nd + d] = values[q.index()];
                 }
             }
         }
-        for (k, target) in s.targets.iter().enumerate() {
-            self.row[layout.target + k] = match (&target.metric, self.model.target_sources[k]) {
-                (
-                    TargetMetric::Nev {
-                        quantity, district, ..
-                    },
-                    _,
-                ) => match self.model.target_window_of[k] {
-                    None => self.row[layout.nev_at(*quantity, district.unwrap_or(nd))],
-                    Some(w) => {
-                        let at = w * per_window + quantity.index() * nd;
-                        let by_district = &r.nev_windows[at..at + nd];
-                        match district {
-                            Some(d) => by_district[*d],
-                            None => total(by_district.iter().copied()),
-                        }
-                    }
-                },
-                (TargetMetric::Summary(_), Some(i)) => self.row[i],
-                (TargetMetric::Summary(_), None) => {
-                    unreachable!("run-metric targets have a source")
+        // The districts' values over `window` of `quantity`, in district order.
+        let by_district = |window: usize, q: NevQuantity| {
+            let at = window * per_window + q.index() * nd;
+            &table[at..at + nd]
+        };
+        for q in NevQuantity::ALL {
+            let whole_run = by_district(0, q);
+            for (d, value) in whole_run.iter().enumerate() {
+                self.row[layout.nev_at(q, d)] = *value;
+            }
+            self.row[layout.nev_at(q, nd)] = total(whole_run.iter().copied());
+        }
+        for (k, source) in self.model.target_sources.iter().enumerate() {
+            self.row[layout.target + k] = match *source {
+                TargetSource::Metric(i) => self.row[i],
+                TargetSource::District {
+                    window,
+                    quantity,
+                    district,
+                } => {
+                    let values = by_district(window, quantity);
+                    district.map_or_else(|| total(values.iter().copied()), |d| values[d])
                 }
             };
         }
