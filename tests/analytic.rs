@@ -100,22 +100,10 @@ fn mixture_pmf(
     density: impl Fn(f64) -> f64,
     pmf_given: impl Fn(f64) -> Vec<f64>,
 ) -> Vec<f64> {
-    let steps = 2000;
-    let h = (hi - lo) / steps as f64;
     let mut pmf = vec![0.0; len];
-    for i in 0..=steps {
-        let x = lo + i as f64 * h;
-        let w = if i == 0 || i == steps {
-            1.0
-        } else if i % 2 == 1 {
-            4.0
-        } else {
-            2.0
-        } * h
-            / 3.0
-            * density(x);
+    for (x, w) in simpson_nodes(lo, hi, 2000) {
         for (k, p) in pmf_given(x).iter().take(len).enumerate() {
-            pmf[k] += w * p;
+            pmf[k] += w * density(x) * p;
         }
     }
     pmf

@@ -220,19 +220,36 @@ pub fn poisson_tail(mu: f64, k: u64) -> f64 {
     1.0 - below
 }
 
+/// Simpson's rule on [lo, hi] with `steps` (even) intervals: the nodes and their weights,
+/// so that Σ w·f(x) approximates ∫ f.
+pub fn simpson_nodes(lo: f64, hi: f64, steps: usize) -> impl Iterator<Item = (f64, f64)> {
+    assert!(
+        steps % 2 == 0,
+        "Simpson's rule needs an even number of intervals"
+    );
+    let h = (hi - lo) / steps as f64;
+    (0..=steps).map(move |i| {
+        let weight = if i == 0 || i == steps {
+            1.0
+        } else if i % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        };
+        (lo + i as f64 * h, weight * h / 3.0)
+    })
+}
+
 /// The standard normal distribution function Φ(x), by Simpson's rule on the density
 /// (error below 1e-12).
 pub fn normal_cdf(x: f64) -> f64 {
     if x < -12.0 {
         return 0.0;
     }
-    let (a, n) = (-12.0, 20_000);
-    let h = (x - a) / n as f64;
     let density = |z: f64| (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
-    let inner: f64 = (1..n)
-        .map(|k| density(a + k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 })
-        .sum();
-    (density(a) + inner + density(x)) * h / 3.0
+    simpson_nodes(-12.0, x, 20_000)
+        .map(|(z, w)| w * density(z))
+        .sum()
 }
 
 /// Days from 2024-01-01 (the test scenarios' start) to a date `YYYY-MM-DD`.
