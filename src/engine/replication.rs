@@ -901,7 +901,8 @@ impl World<'_, '_> {
                 let (year, month) = s.calendar.year_and_month_of(c.day);
                 let years = &mut r.line_years[l * n_years..(l + 1) * n_years];
                 pay_as_due(c, year, &s.calendar, years);
-                record_payment(self.row, series, layout, s, c, year, month);
+                let paid = Payment::in_full(c);
+                record_payment(self.row, series, layout, s, &paid, year, month);
                 r.model_events.payments += 1;
             }
         }
@@ -933,12 +934,7 @@ impl World<'_, '_> {
         r.model_events.payments += r.payments.len() as u64;
         for p in &r.payments {
             let (year, month) = s.calendar.year_and_month_of(p.day);
-            let paid = Claim {
-                day: p.day,
-                instrument: p.instrument,
-                amount: p.amount,
-            };
-            record_payment(self.row, series, layout, s, &paid, year, month);
+            record_payment(self.row, series, layout, s, p, year, month);
         }
 
         let months = layout.months;
@@ -1012,15 +1008,15 @@ impl World<'_, '_> {
     }
 }
 
-/// Adds a payment (as a claim paid in full on its day, in `year` and series `month`) to
-/// the outlay metrics of the row and the monthly outlay series.
+/// Adds a payment (made in `year`, series `month`) to the outlay metrics of the row and
+/// the monthly outlay series.
 #[inline(always)]
 fn record_payment(
     row: &mut [f64],
     series: &mut [f64],
     layout: &MetricLayout,
     s: &Scenario,
-    paid: &Claim,
+    paid: &Payment,
     year: i32,
     month: usize,
 ) {

@@ -14,6 +14,17 @@ pub struct Payment {
     pub amount: f64,
 }
 
+impl Payment {
+    /// A claim paid in full on the day it falls due.
+    pub fn in_full(claim: &Claim) -> Payment {
+        Payment {
+            day: claim.day,
+            instrument: claim.instrument,
+            amount: claim.amount,
+        }
+    }
+}
+
 /// A budget line's year: what fell due (including liability carried in), what was paid
 /// and what was carried out to the next year.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -96,11 +107,7 @@ pub fn settle(
                         amount,
                     });
                 }
-                payments.extend(due.iter().map(|c| Payment {
-                    day: c.day,
-                    instrument: c.instrument,
-                    amount: c.amount,
-                }));
+                payments.extend(due.iter().map(Payment::in_full));
                 year.paid = year.demand;
             }
             (Overflow::Prorate, Some(limit)) => {
@@ -162,11 +169,7 @@ pub fn settle(
             amount,
         });
     }
-    payments.extend(claims[next..].iter().map(|c| Payment {
-        day: c.day,
-        instrument: c.instrument,
-        amount: c.amount,
-    }));
+    payments.extend(claims[next..].iter().map(Payment::in_full));
 }
 
 #[cfg(test)]
