@@ -121,15 +121,10 @@ fn load_chain(
             format!("cannot read the scenario file: {e}"),
         )
     })?;
-    if chain.contains(&canonical) {
-        let cycle: Vec<String> = chain
-            .iter()
-            .chain(std::iter::once(&canonical))
-            .map(|p| p.display().to_string())
-            .collect();
+    if let Some(cycle) = cycle_through(chain, &canonical) {
         return Err(ScenarioError::file(
             path.to_path_buf(),
-            format!("`extends` forms a cycle: {}", cycle.join(" -> ")),
+            format!("`extends` forms a cycle: {cycle}"),
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -172,19 +167,16 @@ fn load_chain(
             ));
         }
         // A cycle is reported at the `extends` that closes it, with its line and column.
-        if let Ok(canonical_base) = base_path.canonicalize() {
-            if chain.contains(&canonical_base) {
-                let cycle: Vec<String> = chain
-                    .iter()
-                    .chain(std::iter::once(&canonical_base))
-                    .map(|p| p.display().to_string())
-                    .collect();
-                return Err(ScenarioError::at(
-                    &entry.node.origin,
-                    "extends",
-                    format!("expected a base scenario that does not extend this one; `extends` forms a cycle: {}", cycle.join(" -> ")),
-                ));
-            }
+        if let Some(cycle) = base_path
+            .canonicalize()
+            .ok()
+            .and_then(|base| cycle_through(chain, &base))
+        {
+            return Err(ScenarioError::at(
+                &entry.node.origin,
+                "extends",
+                format!("expected a base scenario that does not extend this one; `extends` forms a cycle: {cycle}"),
+            ));
         }
         let base = load_chain(&base_path, chain, files)?;
         merge(base, node, "")
@@ -194,6 +186,20 @@ fn load_chain(
     chain.pop();
     files.push(file);
     Ok(merged)
+}
+
+/// The chain of files closed into a cycle by extending `next`, if `next` is already on
+/// it: `a -> b -> a`.
+fn cycle_through(chain: &[PathBuf], next: &Path) -> Option<String> {
+    chain.iter().any(|p| p == next).then(|| {
+        chain
+            .iter()
+            .map(|p| p.as_path())
+            .chain(std::iter::once(next))
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" -> ")
+    })
 }
 
 /// Parses one file's text into a spanned tree.

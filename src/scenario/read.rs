@@ -65,7 +65,7 @@ impl<'a> TableReader<'a> {
     }
 
     /// Refuses any key that was not read: a typo or a misplaced key is an error.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(&self) -> Result<()> {
         for (entry, used) in self.table.entries.iter().zip(&self.used) {
             if !used.get() {
                 return Err(ScenarioError::at(

@@ -1,0 +1,92 @@
+//! The `[scenario]` and `[run]` tables: name, horizon, exchange rate, replications, seed.
+
+use chrono::{Months, NaiveDate};
+
+use super::super::error::{Result, ScenarioError};
+use super::super::read::TableReader;
+
+/// The `[scenario]` table, read.
+pub struct Header {
+    pub name: String,
+    pub title: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub payments_until: NaiveDate,
+    pub fx_cny_per_usd: f64,
+}
+
+pub fn resolve_header(top: &TableReader<'_>) -> Result<Header> {
+    let s = top.table("scenario")?;
+    let name = s.string("name")?;
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        return Err(ScenarioError::at(
+            &s.required("name")?.origin,
+            "scenario.name",
+            format!("expected a name of ASCII letters, digits, `_`, `-` or `.` (it names the output folder), found `{name}`"),
+        ));
+    }
+    let title = s.opt_string("title")?.unwrap_or_default();
+    let start = s.date("start")?;
+    let end = s.date("end")?;
+    if end <= start {
+        return Err(ScenarioError::at(
+            &s.required("end")?.origin,
+            "scenario.end",
+            "expected a date after scenario.start",
+        ));
+    }
+    let payments_until = match s.opt_date("payments_until")? {
+        Some(d) if d < end => {
+            return Err(ScenarioError::at(
+                &s.required("payments_until")?.origin,
+                "scenario.payments_until",
+                "expected a date on or after scenario.end",
+            ))
+        }
+        Some(d) => d,
+        None => end
+            .checked_add_months(Months::new(36))
+            .expect("date in range"),
+    };
+    let fx_cny_per_usd = s.f64("fx_cny_per_usd")?;
+    if fx_cny_per_usd <= 0.0 {
+        return Err(ScenarioError::at(
+            &s.required("fx_cny_per_usd")?.origin,
+            "scenario.fx_cny_per_usd",
+            "expected a positive exchange rate",
+        ));
+    }
+    s.finish()?;
+    Ok(Header {
+        name,
+        title,
+        start,
+        end,
+        payments_until,
+        fx_cny_per_usd,
+    })
+}
+
+/// `[run]`: (replications, seed).
+pub fn resolve_run(top: &TableReader<'_>) -> Result<(u64, u64)> {
+    match top.opt_table("run")? {
+        Some(run) => {
+            let reps = run.opt_u64("replications")?.unwrap_or(1000);
+            if reps == 0 {
+                return Err(ScenarioError::at(
+                    &run.required("replications")?.origin,
+                    "run.replications",
+                    "expected at least 1",
+                ));
+            }
+            let seed = run.opt_u64("seed")?.unwrap_or(0);
+            run.finish()?;
+            Ok((reps, seed))
+        }
+        None => Ok((1000, 0)),
+    }
+}
