@@ -3,7 +3,9 @@
 pub mod events;
 pub mod params;
 pub mod queue;
+mod record;
 pub mod replication;
 pub mod stream;
+pub(crate) mod world;
 
 pub use replication::{Model, Replication};

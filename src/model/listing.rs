@@ -3,9 +3,13 @@
 
 use rand::Rng;
 
+use super::firm::ListingState;
 use crate::calendar::DAYS_PER_MONTH;
 use crate::engine::params::ParamValues;
-use crate::scenario::types::{IpoRegime, Listing};
+use crate::engine::stream::process;
+use crate::engine::world::{Event, World};
+use crate::policy::claims::Fired;
+use crate::scenario::types::{IpoRegime, Listing, NO_TIER};
 
 /// How one stage ends: after `days`, passed or not.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,4 +60,94 @@ pub fn listing_day<R: Rng + ?Sized>(
         }
     }
     Some(day)
+}
+
+/// What the pipeline leaves for the monthly series and the NEV districts.
+#[derive(Default)]
+pub struct Pipeline {
+    /// Days firms listed.
+    pub listing_days: Vec<f64>,
+    /// (day, district) of listed firms of the NEV sector with a district.
+    pub nev_firm_listings: Vec<(f64, usize)>,
+}
+
+impl Pipeline {
+    pub fn reset(&mut self) {
+        self.listing_days.clear();
+        self.nev_firm_listings.clear();
+    }
+}
+
+impl World<'_, '_> {
+    /// Puts firm `f` into `stage` on day `t`, drawing how and when the stage ends. A firm
+    /// `already_in` the stage (the initial pool) fires nothing: it entered before.
+    pub(crate) fn enter_stage(&mut self, f: usize, stage: usize, t: f64, already_in: bool) {
+        let s = self.s;
+        let firm = &mut self.r.lifecycle.firms[f];
+        let mut rng = self
+            .streams
+            .keyed(firm.key, process::LISTING, firm.listing_draws as u64);
+        firm.listing_draws += 1;
+        let outcome = stage_outcome(
+            &s.listing,
+            &self.params,
+            self.regime,
+            stage,
+            already_in,
+            &mut rng,
+        );
+        firm.listing = ListingState::InStage {
+            stage: stage as u8,
+            passes: outcome.passed,
+        };
+        if t + outcome.days < s.end {
+            self.r
+                .queue
+                .push(t + outcome.days, Event::StageEnd { firm: f as u32 });
+        }
+        if !already_in {
+            self.r.model_events.listing_steps += 1;
+            self.row[self.model.layout.listing_stage_entries + stage] += 1.0;
+            let tier = self.r.lifecycle.firms[f].tier;
+            self.fire(f, t, tier, Fired::ListingStage(stage), 0.0);
+        }
+    }
+
+    pub(crate) fn on_stage_end(&mut self, f: usize, t: f64) {
+        let s = self.s;
+        let firm = &self.r.lifecycle.firms[f];
+        let ListingState::InStage { stage, passes } = firm.listing else {
+            unreachable!("a stage ends only for a firm in a stage")
+        };
+        if !firm.alive_at(t) {
+            return;
+        }
+        if !passes {
+            self.r.model_events.listing_steps += 1;
+            self.r.lifecycle.firms[f].listing = ListingState::Ended;
+            return;
+        }
+        let next = stage as usize + 1;
+        if next < s.listing.stages.len() {
+            self.enter_stage(f, next, t, false);
+            return;
+        }
+        // Listed: rewards are judged on the tier the firm held; then it leaves the tiers.
+        self.r.model_events.listing_steps += 1;
+        self.row[self.model.layout.listings_new] += 1.0;
+        self.r.pipeline.listing_days.push(t);
+        let tier = self.r.lifecycle.firms[f].tier;
+        self.fire(f, t, tier, Fired::ListingStage(s.listing.listed()), 0.0);
+        let firm = &mut self.r.lifecycle.firms[f];
+        firm.listing = ListingState::Listed;
+        if firm.nev {
+            if let Some(d) = firm.district {
+                self.r.pipeline.nev_firm_listings.push((t, d));
+            }
+        }
+        if firm.tier != NO_TIER {
+            firm.tier = NO_TIER;
+            self.schedule_tier_processes(f, t);
+        }
+    }
 }

@@ -1,4 +1,7 @@
-//! How money is owed and paid: instrument kinds, eligibility, budget lines and overflow.
+//! How money is owed and paid: instrument kinds, eligibility, claims, budget lines and
+//! overflow, settlement.
 
 pub mod budget;
+pub mod claims;
 pub mod instrument;
+pub mod settlement;

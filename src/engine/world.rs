@@ -1,0 +1,86 @@
+//! The state one replication's event handlers share, and its event loop. Each process of
+//! the model adds its handlers to `World` in the file named after it: firm lifecycle
+//! (`model::lifecycle`), certification (`model::certification`), the listing pipeline
+//! (`model::listing`), occurrences (`model::occurrence`), claims (`policy::claims`) and
+//! settlement (`policy::settlement`).
+
+use super::params::ParamValues;
+use super::replication::{Model, Replication};
+use super::stream::Streams;
+use crate::model::firm::ListingState;
+use crate::scenario::types::{IpoRegime, Scenario};
+
+/// What the event queue holds. Occurrences of Poisson processes are not events: they
+/// are run out per firm (see `model::occurrence`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Event {
+    Entry,
+    Certification { round: u32 },
+    Assessment { occurrence: u32, date: u32 },
+    ListingEntry { firm: u32, epoch: u32 },
+    StageEnd { firm: u32 },
+}
+
+/// A firm without per-occurrence or per-instrument slots yet.
+pub(crate) const NO_SLOTS: u32 = u32::MAX;
+
+/// The state the event handlers share, borrowed from a `Replication` for one run.
+pub(crate) struct World<'a, 's> {
+    pub(crate) model: &'a Model<'s>,
+    pub(crate) s: &'s Scenario,
+    pub(crate) streams: Streams,
+    pub(crate) params: ParamValues,
+    pub(crate) regime: &'s IpoRegime,
+    pub(crate) r: &'a mut Replication,
+    pub(crate) row: &'a mut [f64],
+}
+
+impl World<'_, '_> {
+    /// Adds the initial pool and schedules every process's first events.
+    pub(crate) fn populate(&mut self) {
+        let model = self.model;
+        for firm in &model.pool.firms {
+            self.add_firm(
+                firm.entity,
+                0.0,
+                firm.tier,
+                firm.valuation_usd,
+                firm.age_years,
+                firm.placement,
+                firm.stage,
+            );
+        }
+        self.schedule_entry(0.0);
+        self.schedule_certification_rounds();
+        self.schedule_assessments();
+    }
+
+    pub(crate) fn run_events(&mut self) {
+        self.run_queue();
+        for f in 0..self.r.lifecycle.firms.len() {
+            self.run_out(f, f64::INFINITY);
+        }
+    }
+
+    fn run_queue(&mut self) {
+        while let Some((t, event)) = self.r.queue.pop() {
+            self.r.events += 1;
+            match event {
+                Event::Entry => self.on_entry(t),
+                Event::Certification { round } => self.on_certification(t, round),
+                Event::Assessment { occurrence, date } => {
+                    self.on_assessment(t, occurrence as usize, date)
+                }
+                Event::ListingEntry { firm, epoch } => {
+                    let f = firm as usize;
+                    let fm = &self.r.lifecycle.firms[f];
+                    if fm.epoch == epoch && fm.alive_at(t) && fm.listing == ListingState::NotStarted
+                    {
+                        self.enter_stage(f, 0, t, false);
+                    }
+                }
+                Event::StageEnd { firm } => self.on_stage_end(firm as usize, t),
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Firm lifecycle: firms join (the initial pool, then the entry process), their
+//! valuations move between reviews, and their tier-dependent hazards (exit, entry into
+//! the listing pipeline, occurrences) are drawn afresh at every tier change.
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp1, Poisson};
+
+use super::firm::{Firm, ListingState};
+use crate::calendar::DAYS_PER_YEAR;
+use crate::engine::stream::{entity, process, StreamRng};
+use crate::engine::world::{Event, World, NO_SLOTS};
+use crate::scenario::dist::{standard_normal, Dist};
+use crate::scenario::types::{Placement, TierIx, NO_TIER};
+
+/// The firms of one replication, and what the lifecycle keeps between its events.
+#[derive(Default)]
+pub struct Lifecycle {
+    pub firms: Vec<Firm>,
+    /// Firms the entry process has added so far (the serial of its stream).
+    pub entered: u64,
+    /// The deterministic parts of the last valuation move's length.
+    move_cache: MoveOver,
+}
+
+impl Lifecycle {
+    pub fn reset(&mut self) {
+        self.firms.clear();
+        self.entered = 0;
+        self.move_cache = MoveOver::NONE;
+    }
+}
+
+/// What a valuation move over `years` adds besides its random draws: the drift, the
+/// Gaussian increment's scale, and the funding rounds' mean λ with e^{-λ}. Most firms
+/// last moved on the same day (the previous round), so one length serves most of them.
+#[derive(Debug, Clone, Copy)]
+struct MoveOver {
+    years: f64,
+    drift: f64,
+    scale: f64,
+    /// Whether funding rounds happen at all (rate > 0; λ may still underflow to 0).
+    rounds: bool,
+    rounds_mean: f64,
+    /// e^{-λ} when λ < 12 (Knuth's method), unused otherwise.
+    exp_neg_rounds_mean: f64,
+}
+
+impl Default for MoveOver {
+    fn default() -> MoveOver {
+        MoveOver::NONE
+    }
+}
+
+impl MoveOver {
+    const NONE: MoveOver = MoveOver {
+        years: f64::NAN,
+        drift: 0.0,
+        scale: 0.0,
+        rounds: false,
+        rounds_mean: 0.0,
+        exp_neg_rounds_mean: 0.0,
+    };
+
+    fn new(years: f64, drift: f64, vol: f64, rounds: f64) -> MoveOver {
+        let rounds_mean = rounds * years;
+        MoveOver {
+            years,
+            drift: drift * years,
+            scale: vol * years.sqrt(),
+            rounds: rounds > 0.0,
+            rounds_mean,
+            exp_neg_rounds_mean: if rounds_mean < 12.0 {
+                (-rounds_mean).exp()
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+impl World<'_, '_> {
+    pub(crate) fn schedule_entry(&mut self, now: f64) {
+        let s = self.s;
+        let rate =
+            self.params.get(s.entry.rate_per_year) * self.params.get(s.entry.attraction_multiplier);
+        if rate <= 0.0 {
+            return;
+        }
+        let mut rng = self
+            .streams
+            .rng(entity::GLOBAL, process::ENTRY, self.r.lifecycle.entered);
+        let t = now + exponential(&mut rng, rate);
+        if t < s.end {
+            self.r.queue.push(t, Event::Entry);
+        }
+    }
+
+    pub(crate) fn on_entry(&mut self, t: f64) {
+        let s = self.s;
+        let n = self.r.lifecycle.entered;
+        self.r.lifecycle.entered += 1;
+        self.r.model_events.entries += 1;
+        let e = &s.entry;
+        self.add_firm(
+            entity::entered_firm(n),
+            t,
+            e.tier,
+            &e.valuation_usd,
+            &e.age_years,
+            &e.placement,
+            None,
+        );
+        self.schedule_entry(t);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn add_firm(
+        &mut self,
+        entity: u64,
+        day: f64,
+        tier: TierIx,
+        valuation: &Dist,
+        age: &Dist,
+        placement: &Placement,
+        stage: Option<usize>,
+    ) {
+        let key = self.streams.entity_key(entity);
+        let mut rng = self.streams.keyed(key, process::FIRM_INIT, 0);
+        let log_valuation_usd = valuation.sample_ln(&mut rng).max(0.0);
+        let age_years = age.sample(&mut rng).max(0.0);
+        let district = placement
+            .districts
+            .as_ref()
+            .map(|(ids, w)| ids[w.sample(&mut rng)]);
+        let nev = rng.random::<f64>() < placement.nev_probability;
+        let f = self.r.lifecycle.firms.len();
+        self.r.lifecycle.firms.push(Firm {
+            entity,
+            key,
+            founded: day - age_years * DAYS_PER_YEAR,
+            log_valuation_usd,
+            valued_on: day,
+            tier,
+            ever_certified: if tier == NO_TIER { 0 } else { 1 << tier },
+            exit_day: f64::INFINITY,
+            epoch: 0,
+            listing: ListingState::NotStarted,
+            district,
+            nev,
+            exit_draws: 0,
+            listing_draws: 0,
+        });
+        self.r.occurrences.slots.push(NO_SLOTS);
+        self.r.claims.uptake_slots.push(NO_SLOTS);
+        self.r.occurrences.tier.push(tier);
+        self.r.occurrences.pending.push(0);
+        if let Some(stage) = stage {
+            self.enter_stage(f, stage, day, true);
+        }
+        self.schedule_tier_processes(f, day);
+    }
+
+    /// (Re)draws the firm's tier-dependent processes: exit, listing entry, occurrences.
+    /// All hazards are constant between tier changes, so redrawing is exact.
+    pub(crate) fn schedule_tier_processes(&mut self, f: usize, now: f64) {
+        // The occurrences of the ending tier that fell before `now` happen; the rest
+        // never do.
+        self.run_out(f, now);
+        let s = self.s;
+        let end = s.end;
+        let firm = &mut self.r.lifecycle.firms[f];
+        firm.epoch += 1;
+        let (epoch, tier, e) = (firm.epoch, firm.tier, firm.key);
+
+        let hazard = self.params.get(s.growth.exit_hazard_per_year[tier]);
+        firm.exit_day = f64::INFINITY;
+        if hazard > 0.0 {
+            let mut rng = self.streams.keyed(e, process::EXIT, firm.exit_draws as u64);
+            firm.exit_draws += 1;
+            firm.exit_day = now + exponential(&mut rng, hazard);
+        }
+
+        if firm.listing == ListingState::NotStarted {
+            let hazard = self.params.get(s.listing.entry_hazard_per_year[tier]);
+            if hazard > 0.0 {
+                let mut rng = self
+                    .streams
+                    .keyed(e, process::LISTING, firm.listing_draws as u64);
+                firm.listing_draws += 1;
+                let t = now + exponential(&mut rng, hazard);
+                if t < end {
+                    self.r.queue.push(
+                        t,
+                        Event::ListingEntry {
+                            firm: f as u32,
+                            epoch,
+                        },
+                    );
+                }
+            }
+        }
+        self.schedule_occurrences(f, tier, now);
+    }
+
+    /// Moves the firm's log-valuation to day `t`: the random walk's Gaussian increment
+    /// plus the funding rounds that fell in between (Poisson, lognormal step-ups).
+    pub(crate) fn revalue(&mut self, f: usize, t: f64, rng: &mut StreamRng) {
+        let g = &self.s.growth;
+        let lifecycle = &mut self.r.lifecycle;
+        let dt = (t - lifecycle.firms[f].valued_on) / DAYS_PER_YEAR;
+        if dt <= 0.0 {
+            return;
+        }
+        if lifecycle.move_cache.years != dt {
+            lifecycle.move_cache = MoveOver::new(
+                dt,
+                self.params.get(g.drift_per_year),
+                self.params.get(g.volatility_per_year),
+                self.params.get(g.rounds_per_year),
+            );
+        }
+        let m = lifecycle.move_cache;
+        let z = standard_normal(rng);
+        let mut step = m.drift + m.scale * z;
+        if m.rounds {
+            let lambda = m.rounds_mean;
+            let n = if lambda < 12.0 {
+                // The draws are those of rand_distr's Knuth method.
+                knuth_poisson(rng, m.exp_neg_rounds_mean)
+            } else {
+                Poisson::new(lambda).expect("positive mean").sample(rng) as u32
+            };
+            self.r.model_events.funding_rounds += u64::from(n);
+            for _ in 0..n {
+                step += g.round_step_up.sample_ln(rng);
+            }
+        }
+        let firm = &mut self.r.lifecycle.firms[f];
+        firm.log_valuation_usd += step;
+        firm.valued_on = t;
+    }
+}
+
+/// A Poisson count with mean λ < 12 given e^{-λ}: Knuth's product of uniforms, draw for
+/// draw as `rand_distr::Poisson` samples it.
+#[inline]
+fn knuth_poisson(rng: &mut StreamRng, exp_neg_lambda: f64) -> u32 {
+    let mut n = 0;
+    let mut p: f64 = rng.random();
+    while p > exp_neg_lambda {
+        p *= rng.random::<f64>();
+        n += 1;
+    }
+    n
+}
+
+/// Waiting time (days) of a Poisson process with `rate_per_year`.
+#[inline]
+pub(crate) fn exponential(rng: &mut StreamRng, rate_per_year: f64) -> f64 {
+    Distribution::<f64>::sample(&Exp1, rng) / rate_per_year * DAYS_PER_YEAR
+}

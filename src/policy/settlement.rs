@@ -1,0 +1,116 @@
+//! Settlement: after the run, claims become payments under each budget line's rule, and
+//! the payments fill the row's outlay metrics and the monthly outlay series.
+
+use super::budget::{pay_as_due, settle, LineYear, Payment};
+use super::instrument::Claim;
+use crate::engine::events::ModelEvents;
+use crate::metrics::{MetricLayout, SERIES_OUTLAY};
+use crate::scenario::types::Scenario;
+
+/// A settlement's working memory.
+#[derive(Default)]
+pub struct Settlement {
+    line_claims: Vec<Claim>,
+    payments: Vec<Payment>,
+    line_years: Vec<LineYear>,
+}
+
+impl Settlement {
+    /// Settles `claims` line by line (`ordered_lines[l]`: whether line `l` must pay in the
+    /// order claims fall due), writing outlay, demand and carried liability into `row`
+    /// and the outlay series into `series`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn settle(
+        &mut self,
+        s: &Scenario,
+        layout: &MetricLayout,
+        ordered_lines: &[bool],
+        claims: &[Claim],
+        row: &mut [f64],
+        series: &mut [f64],
+        events: &mut ModelEvents,
+    ) {
+        let n_years = layout.years;
+        self.line_years.clear();
+        self.line_years
+            .resize(s.budget_lines.len() * n_years, LineYear::default());
+        self.payments.clear();
+        // Lines no appropriation limits pay every claim as it falls due, in one pass.
+        for c in claims {
+            let l = s.instruments[c.instrument as usize].budget_line;
+            if !ordered_lines[l] {
+                let (year, month) = s.calendar.year_and_month_of(c.day);
+                let years = &mut self.line_years[l * n_years..(l + 1) * n_years];
+                pay_as_due(c, year, &s.calendar, years);
+                let paid = Payment::in_full(c);
+                record_payment(row, series, layout, s, &paid, year, month);
+                events.payments += 1;
+            }
+        }
+        for (l, line) in s.budget_lines.iter().enumerate() {
+            let years = &mut self.line_years[l * n_years..(l + 1) * n_years];
+            if ordered_lines[l] {
+                self.line_claims.clear();
+                self.line_claims.extend(
+                    claims
+                        .iter()
+                        .filter(|c| s.instruments[c.instrument as usize].budget_line == l)
+                        .copied(),
+                );
+                // Claims equal in day, instrument and amount are interchangeable, so this
+                // order is total in every way that matters and the same on every run.
+                self.line_claims.sort_unstable_by(|a, b| {
+                    a.day
+                        .total_cmp(&b.day)
+                        .then(a.instrument.cmp(&b.instrument))
+                        .then(a.amount.total_cmp(&b.amount))
+                });
+                settle(
+                    line,
+                    &self.line_claims,
+                    &s.calendar,
+                    &mut self.payments,
+                    years,
+                );
+            }
+            for (k, y) in years.iter().enumerate() {
+                row[layout.demand_line_year + layout.line_year(l, k)] = y.demand;
+                row[layout.carried_line_year + layout.line_year(l, k)] = y.carried;
+            }
+        }
+        events.payments += self.payments.len() as u64;
+        for p in &self.payments {
+            let (year, month) = s.calendar.year_and_month_of(p.day);
+            record_payment(row, series, layout, s, p, year, month);
+        }
+    }
+}
+
+/// Adds a payment (made in `year`, series `month`) to the outlay metrics of the row and
+/// the monthly outlay series.
+#[inline(always)]
+fn record_payment(
+    row: &mut [f64],
+    series: &mut [f64],
+    layout: &MetricLayout,
+    s: &Scenario,
+    paid: &Payment,
+    year: i32,
+    month: usize,
+) {
+    let inst = &s.instruments[paid.instrument as usize];
+    let amount = paid.amount;
+    row[layout.outlay_total] += amount;
+    row[layout.outlay_instrument + paid.instrument as usize] += amount;
+    row[layout.outlay_funder] += amount * inst.city_share;
+    row[layout.outlay_funder + 1] += amount * (1.0 - inst.city_share);
+    row[layout.outlay_line + inst.budget_line] += amount;
+    if paid.day >= s.payments_until {
+        row[layout.outlay_beyond] += amount;
+    } else {
+        let k = (year - layout.first_year) as usize;
+        row[layout.outlay_year + k] += amount;
+        row[layout.outlay_line_year + layout.line_year(inst.budget_line, k)] += amount;
+        series[SERIES_OUTLAY * layout.months + month] += amount;
+    }
+}
