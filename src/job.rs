@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::engine::events::ModelEvents;
+use crate::engine::params::ParameterLayout;
 use crate::engine::Model;
 use crate::metrics::MetricLayout;
 use crate::montecarlo::{run_block, Block};
@@ -56,6 +57,9 @@ pub struct JobSpec {
     pub quiet: bool,
     /// Finish the interrupted run in `out` from its checkpoint.
     pub resume: bool,
+    /// Stop at the first block boundary where every rule holds (`replications` is then
+    /// the most to run); not with a shard or resume.
+    pub precision: Vec<crate::precision::Rule>,
 }
 
 /// What a finished job produced.
@@ -136,35 +140,46 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         completed: 0,
         replications_bytes: 0,
         series_bytes: 0,
+        parameters_bytes: 0,
         events: 0,
         model_events: ModelEvents::default(),
     };
 
     let rep_header = tables::replication_header(layout);
     let series_header = tables::series_header(layout);
-    let (mut dir, mut rep_csv, mut series_csv);
-    let mut store;
+    let param_layout = ParameterLayout::new(s);
+    let param_header = tables::parameter_header(&param_layout);
+    let (mut dir, mut rep_csv, mut series_csv, mut param_csv);
+    let (mut store, mut param_store);
     if spec.resume {
         let saved = check_resumable(&spec.out, &progress)?;
-        dir = RunDir::reopen(&spec.out, &["replications.csv", "series.csv"]);
+        dir = RunDir::reopen(&spec.out, &ROW_FILES);
         rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
         series_csv = dir.append("series.csv", saved.series_bytes)?;
+        param_csv = dir.append("parameters.csv", saved.parameters_bytes)?;
         store = row_store(&dir, layout, count)?;
+        param_store = parameter_store(&dir, &param_layout, count)?;
         let mut reps = tables::RowReader::open(&dir.temp_path("replications.csv"), &rep_header)?;
         let mut series = tables::RowReader::open(&dir.temp_path("series.csv"), &series_header)?;
-        let (mut metrics, mut values) = (Vec::new(), Vec::new());
+        let mut params =
+            tables::RowReader::open(&dir.temp_path("parameters.csv"), &param_header)?;
+        let (mut metrics, mut values, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
         let mut first = range.start;
         while first < range.start + saved.completed {
             let n = (range.start + saved.completed - first).min(block_size) as usize;
             metrics.clear();
             values.clear();
+            drawn.clear();
             reps.read_rows(first, n, &mut metrics)?;
             series.read_rows(first, n, &mut values)?;
+            params.read_rows(first, n, &mut drawn)?;
             store.push(n, &metrics, &values)?;
+            param_store.push(n, &drawn, &[])?;
             first += n as u64;
         }
         reps.finish()?;
         series.finish()?;
+        params.finish()?;
         progress = saved;
     } else {
         dir = RunDir::prepare(&spec.out, spec.force)?;
@@ -172,8 +187,12 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         tables::write_header(&mut rep_csv, &rep_header)?;
         series_csv = dir.create("series.csv")?;
         tables::write_header(&mut series_csv, &series_header)?;
+        param_csv = dir.create("parameters.csv")?;
+        tables::write_header(&mut param_csv, &param_header)?;
         store = row_store(&dir, layout, count)?;
-        checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
+        param_store = parameter_store(&dir, &param_layout, count)?;
+        let mut files = [&mut rep_csv, &mut series_csv, &mut param_csv];
+        checkpoint(&dir, &mut files, &mut progress)?;
     }
 
     let bar = progress_bar(count, spec.quiet, &format!("{} seed {}", s.name, spec.seed));
@@ -191,6 +210,9 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     // one block, so at most three are in memory.
     let (to_writer, blocks_in) = std::sync::mpsc::sync_channel::<(u64, Block)>(1);
     let start = range.start + progress.completed;
+    let mut tracker = (!spec.precision.is_empty())
+        .then(|| crate::precision::Tracker::new(spec.precision.clone()));
+    let mut reached = count;
     let written = std::thread::scope(|scope| -> Result<()> {
         let writer = scope.spawn(|| -> Result<()> {
             for (first, block) in blocks_in {
@@ -198,11 +220,15 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
                 // would wait for the block being simulated, and stall the pipeline.
                 tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
                 tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)?;
+                let width = param_layout.len();
+                tables::write_counted_rows(&mut param_csv, first, block.count, width, &block.params)?;
                 store.push(block.count, &block.metrics, &block.series)?;
+                param_store.push(block.count, &block.params, &[])?;
                 progress.events += block.events;
                 progress.model_events += block.model_events;
                 progress.completed += block.count as u64;
-                checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
+                let mut files = [&mut rep_csv, &mut series_csv, &mut param_csv];
+                checkpoint(&dir, &mut files, &mut progress)?;
             }
             Ok(())
         });
@@ -211,10 +237,17 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         while first < range.end && !INTERRUPTED.load(Ordering::SeqCst) {
             let last = (first + block_size).min(range.end);
             let block = pool.install(|| run_block(&model, spec.seed, first..last, &tick));
+            let precise = tracker
+                .as_mut()
+                .is_some_and(|t| t.add(&block.metrics, layout.len()));
             if to_writer.send((first, block)).is_err() {
                 break; // the writer failed; its error is reported below
             }
             first = last;
+            if precise {
+                reached = last - range.start;
+                break;
+            }
             blocks += 1;
             if stop_after == Some(blocks) {
                 INTERRUPTED.store(true, Ordering::SeqCst);
@@ -224,7 +257,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         writer.join().expect("the writer thread does not panic")
     });
     written?;
-    if progress.completed < count {
+    if progress.completed < reached {
         bar.abandon();
         dir.keep_for_resume();
         return Err(InterruptedRun {
@@ -237,18 +270,35 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     bar.finish_and_clear();
     drop(rep_csv);
     drop(series_csv);
+    drop(param_csv);
+    // A precision run that stopped early is the run of the count it reached.
+    let replications = if reached < count { reached } else { spec.replications };
     let record = RunRecord {
         seed: spec.seed,
-        replications: spec.replications,
+        replications,
         first_replication: range.start,
-        replication_count: count,
+        replication_count: reached,
+        precision: tracker.map(|t| t.outcomes().to_vec()).unwrap_or_default(),
         shard: spec.shard,
         threads: spec.threads,
         events: progress.events,
         model_events: progress.model_events,
         started,
     };
-    finish(dir, loaded, scenario_path, layout, store, &pool, record)
+    let rows = Rows {
+        store,
+        parameters: param_store,
+    };
+    finish(dir, loaded, scenario_path, layout, rows, &pool, record)
+}
+
+/// The row files of a run folder, in the order `checkpoint` takes them.
+pub(crate) const ROW_FILES: [&str; 3] = ["replications.csv", "series.csv", "parameters.csv"];
+
+/// A run's rows for the statistics pass: metrics and series, and the parameters.
+pub(crate) struct Rows {
+    pub store: RowStore,
+    pub parameters: RowStore,
 }
 
 /// When a run or merge began: the wall-clock time its manifest reports, and the instant
@@ -278,6 +328,7 @@ pub(crate) struct RunRecord {
     pub threads: usize,
     pub events: u64,
     pub model_events: ModelEvents,
+    pub precision: Vec<crate::precision::RuleOutcome>,
     pub started: Started,
 }
 
@@ -289,14 +340,18 @@ pub(crate) fn finish(
     loaded: &LoadedScenario,
     scenario_path: &Path,
     layout: &MetricLayout,
-    mut store: RowStore,
+    mut rows: Rows,
     pool: &rayon::ThreadPool,
     record: RunRecord,
 ) -> Result<JobResult> {
-    store.seal()?;
-    let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &store));
-    drop(store);
-    let manifest = write_run_files(&mut dir, loaded, scenario_path, &stats, record)?;
+    rows.store.seal()?;
+    rows.parameters.seal()?;
+    let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
+    let tornado = pool.install(|| {
+        crate::sensitivity::given_data::outlay_tornado(&loaded.scenario, layout, &rows)
+    });
+    drop(rows);
+    let manifest = write_run_files(&mut dir, loaded, scenario_path, &stats, &tornado, record)?;
     dir.commit()?;
     Ok(JobResult { stats, manifest })
 }
@@ -349,7 +404,7 @@ fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress> {
     if let Some((what, theirs, ours)) = pairs.into_iter().find(|(_, a, b)| a != b) {
         return Err(mismatch(what, theirs, ours).into());
     }
-    for name in ["replications.csv", "series.csv"] {
+    for name in ROW_FILES {
         let path = dir.join(format!(".{name}.partial"));
         if !path.exists() {
             return Err(refuse(format!("{} is missing", path.display())).into());
@@ -381,8 +436,7 @@ pub fn read_progress(dir: &Path) -> Result<Progress> {
 /// Makes the rows written so far durable, then records them in the checkpoint.
 fn checkpoint(
     dir: &RunDir,
-    rep_csv: &mut BufWriter<File>,
-    series_csv: &mut BufWriter<File>,
+    [rep_csv, series_csv, param_csv]: &mut [&mut BufWriter<File>; 3],
     progress: &mut Progress,
 ) -> Result<()> {
     let durable = |w: &mut BufWriter<File>, name: &str| -> Result<u64> {
@@ -395,6 +449,7 @@ fn checkpoint(
     };
     progress.replications_bytes = durable(rep_csv, "replications.csv")?;
     progress.series_bytes = durable(series_csv, "series.csv")?;
+    progress.parameters_bytes = durable(param_csv, "parameters.csv")?;
     dir.write_progress(progress)?;
     Ok(())
 }
@@ -415,6 +470,21 @@ pub(crate) fn row_store(dir: &RunDir, layout: &MetricLayout, count: u64) -> Resu
     .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
 }
 
+/// The store of `count` replications' parameter rows (see `row_store`).
+pub(crate) fn parameter_store(
+    dir: &RunDir,
+    params: &ParameterLayout,
+    count: u64,
+) -> Result<RowStore> {
+    RowStore::new(
+        params.len(),
+        0,
+        count as usize,
+        &dir.temp_path("parameters.scratch"),
+    )
+    .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
+}
+
 /// Writes the statistics files and the manifest of a run folder whose row files are
 /// already written (a run, or a merge of shards).
 #[allow(clippy::too_many_arguments)]
@@ -423,18 +493,20 @@ fn write_run_files(
     loaded: &LoadedScenario,
     scenario_path: &Path,
     stats: &Statistics,
+    tornado: &[crate::sensitivity::Swing],
     record: RunRecord,
 ) -> Result<Manifest> {
     tables::write_summary(dir.create("summary.csv")?, stats)?;
     tables::write_targets(dir.create("targets.csv")?, stats)?;
     tables::write_budget(dir.create("budget.csv")?, stats)?;
     tables::write_timeseries(dir.create("timeseries.csv")?, stats)?;
-    crate::output::report::write_run_report(dir, &loaded.scenario, stats, record.seed)?;
+    crate::output::report::write_run_report(dir, &loaded.scenario, stats, tornado, record.seed)?;
 
     // Hashed in parallel: the row files are most of a run's bytes.
     let outputs = [
         "replications.csv",
         "series.csv",
+        "parameters.csv",
         "summary.csv",
         "targets.csv",
         "budget.csv",
@@ -451,6 +523,7 @@ fn write_run_files(
         wall_seconds: record.started.instant.elapsed().as_secs_f64(),
         events: record.events,
         model_events: record.model_events,
+        precision: record.precision,
     };
     let manifest = Manifest {
         engine: ENGINE.into(),

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::engine::events::ModelEvents;
+use crate::engine::params::ParameterLayout;
 use crate::engine::Model;
 use crate::job::{self, JobResult, BLOCK};
 use crate::output::manifest::Manifest;
@@ -161,7 +162,7 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
             ))
             .into());
         }
-        for name in ["replications.csv", "series.csv"] {
+        for name in job::ROW_FILES {
             let path = p.dir.join(name);
             let recorded = p.manifest.outputs.get(name);
             let actual = job::sha256_file(&path)?;
@@ -181,46 +182,60 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
     let replications = head.replications;
     let rep_header = tables::replication_header(layout);
     let series_header = tables::series_header(layout);
+    let param_layout = ParameterLayout::new(s);
+    let param_header = tables::parameter_header(&param_layout);
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
     let mut rep_csv = dir.create("replications.csv")?;
     tables::write_header(&mut rep_csv, &rep_header)?;
     let mut series_csv = dir.create("series.csv")?;
     tables::write_header(&mut series_csv, &series_header)?;
+    let mut param_csv = dir.create("parameters.csv")?;
+    tables::write_header(&mut param_csv, &param_header)?;
     let mut store = job::row_store(&dir, layout, replications)?;
+    let mut param_store = job::parameter_store(&dir, &param_layout, replications)?;
 
     let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
-    let (mut metrics, mut series) = (Vec::new(), Vec::new());
+    let (mut metrics, mut series, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
     let mut events = 0u64;
     let mut model_events = ModelEvents::default();
     for p in &parts {
         let m = &p.manifest;
         let mut reps = tables::RowReader::open(&p.dir.join("replications.csv"), &rep_header)?;
         let mut sers = tables::RowReader::open(&p.dir.join("series.csv"), &series_header)?;
+        let mut params = tables::RowReader::open(&p.dir.join("parameters.csv"), &param_header)?;
         let end = m.first_replication + m.replication_count;
         let mut first = m.first_replication;
         while first < end {
             let n = (end - first).min(BLOCK) as usize;
             metrics.clear();
             series.clear();
+            drawn.clear();
             reps.read_rows(first, n, &mut metrics)?;
             sers.read_rows(first, n, &mut series)?;
+            params.read_rows(first, n, &mut drawn)?;
             tables::write_rows(&mut rep_csv, first, layout.len(), &metrics)?;
             tables::write_rows(&mut series_csv, first, layout.series_len(), &series)?;
+            let width = param_layout.len();
+            tables::write_counted_rows(&mut param_csv, first, n, width, &drawn)?;
             store.push(n, &metrics, &series)?;
+            param_store.push(n, &drawn, &[])?;
             first += n as u64;
             bar.set_position(first);
         }
         reps.finish()?;
         sers.finish()?;
+        params.finish()?;
         events += m.execution.events;
         model_events += m.execution.model_events;
     }
     bar.finish_and_clear();
     rep_csv.flush()?;
     series_csv.flush()?;
+    param_csv.flush()?;
     drop(rep_csv);
     drop(series_csv);
+    drop(param_csv);
     let pool = job::thread_pool(spec.threads)?;
     let record = job::RunRecord {
         seed: head.seed,
@@ -231,9 +246,14 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
         threads: spec.threads,
         events,
         model_events,
+        precision: Vec::new(),
         started,
     };
-    let result = job::finish(dir, &loaded, &scenario_path, layout, store, &pool, record)?;
+    let rows = job::Rows {
+        store,
+        parameters: param_store,
+    };
+    let result = job::finish(dir, &loaded, &scenario_path, layout, rows, &pool, record)?;
     Ok((result, out))
 }
 

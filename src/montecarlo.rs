@@ -9,6 +9,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::engine::events::ModelEvents;
+use crate::engine::params::{ParamEntities, ParamValues, ParameterLayout};
+use crate::engine::stream::Streams;
 use crate::engine::{Model, Replication};
 
 thread_local! {
@@ -23,6 +25,9 @@ pub struct Block {
     pub metrics: Vec<f64>,
     /// `count × layout.series_len()` monthly series values.
     pub series: Vec<f64>,
+    /// `count × ParameterLayout::len()` values of the parameters drawn once per
+    /// replication (the rows of `parameters.csv`).
+    pub params: Vec<f64>,
     /// Events the event loop processed, summed over the block.
     pub events: u64,
     /// The model's dated changes of state, summed over the block.
@@ -36,7 +41,21 @@ pub fn run_block(
     reps: Range<u64>,
     tick: &(dyn Fn() + Sync),
 ) -> Block {
-    let count = (reps.end - reps.start) as usize;
+    let first = reps.start;
+    run_points(model, seed, (reps.end - reps.start) as usize, &|i| first + i as u64, tick)
+}
+
+/// Runs the `count` replications `index(0)`, `index(1)`, ... (ordinary replications, or
+/// points of a sensitivity design: `engine::stream::design_point`) on the current rayon
+/// pool, rows in that order.
+pub fn run_points(
+    model: &Model<'_>,
+    seed: u64,
+    count: usize,
+    index: &(dyn Fn(usize) -> u64 + Sync),
+    tick: &(dyn Fn() + Sync),
+) -> Block {
+    let s = model.scenario;
     let m = model.layout.len();
     let sl = model.layout.series_len();
     let mut metrics = vec![0.0; count * m];
@@ -49,7 +68,7 @@ pub fn run_block(
             // Each worker thread keeps one replication's working memory for the whole run,
             // so its buffers grow once, not after every split of the block.
             WORKING_MEMORY.with_borrow_mut(|rep| {
-                rep.run(model, seed, reps.start + i as u64, row, ser);
+                rep.run(model, seed, index(i), row, ser);
                 tick();
                 (rep.events, rep.model_events)
             })
@@ -58,10 +77,21 @@ pub fn run_block(
             || (0, ModelEvents::default()),
             |a, b| (a.0 + b.0, a.1 + b.1),
         );
+    // The parameters are drawn again from their own streams (a few draws against a
+    // replication's thousands) rather than read out of the engine's working memory.
+    let layout = ParameterLayout::new(s);
+    let entities = ParamEntities::new(s);
+    let mut params = Vec::with_capacity(count * layout.len());
+    let mut values = ParamValues::default();
+    for (i, row) in metrics.chunks_exact(m).enumerate() {
+        values.draw(s, &entities, &Streams::new(seed, index(i)));
+        layout.push_row(&values, &model.layout, row, &mut params);
+    }
     Block {
         count,
         metrics,
         series,
+        params,
         events,
         model_events,
     }

@@ -57,6 +57,7 @@ pub fn verify(dir: &Path, threads: usize, quiet: bool) -> Result<Vec<FileCheck>>
     }
     let scratch = ScratchDir::new()?;
     let spec = JobSpec {
+        precision: Vec::new(),
         replications: manifest.replications,
         seed: manifest.seed,
         threads,

@@ -4,6 +4,7 @@ pub mod check;
 pub mod compare;
 pub mod merge;
 pub mod run;
+pub mod sensitivity;
 pub mod verify;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,7 @@ enum Command {
     Check(check::Args),
     Compare(compare::Args),
     Merge(merge::Args),
+    Sensitivity(sensitivity::Args),
     Verify(verify::Args),
 }
 
@@ -53,6 +55,7 @@ pub fn try_main() -> anyhow::Result<()> {
         Command::Check(args) => check::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
         Command::Verify(args) => verify::run(args),
     }
 }

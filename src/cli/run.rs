@@ -57,12 +57,20 @@ pub struct Args {
     /// No progress bar and no summary on the terminal
     #[arg(long, short)]
     quiet: bool,
+    /// Run blocks until this rule holds (repeatable; all must hold): METRIC:STATISTIC:WIDTH,
+    /// e.g. outlay.total:mean:0.5%, outlay.total:p95:1%, target.*:probability:0.01
+    #[arg(long, value_name = "RULE", conflicts_with_all = ["reps", "shard", "resume"])]
+    precision: Vec<String>,
+    /// With --precision: the most replications to run (default: 1000000)
+    #[arg(long, requires = "precision")]
+    max_reps: Option<u64>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let threads = super::worker_threads(args.threads)?;
     let flag_shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let spec_of = |replications, seed, shard, out: PathBuf, resume| JobSpec {
+        precision: Vec::new(),
         replications,
         seed,
         threads,
@@ -112,7 +120,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let loaded = scenario::load(&path)?;
         let s = &loaded.scenario;
         let seed = args.seed.unwrap_or(s.seed);
-        let replications = args.reps.unwrap_or(s.replications);
+        let replications = match args.max_reps {
+            Some(m) => m,
+            None if !args.precision.is_empty() => 1_000_000,
+            None => args.reps.unwrap_or(s.replications),
+        };
         if replications == 0 {
             return Err(BadInput("--reps must be at least 1".into()).into());
         }
@@ -137,7 +149,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             };
             PathBuf::from("output").join(name)
         });
-        let spec = spec_of(replications, seed, shard, out, false);
+        let mut spec = spec_of(replications, seed, shard, out, false);
+        let layout = crate::metrics::MetricLayout::new(s);
+        spec.precision = args
+            .precision
+            .iter()
+            .map(|r| crate::precision::parse(r, s, &layout))
+            .collect::<Result<_, _>>()
+            .map_err(|e| BadInput(e.to_string()))?;
         (loaded, path, spec)
     };
 
@@ -150,6 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             &result.manifest,
             &spec.out,
         );
+        crate::output::terminal::print_precision(&result.manifest);
     }
     Ok(())
 }

@@ -30,21 +30,100 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// The streams of one replication.
+///
+/// A replication's uncertain parameters (and its IPO regime) draw from the parameter key,
+/// everything else (the intrinsic randomness: each firm's path) from the replication key.
+/// For an ordinary replication both are the same key. At a point of a sensitivity design
+/// (see [`design_point`]) they may differ, and one parameter may draw from a third key, so
+/// that parameters and intrinsic randomness are inputs that can be varied one at a time.
 #[derive(Debug, Clone, Copy)]
 pub struct Streams {
     replication_key: u64,
+    parameter_key: u64,
+    /// The parameter slot (see [`REGIME_SLOT`]) drawn from `swapped_key` instead of
+    /// `parameter_key`, or `NO_SLOT`.
+    swapped_slot: u64,
+    swapped_key: u64,
+}
+
+/// Replication indices with this bit set are points of a sensitivity design, never
+/// replications of a run (whose indices are below 2⁶³).
+pub const DESIGN: u64 = 1 << 63;
+/// The parameter slot of the IPO regime; uncertain parameter `i` has slot `i`.
+pub const REGIME_SLOT: u64 = (1 << 20) - 1;
+const NO_SLOT: u64 = u64::MAX;
+const VARIANT_BITS: u32 = 24;
+
+/// What a design point takes from design matrix B; the rest comes from matrix A
+/// (Saltelli's A, B and A_B^i; docs/model.md, Sensitivity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesignVariant {
+    A,
+    B,
+    /// A's parameters with B's intrinsic randomness.
+    Intrinsic,
+    /// A with parameter slot `k` from B.
+    Parameter(u64),
+}
+
+/// The replication index of row `row` of a sensitivity design, in `variant`: what
+/// `Replication::run` takes, so design points run through the ordinary engine.
+pub fn design_point(row: u64, variant: DesignVariant) -> u64 {
+    debug_assert!(row < 1 << (63 - VARIANT_BITS), "design row out of range");
+    let v = match variant {
+        DesignVariant::A => 0,
+        DesignVariant::B => 1,
+        DesignVariant::Intrinsic => 2,
+        DesignVariant::Parameter(k) => 3 + k,
+    };
+    DESIGN | row << VARIANT_BITS | v
 }
 
 impl Streams {
     pub fn new(seed: u64, replication: u64) -> Streams {
-        Streams {
-            replication_key: mix(mix(seed ^ 0x7073_696D_706F_6C69) ^ replication),
+        let base = mix(seed ^ 0x7073_696D_706F_6C69);
+        let key = |r: u64| mix(base ^ r);
+        if replication & DESIGN == 0 {
+            let k = key(replication);
+            return Streams::with_keys(k, k, NO_SLOT, 0);
         }
+        let row = (replication & !DESIGN) >> VARIANT_BITS;
+        let (a, b) = (key(DESIGN | 2 * row), key(DESIGN | (2 * row + 1)));
+        match replication & ((1 << VARIANT_BITS) - 1) {
+            0 => Streams::with_keys(a, a, NO_SLOT, 0),
+            1 => Streams::with_keys(b, b, NO_SLOT, 0),
+            2 => Streams::with_keys(b, a, NO_SLOT, 0),
+            v => Streams::with_keys(a, a, v - 3, b),
+        }
+    }
+
+    fn with_keys(replication_key: u64, parameter_key: u64, slot: u64, swapped: u64) -> Streams {
+        Streams {
+            replication_key,
+            parameter_key,
+            swapped_slot: slot,
+            swapped_key: swapped,
+        }
+    }
+
+    /// The stream of the parameter in `slot`, whose entity is `entity`.
+    #[inline]
+    pub fn parameter(&self, slot: u64, entity: u64, process: u64) -> StreamRng {
+        let key = if slot == self.swapped_slot {
+            self.swapped_key
+        } else {
+            self.parameter_key
+        };
+        self.keyed(mix(key ^ entity), process, 0)
     }
 
     /// The stream of `process` for `entity`, the `serial`-th of its kind.
     #[inline]
     pub fn rng(&self, entity: u64, process: u64, serial: u64) -> StreamRng {
+        if process == process::REGIME {
+            // The regime is drawn once per replication: a parameter, not intrinsic noise.
+            return self.parameter(REGIME_SLOT, entity, process);
+        }
         self.keyed(self.entity_key(entity), process, serial)
     }
 

@@ -35,6 +35,10 @@ pub struct Execution {
     /// The model's dated changes of state by kind, however the engine resolved them.
     #[serde(default)]
     pub model_events: ModelEvents,
+    /// A run with `--precision`: how each rule stood when it stopped (docs/model.md,
+    /// Precision). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub precision: Vec<crate::precision::RuleOutcome>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -22,15 +22,15 @@ use crate::scenario::Scenario;
 
 use crate::stats::{Statistics, TargetSummary};
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(crate) type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
 /// Fonts the browser should try for Chinese labels before its default sans-serif.
 const FONTS: &str = "\"Noto Sans CJK SC\", \"Noto Sans SC\", \"Source Han Sans SC\", \
 \"WenQuanYi Micro Hei\", \"Microsoft YaHei\", \"PingFang SC\", \"Hiragino Sans GB\", sans-serif";
-const FONT: &str = "sans-serif";
-const MILLION: f64 = 1.0e6;
-const PALETTE: [RGBColor; 4] = [
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const MILLION: f64 = 1.0e6;
+pub(crate) const PALETTE: [RGBColor; 4] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -42,9 +42,10 @@ pub fn write_run_report(
     dir: &mut RunDir,
     s: &Scenario,
     stats: &Statistics,
+    tornado: &[crate::sensitivity::Swing],
     seed: u64,
 ) -> Result<()> {
-    let html = run_report(s, stats, &stats.outlay_total, seed);
+    let html = run_report(s, stats, &stats.outlay_total, tornado, seed);
     let mut w = dir.create("report.html")?;
     w.write_all(html.as_bytes())?;
     w.flush()?;
@@ -53,7 +54,14 @@ pub fn write_run_report(
 
 /// The report of one run. `outlay_total` holds the per-replication `outlay.total` values
 /// (the histogram is left out when it is empty).
-pub fn run_report(s: &Scenario, stats: &Statistics, outlay_total: &[f64], seed: u64) -> String {
+/// `tornado`: the given-data tornado of `outlay.total` (no section when empty).
+pub fn run_report(
+    s: &Scenario,
+    stats: &Statistics,
+    outlay_total: &[f64],
+    tornado: &[crate::sensitivity::Swing],
+    seed: u64,
+) -> String {
     let mut charts = Vec::new();
     charts.push(fan_chart(
         "累计支出 Cumulative outlay: median, P25–P75, P5–P95 (million yuan)",
@@ -89,6 +97,11 @@ pub fn run_report(s: &Scenario, stats: &Statistics, outlay_total: &[f64], seed: 
     if !stats.targets.is_empty() {
         body.push_str("<h2>Targets</h2>");
         body.push_str(&targets_table(s, &stats.targets));
+    }
+    if !tornado.is_empty() {
+        let outlay = stats.metrics[0].mean;
+        body.push_str(&crate::sensitivity::report::run_section(s, outlay, tornado));
+        charts.push(String::new());
     }
     page(&format!("{} — policysim", s.name), charts.len(), &body)
 }
@@ -158,7 +171,7 @@ pub fn comparison_report(
 // ---------------------------------------------------------------------------------------
 // Page and tables
 
-fn page(title: &str, charts: usize, body: &str) -> String {
+pub(crate) fn page(title: &str, charts: usize, body: &str) -> String {
     // The head script turns any page error into the title; the last script checks that
     // every chart rendered. A headless browser test reads the title ("ok").
     format!(
@@ -193,7 +206,7 @@ th {{ background: #f3f3f3; }} tr.g td {{ background: #f8f8f8; font-weight: bold;
     )
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -444,7 +457,7 @@ fn target_change_table(c: &Comparison) -> String {
 // Charts
 
 /// Draws an SVG of `w × h` pixels and wraps it in a `<figure class="chart">`.
-fn figure(w: u32, h: u32, caption: &str, draw: impl FnOnce(&Area<'_>) -> Drawn) -> String {
+pub(crate) fn figure(w: u32, h: u32, caption: &str, draw: impl FnOnce(&Area<'_>) -> Drawn) -> String {
     let mut svg = String::new();
     let drawn = {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
@@ -466,7 +479,7 @@ fn figure(w: u32, h: u32, caption: &str, draw: impl FnOnce(&Area<'_>) -> Drawn) 
     )
 }
 
-fn text_style(size: u32) -> TextStyle<'static> {
+pub(crate) fn text_style(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font())
 }
 
@@ -697,15 +710,15 @@ fn histogram(s: &Scenario, stats: &Statistics, outlay_total: &[f64]) -> String {
 }
 
 /// A row of a horizontal chart: a value with an optional interval, or a group heading.
-struct Row {
-    label: String,
-    value: f64,
-    interval: Option<(f64, f64)>,
-    heading: bool,
+pub(crate) struct Row {
+    pub(crate) label: String,
+    pub(crate) value: f64,
+    pub(crate) interval: Option<(f64, f64)>,
+    pub(crate) heading: bool,
 }
 
 impl Row {
-    fn heading(label: String) -> Row {
+    pub(crate) fn heading(label: String) -> Row {
         Row {
             label,
             value: 0.0,
@@ -716,7 +729,7 @@ impl Row {
 }
 
 /// Horizontal chart with one row per item: bars (`bars`) or points, each with its interval.
-fn row_chart(caption: &str, x_desc: &str, rows: &[Row], x_range: (f64, f64), bars: bool) -> String {
+pub(crate) fn row_chart(caption: &str, x_desc: &str, rows: &[Row], x_range: (f64, f64), bars: bool) -> String {
     let n = rows.len().max(1);
     let h = 70 + 17 * n as u32;
     figure(1000, h, caption, |root| {
@@ -780,7 +793,7 @@ fn row_chart(caption: &str, x_desc: &str, rows: &[Row], x_range: (f64, f64), bar
     })
 }
 
-fn label_with_id(label: &str, id: &str) -> String {
+pub(crate) fn label_with_id(label: &str, id: &str) -> String {
     let label: String = label.chars().take(26).collect();
     if label.is_empty() {
         id.to_string()

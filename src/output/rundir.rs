@@ -61,6 +61,9 @@ pub struct Progress {
     pub replications_bytes: u64,
     /// Length of `.series.csv.partial` (header included) holding them.
     pub series_bytes: u64,
+    /// Length of `.parameters.csv.partial` (header included) holding them.
+    #[serde(default)]
+    pub parameters_bytes: u64,
     /// Events processed so far.
     pub events: u64,
     #[serde(default)]

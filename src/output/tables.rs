@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::engine::params::ParameterLayout;
 use crate::metrics::MetricLayout;
 use crate::stats::Statistics;
 
@@ -159,7 +160,14 @@ pub fn series_header(layout: &MetricLayout) -> Vec<String> {
         .collect()
 }
 
-/// Appends rows (replication number first) to a CSV writer.
+/// Header of `parameters.csv`: the replication number, then every parameter drawn once
+/// per replication, by key path.
+pub fn parameter_header(params: &ParameterLayout) -> Vec<String> {
+    std::iter::once("replication".to_string())
+        .chain(params.names.iter().cloned())
+        .collect()
+}
+
 /// Writes a CSV header line.
 pub fn write_header<W: Write>(out: &mut W, fields: &[String]) -> std::io::Result<()> {
     let mut line = csv_writer(Vec::new());
@@ -167,6 +175,27 @@ pub fn write_header<W: Write>(out: &mut W, fields: &[String]) -> std::io::Result
     out.write_all(&line.into_inner().map_err(|e| e.into_error())?)
 }
 
+/// Appends `count` rows of `width` values (replication number first) to a CSV writer; a
+/// row of no values (a scenario without uncertain parameters) is its number alone.
+pub fn write_counted_rows<W: Write>(
+    out: &mut W,
+    first: u64,
+    count: usize,
+    width: usize,
+    values: &[f64],
+) -> std::io::Result<()> {
+    if width > 0 {
+        return write_rows(out, first, width, values);
+    }
+    let mut buf = Vec::new();
+    for r in first..first + count as u64 {
+        buf.extend_from_slice(itoa::Buffer::new().format(r).as_bytes());
+        buf.push(b'\n');
+    }
+    out.write_all(&buf)
+}
+
+/// Appends rows (replication number first) to a CSV writer.
 pub fn write_rows<W: Write>(
     out: &mut W,
     first: u64,

@@ -153,3 +153,25 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
 fn truncate(text: &str, width: usize) -> String {
     text.chars().take(width).collect()
 }
+
+/// The closing line of a precision run: which rules held, at what count, which did not.
+pub fn print_precision(manifest: &crate::output::manifest::Manifest) {
+    let outcomes = &manifest.execution.precision;
+    if outcomes.is_empty() {
+        return;
+    }
+    let n = manifest.replication_count;
+    let said: Vec<String> = outcomes
+        .iter()
+        .map(|o| match (o.held, o.held_at) {
+            (true, Some(at)) => format!("{} held at {at} (half-width {:.4})", o.rule, o.half_width),
+            _ => format!("{} did NOT hold (half-width {:.4} at {n})", o.rule, o.half_width),
+        })
+        .collect();
+    let stop = if outcomes.iter().all(|o| o.held) {
+        "every rule holds"
+    } else {
+        "stopped at --max-reps"
+    };
+    println!("precision: {stop} after {n} replications: {}", said.join("; "));
+}
