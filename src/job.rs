@@ -161,8 +161,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         param_store = parameter_store(&dir, &param_layout, count)?;
         let mut reps = tables::RowReader::open(&dir.temp_path("replications.csv"), &rep_header)?;
         let mut series = tables::RowReader::open(&dir.temp_path("series.csv"), &series_header)?;
-        let mut params =
-            tables::RowReader::open(&dir.temp_path("parameters.csv"), &param_header)?;
+        let mut params = tables::RowReader::open(&dir.temp_path("parameters.csv"), &param_header)?;
         let (mut metrics, mut values, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
         let mut first = range.start;
         while first < range.start + saved.completed {
@@ -221,7 +220,13 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
                 tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
                 tables::write_rows(&mut series_csv, first, layout.series_len(), &block.series)?;
                 let width = param_layout.len();
-                tables::write_counted_rows(&mut param_csv, first, block.count, width, &block.params)?;
+                tables::write_counted_rows(
+                    &mut param_csv,
+                    first,
+                    block.count,
+                    width,
+                    &block.params,
+                )?;
                 store.push(block.count, &block.metrics, &block.series)?;
                 param_store.push(block.count, &block.params, &[])?;
                 progress.events += block.events;
@@ -272,7 +277,11 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     drop(series_csv);
     drop(param_csv);
     // A precision run that stopped early is the run of the count it reached.
-    let replications = if reached < count { reached } else { spec.replications };
+    let replications = if reached < count {
+        reached
+    } else {
+        spec.replications
+    };
     let record = RunRecord {
         seed: spec.seed,
         replications,

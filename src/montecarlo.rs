@@ -42,7 +42,13 @@ pub fn run_block(
     tick: &(dyn Fn() + Sync),
 ) -> Block {
     let first = reps.start;
-    run_points(model, seed, (reps.end - reps.start) as usize, &|i| first + i as u64, tick)
+    run_points(
+        model,
+        seed,
+        (reps.end - reps.start) as usize,
+        &|i| first + i as u64,
+        tick,
+    )
 }
 
 /// Runs the `count` replications `index(0)`, `index(1)`, ... (ordinary replications, or

@@ -160,7 +160,8 @@ fn half_width(statistic: Statistic, comparator: Option<Comparator>, values: &[f6
             let mut v = values.to_vec();
             v.sort_unstable_by(f64::total_cmp);
             let h = (n - 1) as f64 * p;
-            let q = v[h.floor() as usize] + (h - h.floor()) * (v[h.ceil() as usize] - v[h.floor() as usize]);
+            let q = v[h.floor() as usize]
+                + (h - h.floor()) * (v[h.ceil() as usize] - v[h.floor() as usize]);
             relative((v[u] - v[l]) / 2.0, q)
         }
         Statistic::Probability => {

@@ -12,8 +12,12 @@ use policysim::sensitivity::{given_data, INTRINSIC};
 fn analyse(name: &str, rows: u64) -> (Evaluations, Vec<Indices>) {
     let loaded = common::load(name);
     let model = Model::new(&loaded.scenario);
-    let metrics =
-        design::metrics(&loaded.scenario, &model.layout, Some(&["outlay.total".into()])).unwrap();
+    let metrics = design::metrics(
+        &loaded.scenario,
+        &model.layout,
+        Some(&["outlay.total".into()]),
+    )
+    .unwrap();
     let ev = design::run(&model, common::seed(), 0..rows, metrics, &|| {});
     let ix = indices::estimate(&ev, 0, &indices::resamples(common::seed(), ev.rows));
     (ev, ix)
@@ -64,7 +68,11 @@ fn product_of_uniform_parameters_has_its_closed_form_indices() {
     };
     assert_index("S_T apply", &ix[apply].total, rest(e2, h1, e1, v2));
     assert_index("S_T take-up", &ix[take].total, rest(e1, h2, e2, v1));
-    assert_index("S intrinsic", &ix[intrinsic].first, n * (h1 * h2 - ep * ep) / var);
+    assert_index(
+        "S intrinsic",
+        &ix[intrinsic].first,
+        n * (h1 * h2 - ep * ep) / var,
+    );
     assert_index("S_T intrinsic", &ix[intrinsic].total, n * (ep - ep2) / var);
     // Nothing in the outlay reads the entry rate: both intervals contain 0.
     for (what, x) in [("S", ix[entry].first), ("S_T", ix[entry].total)] {
@@ -77,7 +85,10 @@ fn product_of_uniform_parameters_has_its_closed_form_indices() {
     let s1 = n * n * e2 * e2 * v1 / var;
     let given = given_data::first_order(&ev.params[apply], &y);
     let se = (2.0 / y.len() as f64).sqrt() * (1.0 - s1) + (y.len() as f64).sqrt().recip();
-    assert!((given - s1).abs() < 4.0 * se, "given-data S apply {given}, exact {s1}");
+    assert!(
+        (given - s1).abs() < 4.0 * se,
+        "given-data S apply {given}, exact {s1}"
+    );
 }
 
 /// Without uncertain parameters the firms' own draws carry all the variance.

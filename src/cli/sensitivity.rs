@@ -126,12 +126,23 @@ fn print_summary(results: &[MetricResult], evaluations: u64, seconds: f64, out: 
     if let Some(r) = results.first() {
         println!("{}: first order [95% CI] / total order [95% CI]", r.metric);
         let mut order: Vec<usize> = (0..r.inputs.len()).collect();
-        order.sort_by(|&a, &b| r.indices[b].total.value.total_cmp(&r.indices[a].total.value));
+        order.sort_by(|&a, &b| {
+            r.indices[b]
+                .total
+                .value
+                .total_cmp(&r.indices[a].total.value)
+        });
         for i in order.into_iter().take(12) {
             let ix = &r.indices[i];
             println!(
                 "  {:<52} {:>7.3} [{:>7.3}, {:>7.3}]   {:>7.3} [{:>7.3}, {:>7.3}]",
-                r.inputs[i], ix.first.value, ix.first.low, ix.first.high, ix.total.value, ix.total.low, ix.total.high
+                r.inputs[i],
+                ix.first.value,
+                ix.first.low,
+                ix.first.high,
+                ix.total.value,
+                ix.total.low,
+                ix.total.high
             );
         }
     }

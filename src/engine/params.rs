@@ -31,11 +31,16 @@ impl ParamValues {
     /// Draws replication `streams`' values into `self`, reusing its allocation.
     pub fn draw(&mut self, s: &Scenario, entities: &ParamEntities, streams: &Streams) {
         self.values.clear();
-        self.values
-            .extend(s.uncertain.iter().zip(&entities.0).enumerate().map(|(i, (p, &e))| {
-                let mut rng = streams.parameter(i as u64, e, process::PARAMETERS);
-                p.dist.sample(&mut rng).clamp(p.min, p.max)
-            }));
+        self.values.extend(
+            s.uncertain
+                .iter()
+                .zip(&entities.0)
+                .enumerate()
+                .map(|(i, (p, &e))| {
+                    let mut rng = streams.parameter(i as u64, e, process::PARAMETERS);
+                    p.dist.sample(&mut rng).clamp(p.min, p.max)
+                }),
+        );
     }
 
     /// The values in the order of `Scenario::uncertain`.
@@ -90,7 +95,13 @@ impl ParameterLayout {
 
     /// Appends one replication's row: `values` drawn for it, and the regime from its
     /// metrics `row`.
-    pub fn push_row(&self, values: &ParamValues, layout: &MetricLayout, row: &[f64], out: &mut Vec<f64>) {
+    pub fn push_row(
+        &self,
+        values: &ParamValues,
+        layout: &MetricLayout,
+        row: &[f64],
+        out: &mut Vec<f64>,
+    ) {
         out.extend_from_slice(values.values());
         if self.regime {
             out.push(row[layout.ipo_regime]);

@@ -457,7 +457,12 @@ fn target_change_table(c: &Comparison) -> String {
 // Charts
 
 /// Draws an SVG of `w × h` pixels and wraps it in a `<figure class="chart">`.
-pub(crate) fn figure(w: u32, h: u32, caption: &str, draw: impl FnOnce(&Area<'_>) -> Drawn) -> String {
+pub(crate) fn figure(
+    w: u32,
+    h: u32,
+    caption: &str,
+    draw: impl FnOnce(&Area<'_>) -> Drawn,
+) -> String {
     let mut svg = String::new();
     let drawn = {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
@@ -729,7 +734,13 @@ impl Row {
 }
 
 /// Horizontal chart with one row per item: bars (`bars`) or points, each with its interval.
-pub(crate) fn row_chart(caption: &str, x_desc: &str, rows: &[Row], x_range: (f64, f64), bars: bool) -> String {
+pub(crate) fn row_chart(
+    caption: &str,
+    x_desc: &str,
+    rows: &[Row],
+    x_range: (f64, f64),
+    bars: bool,
+) -> String {
     let n = rows.len().max(1);
     let h = 70 + 17 * n as u32;
     figure(1000, h, caption, |root| {

@@ -165,7 +165,10 @@ pub fn print_precision(manifest: &crate::output::manifest::Manifest) {
         .iter()
         .map(|o| match (o.held, o.held_at) {
             (true, Some(at)) => format!("{} held at {at} (half-width {:.4})", o.rule, o.half_width),
-            _ => format!("{} did NOT hold (half-width {:.4} at {n})", o.rule, o.half_width),
+            _ => format!(
+                "{} did NOT hold (half-width {:.4} at {n})",
+                o.rule, o.half_width
+            ),
         })
         .collect();
     let stop = if outcomes.iter().all(|o| o.held) {
@@ -173,5 +176,8 @@ pub fn print_precision(manifest: &crate::output::manifest::Manifest) {
     } else {
         "stopped at --max-reps"
     };
-    println!("precision: {stop} after {n} replications: {}", said.join("; "));
+    println!(
+        "precision: {stop} after {n} replications: {}",
+        said.join("; ")
+    );
 }

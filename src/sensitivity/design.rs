@@ -41,7 +41,11 @@ pub struct UnknownMetric(pub String);
 
 /// The metrics named in `names`, or by default `outlay.total`, each `outlay.year.*` and
 /// every target's attainment indicator.
-pub fn metrics(s: &Scenario, layout: &MetricLayout, names: Option<&[String]>) -> Result<Vec<Metric>, UnknownMetric> {
+pub fn metrics(
+    s: &Scenario,
+    layout: &MetricLayout,
+    names: Option<&[String]>,
+) -> Result<Vec<Metric>, UnknownMetric> {
     let attained = |id: &str| {
         let t = s.targets.iter().position(|t| t.id == id)?;
         Some(Metric {
@@ -53,8 +57,16 @@ pub fn metrics(s: &Scenario, layout: &MetricLayout, names: Option<&[String]>) ->
     let Some(names) = names else {
         let mut out: Vec<Metric> = (0..=layout.years)
             .map(|k| {
-                let column = if k == 0 { layout.outlay_total } else { layout.outlay_year + k - 1 };
-                Metric { name: layout.names[column].clone(), column, attained: None }
+                let column = if k == 0 {
+                    layout.outlay_total
+                } else {
+                    layout.outlay_year + k - 1
+                };
+                Metric {
+                    name: layout.names[column].clone(),
+                    column,
+                    attained: None,
+                }
             })
             .collect();
         out.extend(s.targets.iter().filter_map(|t| attained(&t.id)));
@@ -63,7 +75,10 @@ pub fn metrics(s: &Scenario, layout: &MetricLayout, names: Option<&[String]>) ->
     names
         .iter()
         .map(|name| {
-            let found = match name.strip_prefix("target.").and_then(|r| r.strip_suffix(":attained")) {
+            let found = match name
+                .strip_prefix("target.")
+                .and_then(|r| r.strip_suffix(":attained"))
+            {
                 Some(id) => attained(id),
                 None => layout.index_of(name).map(|column| Metric {
                     name: name.clone(),
@@ -157,10 +172,14 @@ pub fn run(
         rows: n,
         metrics,
         values,
-        params: a_params.into_iter().zip(b_params).map(|(mut a, b)| {
-            a.extend(b);
-            a
-        }).collect(),
+        params: a_params
+            .into_iter()
+            .zip(b_params)
+            .map(|(mut a, b)| {
+                a.extend(b);
+                a
+            })
+            .collect(),
         events,
     }
 }

@@ -84,7 +84,11 @@ pub fn tornado(names: &[String], params: &dyn Fn(usize) -> Vec<f64>, y: &[f64]) 
             }
         })
         .collect();
-    swings.sort_by(|a, b| b.width().total_cmp(&a.width()).then(a.parameter.cmp(&b.parameter)));
+    swings.sort_by(|a, b| {
+        b.width()
+            .total_cmp(&a.width())
+            .then(a.parameter.cmp(&b.parameter))
+    });
     swings
 }
 

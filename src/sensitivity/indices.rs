@@ -91,7 +91,9 @@ pub fn estimate(ev: &Evaluations, metric: usize, resamples: &[Vec<u32>]) -> Vec<
         .par_iter()
         .map(|rows| {
             let (s, v) = point(ev, metric, Some(rows));
-            s.into_iter().map(|(f, t)| (ratio(f, v), ratio(t, v))).collect()
+            s.into_iter()
+                .map(|(f, t)| (ratio(f, v), ratio(t, v)))
+                .collect()
         })
         .collect();
     sums.iter()
@@ -100,8 +102,16 @@ pub fn estimate(ev: &Evaluations, metric: usize, resamples: &[Vec<u32>]) -> Vec<
             let (fl, fh) = percentile_interval(boot.iter().map(|b| b[i].0).collect());
             let (tl, th) = percentile_interval(boot.iter().map(|b| b[i].1).collect());
             Indices {
-                first: Index { value: ratio(f, var), low: fl, high: fh },
-                total: Index { value: ratio(t, var), low: tl, high: th },
+                first: Index {
+                    value: ratio(f, var),
+                    low: fl,
+                    high: fh,
+                },
+                total: Index {
+                    value: ratio(t, var),
+                    low: tl,
+                    high: th,
+                },
             }
         })
         .collect()

@@ -33,14 +33,23 @@ pub fn parameter_label(s: &Scenario, key: &str) -> String {
         _ => None,
     };
     match label {
-        Some(l) if !l.is_empty() && l != id => format!("{} {key}", l.chars().take(14).collect::<String>()),
+        Some(l) if !l.is_empty() && l != id => {
+            format!("{} {key}", l.chars().take(14).collect::<String>())
+        }
         _ => key.to_string(),
     }
 }
 
 /// Tornado chart: per parameter, a bar from the metric's mean in its lowest decile to
 /// its mean in its highest, around the overall mean; `scale` divides values for display.
-pub fn tornado_chart(s: &Scenario, caption: &str, unit: &str, mean: f64, swings: &[Swing], scale: f64) -> String {
+pub fn tornado_chart(
+    s: &Scenario,
+    caption: &str,
+    unit: &str,
+    mean: f64,
+    swings: &[Swing],
+    scale: f64,
+) -> String {
     let shown = &swings[..swings.len().min(TORNADO_BARS)];
     let n = shown.len().max(1);
     let lo = shown.iter().map(|w| w.low.min(w.high)).fold(mean, f64::min) / scale;
@@ -68,8 +77,16 @@ pub fn tornado_chart(s: &Scenario, caption: &str, unit: &str, mean: f64, swings:
         for (i, w) in shown.iter().enumerate() {
             let y = n as f64 - i as f64 - 0.5;
             let (px, py) = chart.backend_coord(&(x0, y));
-            let label = format!("{}  S={}", parameter_label(s, &w.parameter), index_text(w.first_order));
-            root.draw(&Text::new(label, (px - 6, py), text_style(12).pos(Pos::new(HPos::Right, VPos::Center))))?;
+            let label = format!(
+                "{}  S={}",
+                parameter_label(s, &w.parameter),
+                index_text(w.first_order)
+            );
+            root.draw(&Text::new(
+                label,
+                (px - 6, py),
+                text_style(12).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
             for (end, colour) in [(w.low, PALETTE[0]), (w.high, PALETTE[1])] {
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(m, y - 0.35), (end / scale, y + 0.35)],
@@ -111,7 +128,13 @@ pub fn run_section(s: &Scenario, mean: f64, swings: &[Swing]) -> String {
 }
 
 /// The page of `policysim sensitivity`.
-pub fn sensitivity_report(s: &Scenario, results: &[MetricResult], rows: usize, seed: u64, means: &[f64]) -> String {
+pub fn sensitivity_report(
+    s: &Scenario,
+    results: &[MetricResult],
+    rows: usize,
+    seed: u64,
+    means: &[f64],
+) -> String {
     let mut body = String::new();
     let mut charts = 0;
     let _ = write!(
@@ -131,7 +154,11 @@ pub fn sensitivity_report(s: &Scenario, results: &[MetricResult], rows: usize, s
         let mut rows_total = vec![Row::heading("total order 总效应".into())];
         for (input, ix) in r.inputs.iter().zip(&r.indices) {
             let label = label_with_id(&parameter_label(s, input), "");
-            let label = if label.is_empty() { input.clone() } else { label };
+            let label = if label.is_empty() {
+                input.clone()
+            } else {
+                label
+            };
             let bar = |x: super::indices::Index| Row {
                 label: label.clone(),
                 value: finite(x.value),
@@ -142,7 +169,11 @@ pub fn sensitivity_report(s: &Scenario, results: &[MetricResult], rows: usize, s
             rows_total.push(bar(ix.total));
         }
         rows_first.extend(rows_total);
-        let lo = rows_first.iter().filter(|r| !r.heading).flat_map(|r| [r.value, r.interval.map_or(0.0, |i| i.0)]).fold(0.0, f64::min);
+        let lo = rows_first
+            .iter()
+            .filter(|r| !r.heading)
+            .flat_map(|r| [r.value, r.interval.map_or(0.0, |i| i.0)])
+            .fold(0.0, f64::min);
         body.push_str(&row_chart(
             &format!("{} — Sobol indices", r.metric),
             "share of variance",
@@ -154,8 +185,19 @@ pub fn sensitivity_report(s: &Scenario, results: &[MetricResult], rows: usize, s
         let swings: Vec<Swing> = r.swings.iter().flatten().cloned().collect();
         if !swings.is_empty() {
             let money = r.metric.starts_with("outlay.");
-            let (scale, unit) = if money { (MILLION, "mean in the decile (million yuan)") } else { (1.0, "mean in the decile") };
-            body.push_str(&tornado_chart(s, &format!("{} — tornado 龙卷风图", r.metric), unit, mean, &swings, scale));
+            let (scale, unit) = if money {
+                (MILLION, "mean in the decile (million yuan)")
+            } else {
+                (1.0, "mean in the decile")
+            };
+            body.push_str(&tornado_chart(
+                s,
+                &format!("{} — tornado 龙卷风图", r.metric),
+                unit,
+                mean,
+                &swings,
+                scale,
+            ));
             charts += 1;
         }
     }

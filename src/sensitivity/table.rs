@@ -32,7 +32,9 @@ pub fn write<W: Write>(w: W, results: &[MetricResult]) -> csv::Result<()> {
     let cell = |x: f64| if x.is_finite() { num(x) } else { String::new() };
     for r in results {
         for ((input, ix), swing) in r.inputs.iter().zip(&r.indices).zip(&r.swings) {
-            let (low, high) = swing.as_ref().map_or((f64::NAN, f64::NAN), |s| (s.low, s.high));
+            let (low, high) = swing
+                .as_ref()
+                .map_or((f64::NAN, f64::NAN), |s| (s.low, s.high));
             out.write_record([
                 r.metric.clone(),
                 input.clone(),
