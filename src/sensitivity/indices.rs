@@ -1,8 +1,13 @@
 //! First- and total-order indices from a Saltelli design, with bootstrap intervals.
 //!
-//! With f(A), f(B) and f(A_B^i) over N rows and V the variance of f(A) and f(B) pooled:
-//! first order S_i = (1/N) Σ f(B)·(f(A_B^i) − f(A)) / V (Saltelli et al. 2010, table 2,
-//! (b)); total order S_Ti = (1/2N) Σ (f(A) − f(A_B^i))² / V (Jansen 1999). Intervals:
+//! With f(A), f(B) and f(A_B^i) over N rows, m and V the mean and variance of f(A) and
+//! f(B) pooled: first order S_i = (1/N) Σ (f(B) − m)·(f(A_B^i) − f(A)) / V (Saltelli et
+//! al. 2010, table 2, (b), on the centred output: E[f(A_B^i) − f(A)] = 0, so centring
+//! changes nothing but the variance, which is far smaller when the mean is large beside
+//! the spread, as budget outlays are). The intrinsic randomness, usually most of the
+//! variance, takes Jansen's first-order form instead, S = 1 − (1/2N) Σ (f(B) −
+//! f(A_B^i))² / V: f(B) and f(A_B^i) share its streams and differ in every parameter, so
+//! the estimate is precise when the parameters matter little. Total order S_Ti = (1/2N) Σ (f(A) − f(A_B^i))² / V (Jansen 1999). Intervals:
 //! percentile bootstrap over the design's rows, resampled with a generator seeded by the
 //! run's seed, the same resamples for every metric and input.
 
@@ -46,15 +51,25 @@ fn point(ev: &Evaluations, metric: usize, rows: Option<&[u32]>) -> (Vec<(f64, f6
     });
     let mean = sum / (2 * n) as f64;
     let var = (sum2 / (2 * n) as f64 - mean * mean).max(0.0);
+    let intrinsic = ev.inputs.len() - 1;
     let sums = (0..ev.inputs.len())
         .map(|i| {
             let ab = ev.variant(metric, 2 + i);
             let (mut first, mut total) = (0.0, 0.0);
             each(&mut |j| {
-                first += b[j] * (ab[j] - a[j]);
+                first += if i == intrinsic {
+                    (b[j] - ab[j]).powi(2)
+                } else {
+                    (b[j] - mean) * (ab[j] - a[j])
+                };
                 total += (a[j] - ab[j]).powi(2);
             });
-            (first / n as f64, total / (2 * n) as f64)
+            let first = if i == intrinsic {
+                var - first / (2 * n) as f64
+            } else {
+                first / n as f64
+            };
+            (first, total / (2 * n) as f64)
         })
         .collect();
     (sums, var)
