@@ -18,7 +18,8 @@ fn analyse(name: &str, rows: u64) -> (Evaluations, Vec<Indices>) {
         Some(&["outlay.total".into()]),
     )
     .unwrap();
-    let ev = design::run(&model, common::seed(), 0..rows, metrics, &|| {});
+    let points = design::run(&model, common::seed(), 0..rows, &metrics, &|| {});
+    let ev = Evaluations::new(&loaded.scenario, metrics, &points.table);
     let ix = indices::estimate(&ev, 0, &indices::resamples(common::seed(), ev.rows));
     (ev, ix)
 }
@@ -98,4 +99,63 @@ fn intrinsic_randomness_alone_gets_all_the_variance() {
     assert_eq!(ev.inputs, [INTRINSIC]);
     assert_index("S intrinsic", &ix[0].first, 1.0);
     assert_index("S_T intrinsic", &ix[0].total, 1.0);
+}
+
+/// `policysim sensitivity` writes the same bytes whatever the threads, and its shards
+/// merge into the same folder.
+#[test]
+fn sensitivity_files_are_the_same_across_threads_and_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let s = common::scenario_path("sensitivity_product.toml")
+        .display()
+        .to_string();
+    let policysim = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_policysim"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for (name, extra) in [
+        ("one", ["--threads", "1"]),
+        ("two", ["--threads", "2"]),
+        ("s0", ["--shard", "0/2"]),
+        ("s1", ["--shard", "1/2"]),
+    ] {
+        let out = d(name);
+        let mut args = vec!["sensitivity", &s, "--reps", "40", "-q", "--out", &out];
+        args.extend(extra);
+        policysim(&args);
+    }
+    policysim(&[
+        "sensitivity",
+        "--merge",
+        &d("s1"),
+        &d("s0"),
+        "--out",
+        &d("m"),
+        "-q",
+    ]);
+    for other in ["two", "m"] {
+        for f in ["design.csv", "sensitivity.csv", "report.html"] {
+            let a = std::fs::read(dir.path().join("one").join(f)).unwrap();
+            let b = std::fs::read(dir.path().join(other).join(f)).unwrap();
+            assert!(a == b, "{f} differs in {other}");
+        }
+    }
+    let csv = std::fs::read_to_string(dir.path().join("one/sensitivity.csv")).unwrap();
+    // Default metrics: outlay.total and each outlay.year.* of the run (no target), each
+    // with three parameters and the intrinsic randomness.
+    let years = csv
+        .lines()
+        .filter(|l| l.starts_with("outlay.year."))
+        .count()
+        / 4;
+    assert!(years >= 2, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + (1 + years) * 4);
 }

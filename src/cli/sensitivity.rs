@@ -2,40 +2,45 @@
 //! to every parameter drawn once per replication and the intrinsic randomness, with
 //! bootstrap intervals and tornado swings (docs/model.md, Sensitivity).
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
 use super::BadInput;
 use crate::engine::Model;
-use crate::output::rundir::RunDir;
 use crate::scenario;
-use crate::sensitivity::table::{self, MetricResult};
-use crate::sensitivity::{design, given_data, indices, report};
+use crate::sensitivity::design;
+use crate::sensitivity::run::{self, Outcome, Spec};
 
 /// Sobol first- and total-order indices from a Saltelli design (N rows cost
-/// (parameters + 3) × N replications), with bootstrap 95 % intervals and a tornado per
-/// metric. Writes sensitivity.csv and report.html.
+/// (parameters + 3) × N replications: the intrinsic randomness is one more input), with
+/// bootstrap 95 % intervals and a tornado per metric. Writes design.csv, sensitivity.csv,
+/// report.html and manifest.json.
+///
+/// Shards: `--shard K/N` (or the Slurm / Kubernetes environment, as for `run`) runs the
+/// K-th of N slices of the rows and writes only design.csv and manifest.json;
+/// `policysim sensitivity --merge DIR...` puts the N folders together into what one run
+/// writes.
 #[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Scenario file (TOML)
-    scenario: PathBuf,
+    #[arg(required_unless_present = "merge")]
+    scenario: Option<PathBuf>,
     /// Metrics, comma-separated: columns of replications.csv or target.ID:attained
     /// (default: outlay.total, each outlay.year.*, every target's attainment)
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "merge")]
     metrics: Option<Vec<String>>,
     /// Rows N of the design (default: 1000)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "merge")]
     reps: Option<u64>,
     /// Seed (default: the scenario's [run] seed)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "merge")]
     seed: Option<u64>,
     /// Worker threads (default: all cores)
     #[arg(long)]
     threads: Option<usize>,
-    /// Output folder (default: output/<scenario>-<seed>-sensitivity)
+    /// Output folder (default: output/<scenario>-<seed>-sensitivity[-shard-K-of-N])
     #[arg(long)]
     out: Option<PathBuf>,
     /// Replace an existing output folder
@@ -44,86 +49,83 @@ pub struct Args {
     /// No progress bar and no table on the terminal
     #[arg(long, short)]
     quiet: bool,
+    /// Run only shard K of N of the design's rows (K from 0 to N-1)
+    #[arg(long, value_name = "K/N", conflicts_with = "merge")]
+    shard: Option<String>,
+    /// Merge the folders of `sensitivity --shard` into one
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    merge: Option<Vec<PathBuf>>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let threads = super::worker_threads(args.threads)?;
-    let loaded = scenario::load(&args.scenario)?;
+    if let Some(dirs) = &args.merge {
+        let out = args
+            .out
+            .clone()
+            .ok_or_else(|| BadInput("--merge needs --out".into()))?;
+        let outcome = run::merge(dirs, &out, args.force, threads)?;
+        if !args.quiet {
+            print_summary(&outcome, &out);
+        }
+        return Ok(());
+    }
+    let path = args.scenario.clone().expect("clap requires it");
+    let loaded = scenario::load(&path)?;
     let s = &loaded.scenario;
     let seed = args.seed.unwrap_or(s.seed);
     let rows = args.reps.unwrap_or(1000);
     if rows < 10 {
         return Err(BadInput("--reps must be at least 10 (rows of the design)".into()).into());
     }
+    let shard = match args
+        .shard
+        .as_deref()
+        .map(super::run::parse_shard)
+        .transpose()?
+    {
+        Some(sh) => Some(sh),
+        None => super::run::shard_from_env(&|k| std::env::var(k).ok())?,
+    };
+    if let Some(sh) = shard.filter(|sh| sh.range(rows).is_empty()) {
+        return Err(BadInput(format!(
+            "shard {}/{} of {rows} rows holds no row",
+            sh.index, sh.count
+        ))
+        .into());
+    }
     let model = Model::new(s);
     let metrics = design::metrics(s, &model.layout, args.metrics.as_deref())
         .map_err(|e| BadInput(e.to_string()))?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(format!("{}-{seed}-sensitivity", s.name)));
-    let mut dir = RunDir::prepare(&out, args.force)?;
-
-    let inputs = crate::engine::params::ParameterLayout::new(s).len() + 1;
-    let total = rows * (inputs as u64 + 2);
-    let bar = crate::job::progress_bar(total, args.quiet, &format!("{} sensitivity", s.name));
-    let done = AtomicU64::new(0);
-    let tick = || {
-        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if d % 64 == 0 {
-            bar.set_position(d);
-        }
-    };
-    let started = std::time::Instant::now();
-    let pool = crate::job::thread_pool(threads)?;
-    let (ev, results, means) = pool.install(|| {
-        let ev = design::run(&model, seed, 0..rows, metrics, &tick);
-        let resamples = indices::resamples(seed, ev.rows);
-        let mut means = Vec::new();
-        let results: Vec<MetricResult> = (0..ev.metrics.len())
-            .map(|m| {
-                let mut y = ev.variant(m, 0).to_vec();
-                y.extend_from_slice(ev.variant(m, 1));
-                means.push(y.iter().sum::<f64>() / y.len() as f64);
-                let mut swings: Vec<_> = (0..ev.params.len())
-                    .map(|j| {
-                        let (low, high) = given_data::decile_means(&ev.params[j], &y);
-                        Some(crate::sensitivity::Swing {
-                            parameter: ev.inputs[j].clone(),
-                            low,
-                            high,
-                            first_order: given_data::first_order(&ev.params[j], &y),
-                        })
-                    })
-                    .collect();
-                swings.push(None);
-                MetricResult {
-                    metric: ev.metrics[m].name.clone(),
-                    inputs: ev.inputs.clone(),
-                    indices: indices::estimate(&ev, m, &resamples),
-                    swings,
-                }
-            })
-            .collect();
-        (ev, results, means)
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = match shard {
+            Some(sh) => format!(
+                "{}-{seed}-sensitivity-shard-{}-of-{}",
+                s.name, sh.index, sh.count
+            ),
+            None => format!("{}-{seed}-sensitivity", s.name),
+        };
+        PathBuf::from("output").join(name)
     });
-    bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    table::write(dir.create("sensitivity.csv")?, &results)?;
-    let mut html = dir.create("report.html")?;
-    html.write_all(report::sensitivity_report(s, &results, ev.rows, seed, &means).as_bytes())?;
-    html.flush()?;
-    drop(html);
-    dir.commit()?;
+    let spec = Spec {
+        rows,
+        seed,
+        threads,
+        shard,
+        out: out.clone(),
+        force: args.force,
+        quiet: args.quiet,
+    };
+    let outcome = run::run(&loaded, &path, metrics, &spec)?;
     if !args.quiet {
-        print_summary(&results, total, elapsed, &out);
+        print_summary(&outcome, &out);
     }
     Ok(())
 }
 
 /// The first metric's indices, largest total order first, and where the files are.
-fn print_summary(results: &[MetricResult], evaluations: u64, seconds: f64, out: &std::path::Path) {
-    if let Some(r) = results.first() {
+fn print_summary(outcome: &Outcome, out: &std::path::Path) {
+    if let Some(r) = outcome.results.first() {
         println!("{}: first order [95% CI] / total order [95% CI]", r.metric);
         let mut order: Vec<usize> = (0..r.inputs.len()).collect();
         order.sort_by(|&a, &b| {
@@ -147,7 +149,9 @@ fn print_summary(results: &[MetricResult], evaluations: u64, seconds: f64, out: 
         }
     }
     println!(
-        "{evaluations} replications in {seconds:.1} s; wrote {}",
-        out.join("sensitivity.csv").display()
+        "{} replications in {:.1} s; wrote {}",
+        outcome.replications,
+        outcome.seconds,
+        out.display()
     );
 }

@@ -88,7 +88,7 @@ impl Streams {
             return Streams::with_keys(k, k, NO_SLOT, 0);
         }
         let row = (replication & !DESIGN) >> VARIANT_BITS;
-        let (a, b) = (key(DESIGN | 2 * row), key(DESIGN | (2 * row + 1)));
+        let (a, b) = (key(DESIGN | (2 * row)), key(DESIGN | (2 * row + 1)));
         match replication & ((1 << VARIANT_BITS) - 1) {
             0 => Streams::with_keys(a, a, NO_SLOT, 0),
             1 => Streams::with_keys(b, b, NO_SLOT, 0),

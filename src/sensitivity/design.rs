@@ -102,7 +102,6 @@ pub struct Evaluations {
     pub values: Vec<Vec<f64>>,
     /// `params[column]`: that parameter's values over A's rows then B's.
     pub params: Vec<Vec<f64>>,
-    pub events: u64,
 }
 
 impl Evaluations {
@@ -110,6 +109,59 @@ impl Evaluations {
     pub fn variant(&self, metric: usize, variant: usize) -> &[f64] {
         &self.values[metric][variant * self.rows..(variant + 1) * self.rows]
     }
+
+    /// From a design's points (`Points::table`) over all its rows.
+    pub fn new(s: &Scenario, metrics: Vec<Metric>, table: &[f64]) -> Evaluations {
+        let params = ParameterLayout::new(s);
+        let (k, m) = (params.len(), metrics.len());
+        let variants = k + 3;
+        let width = m + k;
+        let n = table.len() / (width * variants);
+        let mut values = vec![vec![0.0; n * variants]; m];
+        let (mut a_params, mut b_params) = (vec![Vec::new(); k], vec![Vec::new(); k]);
+        for (p, point) in table.chunks_exact(width).enumerate() {
+            let (j, v) = (p / variants, p % variants);
+            for (out, &x) in values.iter_mut().zip(&point[..m]) {
+                out[v * n + j] = x;
+            }
+            if v < 2 {
+                let to = if v == 0 { &mut a_params } else { &mut b_params };
+                to.iter_mut()
+                    .zip(&point[m..])
+                    .for_each(|(col, &x)| col.push(x));
+            }
+        }
+        let mut inputs = params.names;
+        inputs.push(super::INTRINSIC.into());
+        Evaluations {
+            inputs,
+            rows: n,
+            metrics,
+            values,
+            params: a_params
+                .into_iter()
+                .zip(b_params)
+                .map(|(mut a, b)| {
+                    a.extend(b);
+                    a
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The header of `design.csv`: the point (row × variants + variant), the metrics, then
+/// the parameters the point drew.
+pub fn header(s: &Scenario, metrics: &[Metric]) -> Vec<String> {
+    std::iter::once("point".to_string())
+        .chain(metrics.iter().map(|m| m.name.clone()))
+        .chain(ParameterLayout::new(s).names)
+        .collect()
+}
+
+/// Design points per row: A, B and one per input.
+pub fn variants(s: &Scenario) -> usize {
+    ParameterLayout::new(s).len() + 3
 }
 
 /// Rows a block of the design holds: about `job::BLOCK` replications.
@@ -117,16 +169,22 @@ fn rows_per_block(variants: usize) -> usize {
     (crate::job::BLOCK as usize / variants).max(1)
 }
 
+/// The points of some rows of a design, point-major: each point's metrics, then its
+/// parameters.
+pub struct Points {
+    pub table: Vec<f64>,
+    pub events: u64,
+}
+
 /// Runs rows `rows` of the design on the current rayon pool.
 pub fn run(
     model: &Model<'_>,
     seed: u64,
     rows: std::ops::Range<u64>,
-    metrics: Vec<Metric>,
+    metrics: &[Metric],
     tick: &(dyn Fn() + Sync),
-) -> Evaluations {
-    let s = model.scenario;
-    let params = ParameterLayout::new(s);
+) -> Points {
+    let params = ParameterLayout::new(model.scenario);
     let k = params.len();
     let variants = k + 3;
     let variant = |v: usize| match v {
@@ -136,9 +194,8 @@ pub fn run(
         _ => DesignVariant::Intrinsic,
     };
     let n = (rows.end - rows.start) as usize;
-    let mut values = vec![vec![0.0; n * variants]; metrics.len()];
-    let (mut a_params, mut b_params) = (vec![Vec::new(); k], vec![Vec::new(); k]);
     let m = model.layout.len();
+    let mut table = Vec::with_capacity(n * variants * (metrics.len() + k));
     let mut events = 0;
     let mut first = 0;
     while first < n {
@@ -153,33 +210,10 @@ pub fn run(
         );
         events += block.events;
         for (i, row) in block.metrics.chunks_exact(m).enumerate() {
-            let (j, v) = (first + i / variants, i % variants);
-            for (out, metric) in values.iter_mut().zip(&metrics) {
-                out[v * n + j] = metric.value(row);
-            }
-            if v < 2 {
-                let drawn = &block.params[i * k..(i + 1) * k];
-                let to = if v == 0 { &mut a_params } else { &mut b_params };
-                to.iter_mut().zip(drawn).for_each(|(col, &x)| col.push(x));
-            }
+            table.extend(metrics.iter().map(|metric| metric.value(row)));
+            table.extend_from_slice(&block.params[i * k..(i + 1) * k]);
         }
         first += count;
     }
-    let mut inputs = params.names;
-    inputs.push(super::INTRINSIC.into());
-    Evaluations {
-        inputs,
-        rows: n,
-        metrics,
-        values,
-        params: a_params
-            .into_iter()
-            .zip(b_params)
-            .map(|(mut a, b)| {
-                a.extend(b);
-                a
-            })
-            .collect(),
-        events,
-    }
+    Points { table, events }
 }

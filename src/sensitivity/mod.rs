@@ -7,6 +7,7 @@ pub mod design;
 pub mod given_data;
 pub mod indices;
 pub mod report;
+pub mod run;
 pub mod table;
 
 /// A tornado bar: a metric's conditional mean when `parameter` sits in its lowest and in
