@@ -159,3 +159,30 @@ fn sensitivity_files_are_the_same_across_threads_and_shards() {
     assert!(years >= 2, "{csv}");
     assert_eq!(csv.lines().count(), 1 + (1 + years) * 4);
 }
+
+/// An unknown metric is bad input: exit 2, naming it, before any output.
+#[test]
+fn unknown_metric_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("x");
+    let s = common::scenario_path("sensitivity_product.toml");
+    for metric in ["outlay.nothing", "target.nope:attained"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_policysim"))
+            .args([
+                "sensitivity",
+                s.to_str().unwrap(),
+                "--metrics",
+                metric,
+                "--out",
+            ])
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{metric}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(metric),
+            "{metric}"
+        );
+        assert!(!out_dir.exists(), "{metric}: nothing written");
+    }
+}
