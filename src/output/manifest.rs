@@ -87,6 +87,13 @@ impl Manifest {
                 "it holds a comparison (`policysim compare`)".into(),
             ));
         }
+        if value.get("kind").and_then(|k| k.as_str()) == Some("sensitivity") {
+            return Err(not_a_run(
+                "it holds a sensitivity analysis (`policysim sensitivity`; its shards merge \
+                 with `policysim sensitivity --merge`)"
+                    .into(),
+            ));
+        }
         serde_json::from_value(value).map_err(|e| {
             not_a_run(format!(
                 "{}: not a policysim run manifest: {e}",
