@@ -3,6 +3,7 @@
 //! Data flows one way: scenario → resolved scenario → replications → rows → statistics →
 //! files.
 
+pub mod actuals;
 pub mod calendar;
 pub mod cli;
 pub mod compare;

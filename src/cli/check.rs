@@ -4,19 +4,40 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use crate::actuals;
 use crate::scenario::{self, node};
 
-/// Validate a scenario file and print the resolved scenario (after `extends`).
+/// Validate a scenario file and print the resolved scenario (after `extends`); with
+/// `--actuals`, validate an actuals folder against it too (docs/actuals-format.md).
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenario file (TOML)
     scenario: PathBuf,
+    /// Actuals folder to validate against the scenario (docs/actuals-format.md)
+    #[arg(long, value_name = "DIR")]
+    actuals: Option<PathBuf>,
+    /// With --actuals: no date in the actuals may be after this one (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", requires = "actuals", value_parser = super::parse_date)]
+    as_of: Option<chrono::NaiveDate>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = scenario::load(&args.scenario)?;
     let s = &loaded.scenario;
     let mut out = String::new();
+    if let Some(dir) = &args.actuals {
+        let a = actuals::load(dir, s, args.as_of)?;
+        writeln!(
+            out,
+            "# actuals {}: {} firms, {} events, {} payments, {} observations (sha256 {})",
+            dir.display(),
+            a.firms.len(),
+            a.events.len(),
+            a.payments.len(),
+            a.observations.len(),
+            a.sha256
+        )?;
+    }
     writeln!(out, "# {} — {}", s.name, s.title)?;
     writeln!(
         out,
