@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// An actuals folder that cannot be used. The command line maps it to exit code 2.
+/// An actuals folder that cannot be used: bad input, exit code 2 on the command line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActualsError {
     pub file: PathBuf,

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use super::BadInput;
 use crate::actuals;
 use crate::scenario::{self, node};
 
@@ -17,7 +18,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     actuals: Option<PathBuf>,
     /// With --actuals: no date in the actuals may be after this one (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", requires = "actuals", value_parser = super::parse_date)]
+    #[arg(long, value_name = "DATE", requires = "actuals", value_parser = parse_date)]
     as_of: Option<chrono::NaiveDate>,
 }
 
@@ -26,7 +27,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let s = &loaded.scenario;
     let mut out = String::new();
     if let Some(dir) = &args.actuals {
-        let a = actuals::load(dir, s, args.as_of)?;
+        // Bad actuals are bad input (exit code 2), reported as the file, line and column.
+        let a = actuals::load(dir, s, args.as_of).map_err(|e| BadInput(e.to_string()))?;
         writeln!(
             out,
             "# actuals {}: {} firms, {} events, {} payments, {} observations (sha256 {})",
@@ -90,4 +92,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// `--as-of`: a date that exists, `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date YYYY-MM-DD that exists, found `{text}`"))
 }

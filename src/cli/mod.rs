@@ -71,7 +71,6 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     }
     let bad_input = err.chain().any(|e| {
         e.is::<ScenarioError>()
-            || e.is::<crate::actuals::ActualsError>()
             || e.is::<BadInput>()
             || e.is::<crate::job::ResumeError>()
             || e.is::<crate::merge::MergeError>()
@@ -95,12 +94,6 @@ pub fn worker_threads(flag: Option<usize>) -> Result<usize, BadInput> {
         Some(t) => Ok(t),
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
-}
-
-/// A date flag, `YYYY-MM-DD` (a date that exists).
-pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("expected a date YYYY-MM-DD that exists, found `{text}`"))
 }
 
 /// Installs the SIGINT/SIGTERM handler that asks running jobs to stop.
