@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -14,38 +14,24 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::events::ModelEvents;
 use crate::engine::Model;
+use crate::error::Error;
+use crate::footprint::{self, Shape};
+use crate::interrupt;
 use crate::metrics::MetricLayout;
 use crate::montecarlo::{run_block, Block};
-use crate::output::manifest::{
-    Execution, Manifest, ScenarioFile, ShardInfo, ENGINE, ENGINE_VERSION,
-};
+use crate::output::manifest::{Execution, Manifest, ScenarioFile, ENGINE, ENGINE_VERSION};
 use crate::output::rundir::{OutputError, Progress, RunDir};
 use crate::output::tables;
 use crate::rows::RowStore;
 use crate::scenario::LoadedScenario;
+use crate::shard::Shard;
 use crate::stats::{self, Statistics};
 
-/// Replications per block: the unit of streaming and of progress between interrupt checks.
-pub const BLOCK: u64 = 2048;
+pub use crate::montecarlo::BLOCK;
 
-/// Set by the SIGINT/SIGTERM handler; jobs stop at the next block boundary.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// One shard of a run: `index` in 0..count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    /// The contiguous block of replications this shard runs.
-    pub fn range(self, replications: u64) -> std::ops::Range<u64> {
-        let at = |k: u64| ((k as u128 * replications as u128) / self.count as u128) as u64;
-        at(self.index)..at(self.index + 1)
-    }
-}
-
+/// A job as resolved from the command line, the environment and (for a resume) the
+/// checkpoint: everything `run` needs besides the scenario.
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobSpec {
     pub replications: u64,
     pub seed: u64,
@@ -56,31 +42,35 @@ pub struct JobSpec {
     pub quiet: bool,
     /// Finish the interrupted run in `out` from its checkpoint.
     pub resume: bool,
+    /// The folder the scenario path is relative to (recorded in the checkpoint and the
+    /// manifest, so that `--resume`, `merge` and `verify` work from anywhere).
+    pub working_dir: Option<String>,
+    pub seams: Seams,
+}
+
+/// Test seams (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
+/// size (the rows do not depend on it), `POLICYSIM_STOP_AFTER_BLOCKS=n` raises the
+/// interrupt flag after `n` blocks, as a signal would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seams {
+    pub block: u64,
+    pub stop_after_blocks: Option<u64>,
+}
+
+impl Seams {
+    pub fn from_env() -> Result<Seams, Error> {
+        use crate::cli::limits::{env_seam, MAX_BLOCK};
+        Ok(Seams {
+            block: env_seam("POLICYSIM_BLOCK", 1, MAX_BLOCK)?.unwrap_or(BLOCK),
+            stop_after_blocks: env_seam("POLICYSIM_STOP_AFTER_BLOCKS", 1, u64::MAX)?,
+        })
+    }
 }
 
 /// What a finished job produced.
 pub struct JobResult {
     pub stats: Statistics,
     pub manifest: Manifest,
-}
-
-/// The stopped-by-signal error of a job that keeps nothing (exit code 130).
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted: stopped before completion; no output of this run was kept")]
-pub struct Interrupted;
-
-/// A run stopped by a signal (exit code 130): its folder keeps only temporary files and a
-/// checkpoint, nothing that looks like a finished output, and `run --resume` finishes it.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "interrupted after {completed} of {count} replications; no output file was written. \
-     Continue with `policysim run --resume {}`, or start again with --force",
-    dir.display()
-)]
-pub struct InterruptedRun {
-    pub dir: PathBuf,
-    pub completed: u64,
-    pub count: u64,
 }
 
 pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
@@ -96,13 +86,12 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 /// After every block the rows are appended to the temporary `replications.csv` and
 /// `series.csv`, flushed and fsync'ed, then the checkpoint (`rundir::Progress`) is
 /// written, so a run stopped at any point (signal, power loss) can be resumed: the
-/// checkpoint counts only rows that are on disk. On SIGINT/SIGTERM the job stops at the
-/// next block boundary, keeps its temporary files and checkpoint, and returns
-/// [`Interrupted`]. Any other error removes them.
+/// checkpoint counts only rows that are on disk. On SIGINT/SIGTERM the job stops within
+/// a replication's time, drops the unfinished block, keeps its temporary files and
+/// checkpoint, and returns an interrupted [`Error`]. Any other error removes them.
 ///
-/// Test hooks (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
-/// size (the rows do not depend on it), `POLICYSIM_STOP_AFTER_BLOCKS=n` raises the
-/// interrupt flag after `n` blocks, as a signal would.
+/// Before any of that, what the run will need is estimated and the run refused if this
+/// machine cannot hold it (see `footprint`); the estimate heads the terminal output.
 pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Result<JobResult> {
     let started = Started::now();
     let s = &loaded.scenario;
@@ -119,20 +108,40 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         );
     }
     let count = range.end - range.start;
-    let block_size = env_u64("POLICYSIM_BLOCK")
-        .filter(|&b| b > 0)
-        .unwrap_or(BLOCK);
-    let stop_after = env_u64("POLICYSIM_STOP_AFTER_BLOCKS");
+    let block_size = spec.seams.block;
+    let stop_after = spec.seams.stop_after_blocks;
+    let shape = Shape {
+        metrics: layout.len(),
+        series: layout.series_len(),
+        replications: count,
+        threads: spec.threads,
+        block: block_size,
+        stores: 1,
+        csv_bytes_per_replication: 0,
+    };
+    let firms = footprint::firms_per_replication(s);
+    let estimate = footprint::estimate(firms, shape, &spec.out, || {
+        footprint::csv_bytes_per_replication(&model, spec.seed, range.clone())
+    })?;
+    if !spec.quiet {
+        eprintln!(
+            "policysim: {} seed {}, replications {}..{} -> {}\n  {}",
+            s.name,
+            spec.seed,
+            range.start,
+            range.end,
+            spec.out.display(),
+            estimate.describe()
+        );
+    }
     let mut progress = Progress {
         engine_version: ENGINE_VERSION.into(),
         scenario_path: scenario_path.display().to_string(),
+        working_dir: spec.working_dir.clone(),
         scenario_hash: loaded.hash.clone(),
         seed: spec.seed,
         replications: spec.replications,
-        shard: spec.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-        }),
+        shard: spec.shard,
         completed: 0,
         replications_bytes: 0,
         series_bytes: 0,
@@ -158,6 +167,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
             let n = (range.start + saved.completed - first).min(block_size) as usize;
             metrics.clear();
             values.clear();
+            interrupt::check("while reading the checkpointed rows")?;
             reps.read_rows(first, n, &mut metrics)?;
             series.read_rows(first, n, &mut values)?;
             store.push(n, &metrics, &values)?;
@@ -165,7 +175,11 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         }
         reps.finish()?;
         series.finish()?;
-        progress = saved;
+        progress = Progress {
+            scenario_path: progress.scenario_path,
+            working_dir: progress.working_dir,
+            ..saved
+        };
     } else {
         dir = RunDir::prepare(&spec.out, spec.force)?;
         rep_csv = dir.create("replications.csv")?;
@@ -194,6 +208,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     let written = std::thread::scope(|scope| -> Result<()> {
         let writer = scope.spawn(|| -> Result<()> {
             for (first, block) in blocks_in {
+                block.check_finite(layout, first)?;
                 // Formatted on this thread, not the pool: a job queued on the busy pool
                 // would wait for the block being simulated, and stall the pipeline.
                 tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
@@ -208,16 +223,18 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         });
         let mut first = start;
         let mut blocks = 0u64;
-        while first < range.end && !INTERRUPTED.load(Ordering::SeqCst) {
+        while first < range.end && !interrupt::requested() {
             let last = (first + block_size).min(range.end);
             let block = pool.install(|| run_block(&model, spec.seed, first..last, &tick));
-            if to_writer.send((first, block)).is_err() {
+            // A block cut short by a signal holds unfinished rows: it is dropped, and
+            // `--resume` runs it again.
+            if interrupt::requested() || to_writer.send((first, block)).is_err() {
                 break; // the writer failed; its error is reported below
             }
             first = last;
             blocks += 1;
             if stop_after == Some(blocks) {
-                INTERRUPTED.store(true, Ordering::SeqCst);
+                interrupt::request();
             }
         }
         drop(to_writer);
@@ -226,13 +243,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     written?;
     if progress.completed < count {
         bar.abandon();
-        dir.keep_for_resume();
-        return Err(InterruptedRun {
-            dir: spec.out.clone(),
-            completed: progress.completed,
-            count,
-        }
-        .into());
+        return Err(dir.stopped(progress.completed, count).into());
     }
     bar.finish_and_clear();
     drop(rep_csv);
@@ -247,6 +258,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         events: progress.events,
         model_events: progress.model_events,
         started,
+        working_dir: spec.working_dir.clone(),
     };
     finish(dir, loaded, scenario_path, layout, store, &pool, record)
 }
@@ -279,6 +291,8 @@ pub(crate) struct RunRecord {
     pub events: u64,
     pub model_events: ModelEvents,
     pub started: Started,
+    /// The folder the scenario path is relative to.
+    pub working_dir: Option<String>,
 }
 
 /// The end of a run and of a merge, once every row is in `store` and the row files are
@@ -296,27 +310,21 @@ pub(crate) fn finish(
     store.seal()?;
     let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &store));
     drop(store);
+    // The statistics pass skips its remaining columns once a stop is asked for.
+    if interrupt::requested() {
+        let n = record.replication_count;
+        return Err(dir.stopped(n, n).into());
+    }
     let manifest = write_run_files(&mut dir, loaded, scenario_path, &stats, record)?;
     dir.commit()?;
     Ok(JobResult { stats, manifest })
 }
 
-/// Why a run folder cannot be resumed as asked: bad input (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot resume {dir}: {reason}")]
-pub struct ResumeError {
-    pub dir: PathBuf,
-    pub reason: String,
-}
-
 /// The checkpoint of the interrupted run in `dir`, if it is the run `expected` describes
 /// (scenario hash, seed, replications, shard, engine version; `completed` and the byte
 /// counts aside).
-fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress> {
-    let refuse = |reason: String| ResumeError {
-        dir: dir.to_path_buf(),
-        reason,
-    };
+fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress, Error> {
+    let refuse = |reason: String| resume_refused(dir, &reason);
     let saved = read_progress(dir)?;
     let mismatch = |what: &str, theirs: String, ours: String| {
         refuse(format!(
@@ -347,35 +355,44 @@ fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress> {
         ),
     ];
     if let Some((what, theirs, ours)) = pairs.into_iter().find(|(_, a, b)| a != b) {
-        return Err(mismatch(what, theirs, ours).into());
+        return Err(mismatch(what, theirs, ours));
     }
     for name in ["replications.csv", "series.csv"] {
         let path = dir.join(format!(".{name}.partial"));
         if !path.exists() {
-            return Err(refuse(format!("{} is missing", path.display())).into());
+            return Err(refuse(format!("{} is missing", path.display())));
         }
     }
     Ok(saved)
 }
 
 /// The checkpoint of the interrupted run in `dir` (exit code 2 if there is none).
-pub fn read_progress(dir: &Path) -> Result<Progress> {
-    let refuse = |reason: String| ResumeError {
-        dir: dir.to_path_buf(),
-        reason,
-    };
+pub fn read_progress(dir: &Path) -> Result<Progress, Error> {
+    let refuse = |reason: String| resume_refused(dir, &reason);
     match RunDir::read_progress(dir) {
         Ok(Some(p)) => Ok(p),
         Ok(None) if dir.join("manifest.json").exists() => {
-            Err(refuse("it holds a complete run, not an interrupted one".into()).into())
+            Err(refuse("it holds a complete run, not an interrupted one".into()))
         }
         Ok(None) => Err(refuse(format!(
             "no checkpoint ({}) there: nothing to resume",
             crate::output::rundir::PROGRESS_FILE
-        ))
-        .into()),
-        Err(e) => Err(refuse(format!("unreadable checkpoint: {e}")).into()),
+        ))),
+        Err(e) => Err(refuse(format!("unreadable checkpoint: {e}"))),
     }
+}
+
+/// Why the run folder `dir` cannot be resumed as asked: bad input (exit code 2).
+fn resume_refused(dir: &Path, reason: &str) -> Error {
+    Error::bad_input(format!("cannot resume {}: {reason}", dir.display()))
+}
+
+/// The folder a command was started in: relative scenario paths in checkpoints and
+/// manifests are relative to it.
+pub fn working_dir() -> Option<String> {
+    std::env::current_dir()
+        .ok()
+        .map(|d| d.display().to_string())
 }
 
 /// Makes the rows written so far durable, then records them in the checkpoint.
@@ -399,18 +416,16 @@ fn checkpoint(
     Ok(())
 }
 
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok()?.trim().parse().ok()
-}
-
 /// The store of `count` replications' rows for the statistics pass, spilling (if it must)
 /// to a scratch file of the run folder.
 pub(crate) fn row_store(dir: &RunDir, layout: &MetricLayout, count: u64) -> Result<RowStore> {
+    let scratch = dir.temp_path("rows.scratch");
+    interrupt::remove_on_abort(&scratch);
     RowStore::new(
         layout.len(),
         layout.series_len(),
         count as usize,
-        &dir.temp_path("rows.scratch"),
+        &scratch,
     )
     .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
 }
@@ -451,6 +466,7 @@ fn write_run_files(
         wall_seconds: record.started.instant.elapsed().as_secs_f64(),
         events: record.events,
         model_events: record.model_events,
+        working_dir: record.working_dir,
     };
     let manifest = Manifest {
         engine: ENGINE.into(),
@@ -470,10 +486,7 @@ fn write_run_files(
         replications: record.replications,
         first_replication: record.first_replication,
         replication_count: record.replication_count,
-        shard: record.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-        }),
+        shard: record.shard,
         outputs,
         resolved_scenario: loaded.resolved.clone(),
         execution,
