@@ -73,8 +73,16 @@ impl Footprint {
         let row_bytes = values.saturating_mul(8);
         let n = shape.replications;
         let spills = RowStore::spills(shape.stores, shape.metrics, shape.series, n);
-        let rows_in_memory = if spills { 0 } else { n.saturating_mul(row_bytes) };
-        let scratch_bytes = if spills { n.saturating_mul(row_bytes) } else { 0 };
+        let rows_in_memory = if spills {
+            0
+        } else {
+            n.saturating_mul(row_bytes)
+        };
+        let scratch_bytes = if spills {
+            n.saturating_mul(row_bytes)
+        } else {
+            0
+        };
         let threads = shape.threads as u64;
         let working = firms.saturating_mul(BYTES_PER_FIRM).saturating_mul(threads);
         let in_flight = 3u64
@@ -180,7 +188,8 @@ pub fn firms_per_replication(s: &Scenario) -> u64 {
         }
     };
     let years = (s.end / DAYS_PER_YEAR).max(0.0);
-    let rate = upper(s.entry.rate_per_year).max(0.0) * upper(s.entry.attraction_multiplier).max(0.0);
+    let rate =
+        upper(s.entry.rate_per_year).max(0.0) * upper(s.entry.attraction_multiplier).max(0.0);
     let lambda = rate * years;
     let entrants = if lambda.is_finite() {
         lambda + 6.0 * lambda.sqrt() + 10.0
@@ -336,7 +345,11 @@ mod tests {
         let err = f.check(&tight, Path::new("out")).unwrap_err();
         assert_eq!(err.exit, crate::error::Exit::BadInput);
         assert!(err.message.contains("memory") && err.message.contains("disk"));
-        assert!(err.message.contains("10 firms per replication"), "{}", err.message);
+        assert!(
+            err.message.contains("10 firms per replication"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

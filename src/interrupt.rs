@@ -50,9 +50,7 @@ pub fn install_handler() {
             eprintln!("\npolicysim: second interrupt: ended at once");
             std::process::exit(130);
         }
-        eprintln!(
-            "\npolicysim: interrupt received, stopping (press Ctrl-C again to end at once)"
-        );
+        eprintln!("\npolicysim: interrupt received, stopping (press Ctrl-C again to end at once)");
     });
 }
 

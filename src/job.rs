@@ -371,9 +371,9 @@ pub fn read_progress(dir: &Path) -> Result<Progress, Error> {
     let refuse = |reason: String| resume_refused(dir, &reason);
     match RunDir::read_progress(dir) {
         Ok(Some(p)) => Ok(p),
-        Ok(None) if dir.join("manifest.json").exists() => {
-            Err(refuse("it holds a complete run, not an interrupted one".into()))
-        }
+        Ok(None) if dir.join("manifest.json").exists() => Err(refuse(
+            "it holds a complete run, not an interrupted one".into(),
+        )),
         Ok(None) => Err(refuse(format!(
             "no checkpoint ({}) there: nothing to resume",
             crate::output::rundir::PROGRESS_FILE
@@ -421,13 +421,8 @@ fn checkpoint(
 pub(crate) fn row_store(dir: &RunDir, layout: &MetricLayout, count: u64) -> Result<RowStore> {
     let scratch = dir.temp_path("rows.scratch");
     interrupt::remove_on_abort(&scratch);
-    RowStore::new(
-        layout.len(),
-        layout.series_len(),
-        count as usize,
-        &scratch,
-    )
-    .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
+    RowStore::new(layout.len(), layout.series_len(), count as usize, &scratch)
+        .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
 }
 
 /// Writes the statistics files and the manifest of a run folder whose row files are

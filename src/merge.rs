@@ -158,8 +158,8 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let head = &parts[0].manifest;
     let working_dir = head.execution.working_dir.as_deref();
     let path = recorded::scenario_path(&head.scenario_path, working_dir, spec.scenario.as_deref());
-    let loaded = recorded::load(&path, &head.scenario_hash, "--scenario")
-        .map_err(|e| refused(e.message))?;
+    let loaded =
+        recorded::load(&path, &head.scenario_hash, "--scenario").map_err(|e| refused(e.message))?;
     // The merged manifest records the scenario as the shards did, unless --scenario
     // named another file, which is then recorded relative to this folder.
     let (scenario_path, record_dir) = match &spec.scenario {
@@ -210,7 +210,9 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         csv_bytes_per_replication: 0,
     };
     // The merged row files are the shards' row files, byte for byte but for the headers.
-    footprint::estimate(0, shape, &out, || row_file_bytes(&parts).div_ceil(replications))?;
+    footprint::estimate(0, shape, &out, || {
+        row_file_bytes(&parts).div_ceil(replications)
+    })?;
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
     let mut rep_csv = dir.create("replications.csv")?;

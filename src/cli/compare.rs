@@ -109,7 +109,10 @@ fn estimate(r: &Resolved, quiet: bool) -> Result<(), Error> {
         };
         let firms = footprint::firms_per_replication(&l.scenario);
         let f = footprint::estimate(firms, shape, &r.out, || 0)?;
-        if need.as_ref().is_none_or(|n| f.memory_bytes > n.memory_bytes) {
+        if need
+            .as_ref()
+            .is_none_or(|n| f.memory_bytes > n.memory_bytes)
+        {
             need = Some(f);
         }
     }

@@ -63,7 +63,8 @@ pub fn max_threads() -> usize {
 pub fn threads(text: &str) -> Result<usize, String> {
     let max = max_threads();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let range = format!("1 to {max} on this machine (4 × its {cores} cores, at most {MAX_THREADS})");
+    let range =
+        format!("1 to {max} on this machine (4 × its {cores} cores, at most {MAX_THREADS})");
     let t = whole(text, "the thread count", &range)?;
     match usize::try_from(t) {
         Ok(t) if (1..=max).contains(&t) => Ok(t),
@@ -100,7 +101,10 @@ mod tests {
     #[test]
     fn replications_are_whole_numbers_from_one_to_two_to_the_53() {
         assert_eq!(replications("1"), Ok(1));
-        assert_eq!(replications(&MAX_REPLICATIONS.to_string()), Ok(MAX_REPLICATIONS));
+        assert_eq!(
+            replications(&MAX_REPLICATIONS.to_string()),
+            Ok(MAX_REPLICATIONS)
+        );
         for bad in ["0", "-1", "1.5", "abc", &(MAX_REPLICATIONS + 1).to_string()] {
             let err = replications(bad).unwrap_err();
             assert!(err.contains("from 1 to 9007199254740992"), "{bad}: {err}");

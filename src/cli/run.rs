@@ -163,7 +163,11 @@ impl Args {
             ))
         };
         if let Some(r) = self.reps.filter(|&r| r != saved.replications) {
-            return Err(differs("--reps", r.to_string(), saved.replications.to_string()));
+            return Err(differs(
+                "--reps",
+                r.to_string(),
+                saved.replications.to_string(),
+            ));
         }
         if let Some(s) = self.seed.filter(|&s| s != saved.seed) {
             return Err(differs("--seed", s.to_string(), saved.seed.to_string()));
@@ -190,13 +194,21 @@ impl Args {
         let loaded = super::load_scenario(&path)?;
         let (scenario_path, working_dir) = match &self.scenario {
             Some(given) => (given.clone(), job::working_dir()),
-            None => (PathBuf::from(&saved.scenario_path), saved.working_dir.clone()),
+            None => (
+                PathBuf::from(&saved.scenario_path),
+                saved.working_dir.clone(),
+            ),
         };
         let spec = JobSpec {
             resume: true,
             working_dir,
             seams,
-            ..self.spec(saved.replications, saved.seed, saved.shard, dir.to_path_buf())
+            ..self.spec(
+                saved.replications,
+                saved.seed,
+                saved.shard,
+                dir.to_path_buf(),
+            )
         };
         Ok(Resolved {
             loaded,
