@@ -1,7 +1,7 @@
 //! What a run will need before it starts, and whether this machine has it: firms per
 //! replication, memory, and disk for the output files and scratch. A run that cannot fit
 //! is refused (exit code 2) with the estimate, instead of failing hours later or filling
-//! the disk; `--force` does not override it. See docs/cli.md, "Resources".
+//! the disk; `--force` does not override it. See README.md, "Batch jobs and clusters".
 //!
 //! The estimate is deliberately on the high side where it cannot be exact:
 //! - Firms per replication: the cohorts' counts, plus the entrants expected over the
@@ -28,7 +28,7 @@ use crate::scenario::types::{Param, Scenario};
 
 /// Working memory of one replication per firm it holds (the firm, its slots, queue
 /// entries, claims and payments), measured on the baseline with 10^5 and 10^6-firm
-/// cohorts (docs/cli.md, "Resources") and rounded up.
+/// cohorts (docs/performance.md, "Memory per firm") and rounded up.
 pub const BYTES_PER_FIRM: u64 = 1024;
 
 /// Replications of the pilot that measures the row files' bytes per replication.

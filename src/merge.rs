@@ -210,9 +210,17 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         csv_bytes_per_replication: 0,
     };
     // The merged row files are the shards' row files, byte for byte but for the headers.
-    footprint::estimate(0, shape, &out, || {
+    let estimate = footprint::estimate(0, shape, &out, || {
         row_file_bytes(&parts).div_ceil(replications)
     })?;
+    if !spec.quiet {
+        eprintln!(
+            "policysim: merging {} shard folders -> {}\n  {}",
+            parts.len(),
+            out.display(),
+            estimate.describe()
+        );
+    }
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
     let mut rep_csv = dir.create("replications.csv")?;

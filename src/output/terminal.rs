@@ -91,6 +91,9 @@ fn print_tables(s: &Scenario, stats: &Statistics) {
     print_targets(s, stats);
 }
 
+/// A target's probability of being attained, and its threshold.
+type Attained = (f64, f64);
+
 /// Targets as a compact table: district targets of one kind and window on one line
 /// (P(attained) per district and city-wide), every other target on a line of its own.
 fn print_targets(s: &Scenario, stats: &Statistics) {
@@ -100,7 +103,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
     let nd = s.districts.len();
     // (metric base, window, comparator) -> (probability, threshold) per district column
     // (last column: city-wide).
-    let mut grid: Vec<(String, Vec<Option<(f64, f64)>>)> = Vec::new();
+    let mut grid: Vec<(String, Vec<Option<Attained>>)> = Vec::new();
     let mut others = Vec::new();
     for (t, ts) in s.targets.iter().zip(&stats.targets) {
         match &t.metric {
