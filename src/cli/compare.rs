@@ -13,7 +13,7 @@ use crate::engine::Model;
 use crate::error::Error;
 use crate::footprint::{self, Shape};
 use crate::job;
-use crate::output::manifest::{ENGINE, ENGINE_VERSION};
+use crate::output::manifest::{ComparedScenario, ComparisonManifest, ENGINE, ENGINE_VERSION};
 use crate::output::report;
 use crate::output::rundir::RunDir;
 use crate::scenario::{self, LoadedScenario};
@@ -203,23 +203,27 @@ fn write_manifest(
     seed: u64,
     replications: u64,
 ) -> Result<()> {
-    let mut outputs = serde_json::Map::new();
-    for name in ["comparison.csv", "comparison_targets.csv", "report.html"] {
-        outputs.insert(name.into(), job::sha256_file(&dir.temp_path(name))?.into());
-    }
-    let manifest = serde_json::json!({
-        "engine": ENGINE,
-        "engine_version": ENGINE_VERSION,
-        "kind": "comparison",
-        "seed": seed,
-        "replications": replications,
-        "scenarios": paths.iter().zip(loaded).map(|(p, l)| serde_json::json!({
-            "name": l.scenario.name,
-            "path": p.display().to_string(),
-            "scenario_hash": l.hash,
-        })).collect::<Vec<_>>(),
-        "outputs": outputs,
-    });
+    let outputs = ["comparison.csv", "comparison_targets.csv", "report.html"]
+        .into_iter()
+        .map(|name| Ok((name.to_string(), job::sha256_file(&dir.temp_path(name))?)))
+        .collect::<Result<_>>()?;
+    let manifest = ComparisonManifest {
+        engine: ENGINE.into(),
+        engine_version: ENGINE_VERSION.into(),
+        kind: "comparison".into(),
+        outputs,
+        replications,
+        scenarios: paths
+            .iter()
+            .zip(loaded)
+            .map(|(p, l)| ComparedScenario {
+                name: l.scenario.name.clone(),
+                path: p.display().to_string(),
+                scenario_hash: l.hash.clone(),
+            })
+            .collect(),
+        seed,
+    };
     let mut w = dir.create("manifest.json")?;
     serde_json::to_writer_pretty(&mut w, &manifest)?;
     w.write_all(b"\n")?;

@@ -58,6 +58,30 @@ pub struct Manifest {
     pub execution: Execution,
 }
 
+/// `manifest.json` of a comparison folder. Fields in alphabetical order: the order its
+/// keys have been written in since engine 0.2.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComparisonManifest {
+    pub engine: String,
+    pub engine_version: String,
+    /// Always "comparison": what tells `merge` and `verify` this is not a run folder.
+    pub kind: String,
+    /// SHA-256 of each output file (manifest aside).
+    pub outputs: std::collections::BTreeMap<String, String>,
+    pub replications: u64,
+    /// In the order compared; the first is the reference.
+    pub scenarios: Vec<ComparedScenario>,
+    pub seed: u64,
+}
+
+/// One scenario of a comparison.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComparedScenario {
+    pub name: String,
+    pub path: String,
+    pub scenario_hash: String,
+}
+
 impl Manifest {
     /// Reads the manifest of the run folder `dir`; a folder that does not hold a finished
     /// run (no manifest, a comparison's, not a policysim manifest) is bad input.
