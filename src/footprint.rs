@@ -27,9 +27,10 @@ use crate::rows::RowStore;
 use crate::scenario::types::{Param, Scenario};
 
 /// Working memory of one replication per firm it holds (the firm, its slots, queue
-/// entries, claims and payments), measured on the baseline with 10^5 and 10^6-firm
-/// cohorts (docs/performance.md, "Memory per firm") and rounded up.
-pub const BYTES_PER_FIRM: u64 = 1024;
+/// entries, claims and payments): about 1,050 bytes measured on the baseline with its
+/// nine cohorts at 10^5 and 10^6 firms each (docs/performance.md, "Memory per firm"),
+/// with half as much again for scenarios that pay more per firm.
+pub const BYTES_PER_FIRM: u64 = 1536;
 
 /// Replications of the pilot that measures the row files' bytes per replication.
 const PILOT: u64 = 16;

@@ -120,8 +120,10 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         csv_bytes_per_replication: 0,
     };
     let firms = footprint::firms_per_replication(s);
+    // The pilot runs on the job's own threads, whose working memory the run then reuses.
+    let pool = thread_pool(spec.threads)?;
     let estimate = footprint::estimate(firms, shape, &spec.out, || {
-        footprint::csv_bytes_per_replication(&model, spec.seed, range.clone())
+        pool.install(|| footprint::csv_bytes_per_replication(&model, spec.seed, range.clone()))
     })?;
     if !spec.quiet {
         eprintln!(
@@ -199,7 +201,6 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
             bar.set_position(d);
         }
     };
-    let pool = thread_pool(spec.threads)?;
     // Simulating block k+1 overlaps writing block k: a writer thread formats, appends,
     // fsyncs and checkpoints each block while the pool runs the next. The channel holds
     // one block, so at most three are in memory.
