@@ -110,33 +110,10 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     let count = range.end - range.start;
     let block_size = spec.seams.block;
     let stop_after = spec.seams.stop_after_blocks;
-    let shape = Shape {
-        metrics: layout.len(),
-        series: layout.series_len(),
-        replications: count,
-        threads: spec.threads,
-        block: block_size,
-        stores: 1,
-        csv_bytes_per_replication: 0,
-    };
-    let firms = footprint::firms_per_replication(s);
     // The pilot runs on the job's own threads, whose working memory the run then reuses.
     let pool = thread_pool(spec.threads)?;
-    let estimate = footprint::estimate(firms, shape, &spec.out, || {
-        pool.install(|| footprint::csv_bytes_per_replication(&model, spec.seed, range.clone()))
-    })?;
-    if !spec.quiet {
-        eprintln!(
-            "policysim: {} seed {}, replications {}..{} -> {}\n  {}",
-            s.name,
-            spec.seed,
-            range.start,
-            range.end,
-            spec.out.display(),
-            estimate.describe()
-        );
-    }
-    let mut progress = Progress {
+    announce(&model, spec, range.clone(), &pool)?;
+    let progress = Progress {
         engine_version: ENGINE_VERSION.into(),
         scenario_path: scenario_path.display().to_string(),
         working_dir: spec.working_dir.clone(),
@@ -151,46 +128,17 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         model_events: ModelEvents::default(),
     };
 
-    let rep_header = tables::replication_header(layout);
-    let series_header = tables::series_header(layout);
-    let (mut dir, mut rep_csv, mut series_csv);
-    let mut store;
-    if spec.resume {
-        let saved = check_resumable(&spec.out, &progress)?;
-        dir = RunDir::reopen(&spec.out, &["replications.csv", "series.csv"]);
-        rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
-        series_csv = dir.append("series.csv", saved.series_bytes)?;
-        store = row_store(&dir, layout, count)?;
-        let mut reps = tables::RowReader::open(&dir.temp_path("replications.csv"), &rep_header)?;
-        let mut series = tables::RowReader::open(&dir.temp_path("series.csv"), &series_header)?;
-        let (mut metrics, mut values) = (Vec::new(), Vec::new());
-        let mut first = range.start;
-        while first < range.start + saved.completed {
-            let n = (range.start + saved.completed - first).min(block_size) as usize;
-            metrics.clear();
-            values.clear();
-            interrupt::check("while reading the checkpointed rows")?;
-            reps.read_rows(first, n, &mut metrics)?;
-            series.read_rows(first, n, &mut values)?;
-            store.push(n, &metrics, &values)?;
-            first += n as u64;
-        }
-        reps.finish()?;
-        series.finish()?;
-        progress = Progress {
-            scenario_path: progress.scenario_path,
-            working_dir: progress.working_dir,
-            ..saved
-        };
+    let Opened {
+        mut dir,
+        mut rep_csv,
+        mut series_csv,
+        mut store,
+        mut progress,
+    } = if spec.resume {
+        reopen(spec, layout, range.clone(), progress)?
     } else {
-        dir = RunDir::prepare(&spec.out, spec.force)?;
-        rep_csv = dir.create("replications.csv")?;
-        tables::write_header(&mut rep_csv, &rep_header)?;
-        series_csv = dir.create("series.csv")?;
-        tables::write_header(&mut series_csv, &series_header)?;
-        store = row_store(&dir, layout, count)?;
-        checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
-    }
+        open(spec, layout, count, progress)?
+    };
 
     let bar = progress_bar(count, spec.quiet, &format!("{} seed {}", s.name, spec.seed));
     bar.set_position(progress.completed);
@@ -262,6 +210,120 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         working_dir: spec.working_dir.clone(),
     };
     finish(dir, loaded, scenario_path, layout, store, &pool, record)
+}
+
+/// What a run will need, refused if this machine cannot hold it, and announced in the
+/// run's header.
+fn announce(
+    model: &Model<'_>,
+    spec: &JobSpec,
+    range: std::ops::Range<u64>,
+    pool: &rayon::ThreadPool,
+) -> Result<(), Error> {
+    let s = model.scenario;
+    let shape = Shape {
+        metrics: model.layout.len(),
+        series: model.layout.series_len(),
+        replications: range.end - range.start,
+        threads: spec.threads,
+        block: spec.seams.block,
+        stores: 1,
+        csv_bytes_per_replication: 0,
+    };
+    let firms = footprint::firms_per_replication(s);
+    let estimate = footprint::estimate(firms, shape, &spec.out, || {
+        pool.install(|| footprint::csv_bytes_per_replication(model, spec.seed, range.clone()))
+    })?;
+    if !spec.quiet {
+        eprintln!(
+            "policysim: {} seed {}, replications {}..{} -> {}\n  {}",
+            s.name,
+            spec.seed,
+            range.start,
+            range.end,
+            spec.out.display(),
+            estimate.describe()
+        );
+    }
+    Ok(())
+}
+
+/// A run folder open for its rows: the row files, the store and the checkpoint.
+struct Opened {
+    dir: RunDir,
+    rep_csv: BufWriter<File>,
+    series_csv: BufWriter<File>,
+    store: RowStore,
+    progress: Progress,
+}
+
+/// Claims the folder of a new run and writes its headers and first checkpoint.
+fn open(
+    spec: &JobSpec,
+    layout: &MetricLayout,
+    count: u64,
+    mut progress: Progress,
+) -> Result<Opened> {
+    let mut dir = RunDir::prepare(&spec.out, spec.force)?;
+    let mut rep_csv = dir.create("replications.csv")?;
+    tables::write_header(&mut rep_csv, &tables::replication_header(layout))?;
+    let mut series_csv = dir.create("series.csv")?;
+    tables::write_header(&mut series_csv, &tables::series_header(layout))?;
+    let store = row_store(&dir, layout, count)?;
+    checkpoint(&dir, &mut rep_csv, &mut series_csv, &mut progress)?;
+    Ok(Opened {
+        dir,
+        rep_csv,
+        series_csv,
+        store,
+        progress,
+    })
+}
+
+/// Re-opens the folder of the interrupted run `expected` describes: its row files cut
+/// to the checkpoint, and the rows they hold read back into the store.
+fn reopen(
+    spec: &JobSpec,
+    layout: &MetricLayout,
+    range: std::ops::Range<u64>,
+    expected: Progress,
+) -> Result<Opened> {
+    let saved = check_resumable(&spec.out, &expected)?;
+    let mut dir = RunDir::reopen(&spec.out, &["replications.csv", "series.csv"]);
+    let rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
+    let series_csv = dir.append("series.csv", saved.series_bytes)?;
+    let mut store = row_store(&dir, layout, range.end - range.start)?;
+    let rep_header = tables::replication_header(layout);
+    let series_header = tables::series_header(layout);
+    let mut reps = tables::RowReader::open(&dir.temp_path("replications.csv"), &rep_header)?;
+    let mut series = tables::RowReader::open(&dir.temp_path("series.csv"), &series_header)?;
+    let (mut metrics, mut values) = (Vec::new(), Vec::new());
+    let (mut first, end) = (range.start, range.start + saved.completed);
+    while first < end {
+        interrupt::check("while reading the checkpointed rows")?;
+        let n = (end - first).min(spec.seams.block) as usize;
+        metrics.clear();
+        values.clear();
+        reps.read_rows(first, n, &mut metrics)?;
+        series.read_rows(first, n, &mut values)?;
+        store.push(n, &metrics, &values)?;
+        first += n as u64;
+    }
+    reps.finish()?;
+    series.finish()?;
+    // The path and folder as this resume names them; the rest as the checkpoint says.
+    let progress = Progress {
+        scenario_path: expected.scenario_path,
+        working_dir: expected.working_dir,
+        ..saved
+    };
+    Ok(Opened {
+        dir,
+        rep_csv,
+        series_csv,
+        store,
+        progress,
+    })
 }
 
 /// When a run or merge began: the wall-clock time its manifest reports, and the instant
