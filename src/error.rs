@@ -56,10 +56,15 @@ impl From<ScenarioError> for Error {
 }
 
 /// The exit code of whatever error a command returned: the first [`Error`] in its chain
-/// decides; anything else is a failure (1).
+/// decides; a [`ScenarioError`] that reached here without becoming one is bad input all
+/// the same; anything else is a failure (1).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     err.chain()
-        .find_map(|e| e.downcast_ref::<Error>())
-        .map_or(Exit::Failed, |e| e.exit)
+        .find_map(|e| {
+            e.downcast_ref::<Error>()
+                .map(|e| e.exit)
+                .or_else(|| e.downcast_ref::<ScenarioError>().map(|_| Exit::BadInput))
+        })
+        .unwrap_or(Exit::Failed)
         .code()
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use crate::scenario::{self, node};
+use crate::scenario::node;
 
 /// Validate a scenario file and print the resolved scenario (after `extends`).
 #[derive(clap::Args)]
@@ -14,7 +14,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let loaded = scenario::load(&args.scenario)?;
+    let loaded = super::load_scenario(&args.scenario)?;
     let s = &loaded.scenario;
     let mut out = String::new();
     writeln!(out, "# {} — {}", s.name, s.title)?;
