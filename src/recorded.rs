@@ -20,9 +20,16 @@ pub fn scenario_path(recorded: &str, working_dir: Option<&str>, given: Option<&P
     }
     let path = Path::new(recorded);
     match working_dir {
-        Some(dir) if path.is_relative() => Path::new(dir).join(path),
+        // Started here: the path as recorded, so that the scenario's files are named (in
+        // a merged manifest, say) exactly as the run named them.
+        Some(dir) if path.is_relative() && !is_current_dir(dir) => Path::new(dir).join(path),
         _ => path.to_path_buf(),
     }
+}
+
+fn is_current_dir(dir: &str) -> bool {
+    let here = std::env::current_dir().and_then(|d| d.canonicalize());
+    matches!((here, Path::new(dir).canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Loads the scenario at `path` (found by [`scenario_path`]) and checks that its hash is
