@@ -8,14 +8,13 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result};
 
 use crate::engine::Model;
-use crate::job::{Interrupted, BLOCK, INTERRUPTED};
+use crate::interrupt;
 use crate::metrics::MetricLayout;
-use crate::montecarlo::run_block;
+use crate::montecarlo::{run_block, BLOCK};
 use crate::output::tables::{csv_writer, num};
 use crate::rows::RowStore;
 use crate::scenario::Scenario;
@@ -77,11 +76,11 @@ pub fn run_rows(
             .with_context(|| format!("cannot create scratch space {}", place.scratch.display()))?;
     let mut first = 0;
     while first < replications {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            return Err(Interrupted.into());
-        }
+        interrupt::check("before completion")?;
         let last = (first + BLOCK).min(replications);
         let block = run_block(&model, seed, first..last, tick);
+        interrupt::check("before completion")?;
+        block.check_finite(&model.layout, first)?;
         rows.push(block.count, &block.metrics, &block.series)?;
         first = last;
     }

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -15,38 +15,24 @@ use sha2::{Digest, Sha256};
 use crate::engine::events::ModelEvents;
 use crate::engine::params::ParameterLayout;
 use crate::engine::Model;
+use crate::error::Error;
+use crate::footprint::{self, Shape};
+use crate::interrupt;
 use crate::metrics::MetricLayout;
 use crate::montecarlo::{run_block, Block};
-use crate::output::manifest::{
-    Execution, Manifest, ScenarioFile, ShardInfo, ENGINE, ENGINE_VERSION,
-};
+use crate::output::manifest::{Execution, Manifest, ScenarioFile, ENGINE, ENGINE_VERSION};
 use crate::output::rundir::{OutputError, Progress, RunDir};
 use crate::output::tables;
 use crate::rows::RowStore;
 use crate::scenario::LoadedScenario;
+use crate::shard::Shard;
 use crate::stats::{self, Statistics};
 
-/// Replications per block: the unit of streaming and of progress between interrupt checks.
-pub const BLOCK: u64 = 2048;
+pub use crate::montecarlo::BLOCK;
 
-/// Set by the SIGINT/SIGTERM handler; jobs stop at the next block boundary.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// One shard of a run: `index` in 0..count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    /// The contiguous block of replications this shard runs.
-    pub fn range(self, replications: u64) -> std::ops::Range<u64> {
-        let at = |k: u64| ((k as u128 * replications as u128) / self.count as u128) as u64;
-        at(self.index)..at(self.index + 1)
-    }
-}
-
+/// A job as resolved from the command line, the environment and (for a resume) the
+/// checkpoint: everything `run` needs besides the scenario.
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobSpec {
     pub replications: u64,
     pub seed: u64,
@@ -60,31 +46,35 @@ pub struct JobSpec {
     /// Stop at the first block boundary where every rule holds (`replications` is then
     /// the most to run); not with a shard or resume.
     pub precision: Vec<crate::precision::Rule>,
+    /// The folder the scenario path is relative to (recorded in the checkpoint and the
+    /// manifest, so that `--resume`, `merge` and `verify` work from anywhere).
+    pub working_dir: Option<String>,
+    pub seams: Seams,
+}
+
+/// Test seams (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
+/// size (the rows do not depend on it), `POLICYSIM_STOP_AFTER_BLOCKS=n` raises the
+/// interrupt flag after `n` blocks, as a signal would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seams {
+    pub block: u64,
+    pub stop_after_blocks: Option<u64>,
+}
+
+impl Seams {
+    pub fn from_env() -> Result<Seams, Error> {
+        use crate::cli::limits::{env_seam, MAX_BLOCK};
+        Ok(Seams {
+            block: env_seam("POLICYSIM_BLOCK", 1, MAX_BLOCK)?.unwrap_or(BLOCK),
+            stop_after_blocks: env_seam("POLICYSIM_STOP_AFTER_BLOCKS", 1, u64::MAX)?,
+        })
+    }
 }
 
 /// What a finished job produced.
 pub struct JobResult {
     pub stats: Statistics,
     pub manifest: Manifest,
-}
-
-/// The stopped-by-signal error of a job that keeps nothing (exit code 130).
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted: stopped before completion; no output of this run was kept")]
-pub struct Interrupted;
-
-/// A run stopped by a signal (exit code 130): its folder keeps only temporary files and a
-/// checkpoint, nothing that looks like a finished output, and `run --resume` finishes it.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "interrupted after {completed} of {count} replications; no output file was written. \
-     Continue with `policysim run --resume {}`, or start again with --force",
-    dir.display()
-)]
-pub struct InterruptedRun {
-    pub dir: PathBuf,
-    pub completed: u64,
-    pub count: u64,
 }
 
 pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
@@ -100,13 +90,12 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 /// After every block the rows are appended to the temporary `replications.csv` and
 /// `series.csv`, flushed and fsync'ed, then the checkpoint (`rundir::Progress`) is
 /// written, so a run stopped at any point (signal, power loss) can be resumed: the
-/// checkpoint counts only rows that are on disk. On SIGINT/SIGTERM the job stops at the
-/// next block boundary, keeps its temporary files and checkpoint, and returns
-/// [`Interrupted`]. Any other error removes them.
+/// checkpoint counts only rows that are on disk. On SIGINT/SIGTERM the job stops within
+/// a replication's time, drops the unfinished block, keeps its temporary files and
+/// checkpoint, and returns an interrupted [`Error`]. Any other error removes them.
 ///
-/// Test hooks (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
-/// size (the rows do not depend on it), `POLICYSIM_STOP_AFTER_BLOCKS=n` raises the
-/// interrupt flag after `n` blocks, as a signal would.
+/// Before any of that, what the run will need is estimated and the run refused if this
+/// machine cannot hold it (see `footprint`); the estimate heads the terminal output.
 pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Result<JobResult> {
     let started = Started::now();
     let s = &loaded.scenario;
@@ -123,20 +112,19 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         );
     }
     let count = range.end - range.start;
-    let block_size = env_u64("POLICYSIM_BLOCK")
-        .filter(|&b| b > 0)
-        .unwrap_or(BLOCK);
-    let stop_after = env_u64("POLICYSIM_STOP_AFTER_BLOCKS");
-    let mut progress = Progress {
+    let block_size = spec.seams.block;
+    let stop_after = spec.seams.stop_after_blocks;
+    // The pilot runs on the job's own threads, whose working memory the run then reuses.
+    let pool = thread_pool(spec.threads)?;
+    announce(&model, spec, range.clone(), &pool)?;
+    let progress = Progress {
         engine_version: ENGINE_VERSION.into(),
         scenario_path: scenario_path.display().to_string(),
+        working_dir: spec.working_dir.clone(),
         scenario_hash: loaded.hash.clone(),
         seed: spec.seed,
         replications: spec.replications,
-        shard: spec.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-        }),
+        shard: spec.shard,
         completed: 0,
         replications_bytes: 0,
         series_bytes: 0,
@@ -145,54 +133,20 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         model_events: ModelEvents::default(),
     };
 
-    let rep_header = tables::replication_header(layout);
-    let series_header = tables::series_header(layout);
     let param_layout = ParameterLayout::new(s);
-    let param_header = tables::parameter_header(&param_layout);
-    let (mut dir, mut rep_csv, mut series_csv, mut param_csv);
-    let (mut store, mut param_store);
-    if spec.resume {
-        let saved = check_resumable(&spec.out, &progress)?;
-        dir = RunDir::reopen(&spec.out, &ROW_FILES);
-        rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
-        series_csv = dir.append("series.csv", saved.series_bytes)?;
-        param_csv = dir.append("parameters.csv", saved.parameters_bytes)?;
-        store = row_store(&dir, layout, count)?;
-        param_store = parameter_store(&dir, &param_layout, count)?;
-        let mut reps = tables::RowReader::open(&dir.temp_path("replications.csv"), &rep_header)?;
-        let mut series = tables::RowReader::open(&dir.temp_path("series.csv"), &series_header)?;
-        let mut params = tables::RowReader::open(&dir.temp_path("parameters.csv"), &param_header)?;
-        let (mut metrics, mut values, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
-        let mut first = range.start;
-        while first < range.start + saved.completed {
-            let n = (range.start + saved.completed - first).min(block_size) as usize;
-            metrics.clear();
-            values.clear();
-            drawn.clear();
-            reps.read_rows(first, n, &mut metrics)?;
-            series.read_rows(first, n, &mut values)?;
-            params.read_rows(first, n, &mut drawn)?;
-            store.push(n, &metrics, &values)?;
-            param_store.push(n, &drawn, &[])?;
-            first += n as u64;
-        }
-        reps.finish()?;
-        series.finish()?;
-        params.finish()?;
-        progress = saved;
+    let Opened {
+        mut dir,
+        mut rep_csv,
+        mut series_csv,
+        mut param_csv,
+        mut store,
+        mut param_store,
+        mut progress,
+    } = if spec.resume {
+        reopen(spec, layout, &param_layout, range.clone(), progress)?
     } else {
-        dir = RunDir::prepare(&spec.out, spec.force)?;
-        rep_csv = dir.create("replications.csv")?;
-        tables::write_header(&mut rep_csv, &rep_header)?;
-        series_csv = dir.create("series.csv")?;
-        tables::write_header(&mut series_csv, &series_header)?;
-        param_csv = dir.create("parameters.csv")?;
-        tables::write_header(&mut param_csv, &param_header)?;
-        store = row_store(&dir, layout, count)?;
-        param_store = parameter_store(&dir, &param_layout, count)?;
-        let mut files = [&mut rep_csv, &mut series_csv, &mut param_csv];
-        checkpoint(&dir, &mut files, &mut progress)?;
-    }
+        open(spec, layout, &param_layout, count, progress)?
+    };
 
     let bar = progress_bar(count, spec.quiet, &format!("{} seed {}", s.name, spec.seed));
     bar.set_position(progress.completed);
@@ -203,7 +157,6 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
             bar.set_position(d);
         }
     };
-    let pool = thread_pool(spec.threads)?;
     // Simulating block k+1 overlaps writing block k: a writer thread formats, appends,
     // fsyncs and checkpoints each block while the pool runs the next. The channel holds
     // one block, so at most three are in memory.
@@ -215,6 +168,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     let written = std::thread::scope(|scope| -> Result<()> {
         let writer = scope.spawn(|| -> Result<()> {
             for (first, block) in blocks_in {
+                block.check_finite(layout, first)?;
                 // Formatted on this thread, not the pool: a job queued on the busy pool
                 // would wait for the block being simulated, and stall the pipeline.
                 tables::write_rows(&mut rep_csv, first, layout.len(), &block.metrics)?;
@@ -239,13 +193,15 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         });
         let mut first = start;
         let mut blocks = 0u64;
-        while first < range.end && !INTERRUPTED.load(Ordering::SeqCst) {
+        while first < range.end && !interrupt::requested() {
             let last = (first + block_size).min(range.end);
             let block = pool.install(|| run_block(&model, spec.seed, first..last, &tick));
             let precise = tracker
                 .as_mut()
                 .is_some_and(|t| t.add(&block.metrics, layout.len()));
-            if to_writer.send((first, block)).is_err() {
+            // A block cut short by a signal holds unfinished rows: it is dropped, and
+            // `--resume` runs it again.
+            if interrupt::requested() || to_writer.send((first, block)).is_err() {
                 break; // the writer failed; its error is reported below
             }
             first = last;
@@ -255,7 +211,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
             }
             blocks += 1;
             if stop_after == Some(blocks) {
-                INTERRUPTED.store(true, Ordering::SeqCst);
+                interrupt::request();
             }
         }
         drop(to_writer);
@@ -264,13 +220,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     written?;
     if progress.completed < reached {
         bar.abandon();
-        dir.keep_for_resume();
-        return Err(InterruptedRun {
-            dir: spec.out.clone(),
-            completed: progress.completed,
-            count,
-        }
-        .into());
+        return Err(dir.stopped(progress.completed, count).into());
     }
     bar.finish_and_clear();
     drop(rep_csv);
@@ -293,6 +243,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         events: progress.events,
         model_events: progress.model_events,
         started,
+        working_dir: spec.working_dir.clone(),
     };
     let rows = Rows {
         store,
@@ -308,6 +259,140 @@ pub(crate) const ROW_FILES: [&str; 3] = ["replications.csv", "series.csv", "para
 pub(crate) struct Rows {
     pub store: RowStore,
     pub parameters: RowStore,
+}
+
+/// What a run will need, refused if this machine cannot hold it, and announced in the
+/// run's header.
+fn announce(
+    model: &Model<'_>,
+    spec: &JobSpec,
+    range: std::ops::Range<u64>,
+    pool: &rayon::ThreadPool,
+) -> Result<(), Error> {
+    let s = model.scenario;
+    let shape = Shape {
+        metrics: model.layout.len(),
+        series: model.layout.series_len(),
+        replications: range.end - range.start,
+        threads: spec.threads,
+        block: spec.seams.block,
+        stores: 1,
+        csv_bytes_per_replication: 0,
+    };
+    let firms = footprint::firms_per_replication(s);
+    let estimate = footprint::estimate(firms, shape, &spec.out, || {
+        pool.install(|| footprint::csv_bytes_per_replication(model, spec.seed, range.clone()))
+    })?;
+    if !spec.quiet {
+        eprintln!(
+            "policysim: {} seed {}, replications {}..{} -> {}\n  {}",
+            s.name,
+            spec.seed,
+            range.start,
+            range.end,
+            spec.out.display(),
+            estimate.describe()
+        );
+    }
+    Ok(())
+}
+
+/// A run folder open for its rows: the row files, the stores and the checkpoint.
+struct Opened {
+    dir: RunDir,
+    rep_csv: BufWriter<File>,
+    series_csv: BufWriter<File>,
+    param_csv: BufWriter<File>,
+    store: RowStore,
+    param_store: RowStore,
+    progress: Progress,
+}
+
+/// Claims the folder of a new run and writes its headers and first checkpoint.
+fn open(
+    spec: &JobSpec,
+    layout: &MetricLayout,
+    params: &ParameterLayout,
+    count: u64,
+    mut progress: Progress,
+) -> Result<Opened> {
+    let mut dir = RunDir::prepare(&spec.out, spec.force)?;
+    let mut rep_csv = dir.create("replications.csv")?;
+    tables::write_header(&mut rep_csv, &tables::replication_header(layout))?;
+    let mut series_csv = dir.create("series.csv")?;
+    tables::write_header(&mut series_csv, &tables::series_header(layout))?;
+    let mut param_csv = dir.create("parameters.csv")?;
+    tables::write_header(&mut param_csv, &tables::parameter_header(params))?;
+    let store = row_store(&dir, layout, count)?;
+    let param_store = parameter_store(&dir, params, count)?;
+    let mut files = [&mut rep_csv, &mut series_csv, &mut param_csv];
+    checkpoint(&dir, &mut files, &mut progress)?;
+    Ok(Opened {
+        dir,
+        rep_csv,
+        series_csv,
+        param_csv,
+        store,
+        param_store,
+        progress,
+    })
+}
+
+/// Re-opens the folder of the interrupted run `expected` describes: its row files cut
+/// to the checkpoint, and the rows they hold read back into the stores.
+fn reopen(
+    spec: &JobSpec,
+    layout: &MetricLayout,
+    params: &ParameterLayout,
+    range: std::ops::Range<u64>,
+    expected: Progress,
+) -> Result<Opened> {
+    let saved = check_resumable(&spec.out, &expected)?;
+    let mut dir = RunDir::reopen(&spec.out, &ROW_FILES);
+    let rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
+    let series_csv = dir.append("series.csv", saved.series_bytes)?;
+    let param_csv = dir.append("parameters.csv", saved.parameters_bytes)?;
+    let count = range.end - range.start;
+    let mut store = row_store(&dir, layout, count)?;
+    let mut param_store = parameter_store(&dir, params, count)?;
+    let reader =
+        |name: &str, header: &[String]| tables::RowReader::open(&dir.temp_path(name), header);
+    let mut reps = reader("replications.csv", &tables::replication_header(layout))?;
+    let mut series = reader("series.csv", &tables::series_header(layout))?;
+    let mut drawn = reader("parameters.csv", &tables::parameter_header(params))?;
+    let (mut metrics, mut values, mut parameters) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut first, end) = (range.start, range.start + saved.completed);
+    while first < end {
+        interrupt::check("while reading the checkpointed rows")?;
+        let n = (end - first).min(spec.seams.block) as usize;
+        metrics.clear();
+        values.clear();
+        parameters.clear();
+        reps.read_rows(first, n, &mut metrics)?;
+        series.read_rows(first, n, &mut values)?;
+        drawn.read_rows(first, n, &mut parameters)?;
+        store.push(n, &metrics, &values)?;
+        param_store.push(n, &parameters, &[])?;
+        first += n as u64;
+    }
+    reps.finish()?;
+    series.finish()?;
+    drawn.finish()?;
+    // The path and folder as this resume names them; the rest as the checkpoint says.
+    let progress = Progress {
+        scenario_path: expected.scenario_path,
+        working_dir: expected.working_dir,
+        ..saved
+    };
+    Ok(Opened {
+        dir,
+        rep_csv,
+        series_csv,
+        param_csv,
+        store,
+        param_store,
+        progress,
+    })
 }
 
 /// When a run or merge began: the wall-clock time its manifest reports, and the instant
@@ -339,6 +424,8 @@ pub(crate) struct RunRecord {
     pub model_events: ModelEvents,
     pub precision: Vec<crate::precision::RuleOutcome>,
     pub started: Started,
+    /// The folder the scenario path is relative to.
+    pub working_dir: Option<String>,
 }
 
 /// The end of a run and of a merge, once every row is in `store` and the row files are
@@ -360,27 +447,21 @@ pub(crate) fn finish(
         crate::sensitivity::given_data::outlay_tornado(&loaded.scenario, layout, &rows)
     });
     drop(rows);
+    // The statistics pass skips its remaining columns once a stop is asked for.
+    if interrupt::requested() {
+        let n = record.replication_count;
+        return Err(dir.stopped(n, n).into());
+    }
     let manifest = write_run_files(&mut dir, loaded, scenario_path, &stats, &tornado, record)?;
     dir.commit()?;
     Ok(JobResult { stats, manifest })
 }
 
-/// Why a run folder cannot be resumed as asked: bad input (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot resume {dir}: {reason}")]
-pub struct ResumeError {
-    pub dir: PathBuf,
-    pub reason: String,
-}
-
 /// The checkpoint of the interrupted run in `dir`, if it is the run `expected` describes
 /// (scenario hash, seed, replications, shard, engine version; `completed` and the byte
 /// counts aside).
-fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress> {
-    let refuse = |reason: String| ResumeError {
-        dir: dir.to_path_buf(),
-        reason,
-    };
+fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress, Error> {
+    let refuse = |reason: String| resume_refused(dir, &reason);
     let saved = read_progress(dir)?;
     let mismatch = |what: &str, theirs: String, ours: String| {
         refuse(format!(
@@ -411,35 +492,44 @@ fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress> {
         ),
     ];
     if let Some((what, theirs, ours)) = pairs.into_iter().find(|(_, a, b)| a != b) {
-        return Err(mismatch(what, theirs, ours).into());
+        return Err(mismatch(what, theirs, ours));
     }
     for name in ROW_FILES {
         let path = dir.join(format!(".{name}.partial"));
         if !path.exists() {
-            return Err(refuse(format!("{} is missing", path.display())).into());
+            return Err(refuse(format!("{} is missing", path.display())));
         }
     }
     Ok(saved)
 }
 
 /// The checkpoint of the interrupted run in `dir` (exit code 2 if there is none).
-pub fn read_progress(dir: &Path) -> Result<Progress> {
-    let refuse = |reason: String| ResumeError {
-        dir: dir.to_path_buf(),
-        reason,
-    };
+pub fn read_progress(dir: &Path) -> Result<Progress, Error> {
+    let refuse = |reason: String| resume_refused(dir, &reason);
     match RunDir::read_progress(dir) {
         Ok(Some(p)) => Ok(p),
-        Ok(None) if dir.join("manifest.json").exists() => {
-            Err(refuse("it holds a complete run, not an interrupted one".into()).into())
-        }
+        Ok(None) if dir.join("manifest.json").exists() => Err(refuse(
+            "it holds a complete run, not an interrupted one".into(),
+        )),
         Ok(None) => Err(refuse(format!(
             "no checkpoint ({}) there: nothing to resume",
             crate::output::rundir::PROGRESS_FILE
-        ))
-        .into()),
-        Err(e) => Err(refuse(format!("unreadable checkpoint: {e}")).into()),
+        ))),
+        Err(e) => Err(refuse(format!("unreadable checkpoint: {e}"))),
     }
+}
+
+/// Why the run folder `dir` cannot be resumed as asked: bad input (exit code 2).
+fn resume_refused(dir: &Path, reason: &str) -> Error {
+    Error::bad_input(format!("cannot resume {}: {reason}", dir.display()))
+}
+
+/// The folder a command was started in: relative scenario paths in checkpoints and
+/// manifests are relative to it.
+pub fn working_dir() -> Option<String> {
+    std::env::current_dir()
+        .ok()
+        .map(|d| d.display().to_string())
 }
 
 /// Makes the rows written so far durable, then records them in the checkpoint.
@@ -463,20 +553,13 @@ fn checkpoint(
     Ok(())
 }
 
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok()?.trim().parse().ok()
-}
-
 /// The store of `count` replications' rows for the statistics pass, spilling (if it must)
 /// to a scratch file of the run folder.
 pub(crate) fn row_store(dir: &RunDir, layout: &MetricLayout, count: u64) -> Result<RowStore> {
-    RowStore::new(
-        layout.len(),
-        layout.series_len(),
-        count as usize,
-        &dir.temp_path("rows.scratch"),
-    )
-    .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
+    let scratch = dir.temp_path("rows.scratch");
+    interrupt::remove_on_abort(&scratch);
+    RowStore::new(layout.len(), layout.series_len(), count as usize, &scratch)
+        .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
 }
 
 /// The store of `count` replications' parameter rows (see `row_store`).
@@ -485,13 +568,10 @@ pub(crate) fn parameter_store(
     params: &ParameterLayout,
     count: u64,
 ) -> Result<RowStore> {
-    RowStore::new(
-        params.len(),
-        0,
-        count as usize,
-        &dir.temp_path("parameters.scratch"),
-    )
-    .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
+    let scratch = dir.temp_path("parameters.scratch");
+    interrupt::remove_on_abort(&scratch);
+    RowStore::new(params.len(), 0, count as usize, &scratch)
+        .with_context(|| format!("cannot create scratch space in {}", dir.dir.display()))
 }
 
 /// Writes the statistics files and the manifest of a run folder whose row files are
@@ -533,6 +613,7 @@ fn write_run_files(
         events: record.events,
         model_events: record.model_events,
         precision: record.precision,
+        working_dir: record.working_dir,
     };
     let manifest = Manifest {
         engine: ENGINE.into(),
@@ -552,10 +633,7 @@ fn write_run_files(
         replications: record.replications,
         first_replication: record.first_replication,
         replication_count: record.replication_count,
-        shard: record.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-        }),
+        shard: record.shard,
         outputs,
         resolved_scenario: loaded.resolved.clone(),
         execution,

@@ -1,5 +1,5 @@
 //! The `policysim` command: parse, dispatch, map the outcome to an exit code
-//! (0 ok, 2 bad input, 1 anything else).
+//! (0 ok, 2 bad input, 130 stopped by a signal, 1 anything else; see `error::Exit`).
 
 use std::process::ExitCode;
 
@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("policysim: {err:#}");
-            ExitCode::from(policysim::cli::exit_code(&err))
+            ExitCode::from(policysim::error::exit_code(&err))
         }
     }
 }

@@ -2,7 +2,7 @@
 //! all the replications would have written, byte for byte (the manifest's `execution`
 //! aside, which records threads, times and the summed event count).
 //!
-//! Replication r's rows do not depend on the shard it ran in (MODEL.md §6 (d)), the row
+//! Replication r's rows do not depend on the shard it ran in (docs/model.md), the row
 //! files hold exact values (shortest round-trip text), and statistics are computed in
 //! replication order; so re-reading the shards' rows in replication order and summarising
 //! them gives the single run's numbers.
@@ -15,17 +15,21 @@ use anyhow::Result;
 use crate::engine::events::ModelEvents;
 use crate::engine::params::ParameterLayout;
 use crate::engine::Model;
+use crate::error::Error;
+use crate::footprint::{self, Shape};
+use crate::interrupt;
 use crate::job::{self, JobResult, BLOCK};
 use crate::output::manifest::Manifest;
 use crate::output::rundir::RunDir;
 use crate::output::tables;
-use crate::scenario::{self, LoadedScenario};
+use crate::recorded;
+use crate::scenario::LoadedScenario;
 
 /// Shards that cannot be merged, or a merge asked of the wrong folders: bad input (exit
 /// code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot merge: {0}")]
-pub struct MergeError(pub String);
+fn refused(why: String) -> Error {
+    Error::bad_input(format!("cannot merge: {why}"))
+}
 
 pub struct MergeSpec {
     pub dirs: Vec<PathBuf>,
@@ -49,11 +53,11 @@ pub struct Part {
 /// 0..replications exactly once. Returns them in replication order.
 pub fn plan(dirs: &[PathBuf]) -> Result<Vec<Part>> {
     if dirs.is_empty() {
-        return Err(MergeError("no shard folder given".into()).into());
+        return Err(refused("no shard folder given".into()).into());
     }
     let mut parts = Vec::new();
     for dir in dirs {
-        let manifest = Manifest::read(dir).map_err(|e| MergeError(e.0))?;
+        let manifest = Manifest::read(dir).map_err(|e| refused(e.message))?;
         parts.push(Part {
             dir: dir.clone(),
             manifest,
@@ -63,7 +67,7 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<Part>> {
     for p in &parts[1..] {
         let (a, b) = (&first.manifest, &p.manifest);
         let differ = |what: &str, x: String, y: String| {
-            MergeError(format!(
+            refused(format!(
                 "{} and {} are not shards of one run: {what} {x} vs {y}",
                 first.dir.display(),
                 p.dir.display()
@@ -113,11 +117,11 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<Part>> {
         };
         if m.first_replication < next {
             let other = prev.map(range).unwrap_or_default();
-            return Err(MergeError(format!("shards overlap: {other} and {}", range(p))).into());
+            return Err(refused(format!("shards overlap: {other} and {}", range(p))).into());
         }
         if m.first_replication > next {
             let before = prev.map_or(String::new(), |q| format!(" ({})", range(q)));
-            return Err(MergeError(format!(
+            return Err(refused(format!(
                 "replications {next}..{} are missing{before}; {}",
                 m.first_replication,
                 range(p)
@@ -128,7 +132,7 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<Part>> {
         prev = Some(p);
     }
     if next != total {
-        return Err(MergeError(format!(
+        return Err(refused(format!(
             "replications {next}..{total} of {total} are missing (the last folder given, {}, ends at {next})",
             prev.map_or(String::new(), |p| p.dir.display().to_string())
         ))
@@ -141,22 +145,37 @@ fn first_total(parts: &[Part]) -> u64 {
     parts[0].manifest.replications
 }
 
+/// A finished merge.
+pub struct Merged {
+    pub result: JobResult,
+    pub out: PathBuf,
+    pub loaded: LoadedScenario,
+}
+
 /// Merges the shard folders of `spec.dirs` into one run folder.
-pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
+pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let started = job::Started::now();
     let parts = plan(&spec.dirs)?;
     let head = &parts[0].manifest;
-    let scenario_path = spec
-        .scenario
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&head.scenario_path));
-    let loaded = load_scenario(&scenario_path, &head.scenario_hash)?;
+    let working_dir = head.execution.working_dir.as_deref();
+    let path = recorded::scenario_path(&head.scenario_path, working_dir, spec.scenario.as_deref());
+    let loaded =
+        recorded::load(&path, &head.scenario_hash, "--scenario").map_err(|e| refused(e.message))?;
+    // The merged manifest records the scenario as the shards did, unless --scenario
+    // named another file, which is then recorded relative to this folder.
+    let (scenario_path, record_dir) = match &spec.scenario {
+        Some(given) => (given.clone(), job::working_dir()),
+        None => (
+            PathBuf::from(&head.scenario_path),
+            head.execution.working_dir.clone(),
+        ),
+    };
     let out = spec.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{}-{}", loaded.scenario.name, head.seed))
     });
     for p in &parts {
         if same_folder(&p.dir, &out) {
-            return Err(MergeError(format!(
+            return Err(refused(format!(
                 "the output folder {} is one of the shards; choose another --out",
                 out.display()
             ))
@@ -167,7 +186,7 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
             let recorded = p.manifest.outputs.get(name);
             let actual = job::sha256_file(&path)?;
             if recorded != Some(&actual) {
-                return Err(MergeError(format!(
+                return Err(refused(format!(
                     "{} has changed since its run wrote it (its SHA-256 is not the manifest's)",
                     path.display()
                 ))
@@ -184,6 +203,27 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
     let series_header = tables::series_header(layout);
     let param_layout = ParameterLayout::new(s);
     let param_header = tables::parameter_header(&param_layout);
+    let shape = Shape {
+        metrics: layout.len(),
+        series: layout.series_len(),
+        replications,
+        threads: spec.threads,
+        block: BLOCK,
+        stores: 1,
+        csv_bytes_per_replication: 0,
+    };
+    // The merged row files are the shards' row files, byte for byte but for the headers.
+    let estimate = footprint::estimate(0, shape, &out, || {
+        row_file_bytes(&parts).div_ceil(replications)
+    })?;
+    if !spec.quiet {
+        eprintln!(
+            "policysim: merging {} shard folders -> {}\n  {}",
+            parts.len(),
+            out.display(),
+            estimate.describe()
+        );
+    }
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
     let mut rep_csv = dir.create("replications.csv")?;
@@ -207,6 +247,7 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
         let end = m.first_replication + m.replication_count;
         let mut first = m.first_replication;
         while first < end {
+            interrupt::check("while merging")?;
             let n = (end - first).min(BLOCK) as usize;
             metrics.clear();
             series.clear();
@@ -248,35 +289,28 @@ pub fn merge(spec: &MergeSpec) -> Result<(JobResult, PathBuf)> {
         model_events,
         precision: Vec::new(),
         started,
+        working_dir: record_dir,
     };
     let rows = job::Rows {
         store,
         parameters: param_store,
     };
     let result = job::finish(dir, &loaded, &scenario_path, layout, rows, &pool, record)?;
-    Ok((result, out))
+    Ok(Merged {
+        result,
+        out,
+        loaded,
+    })
 }
 
-/// Loads the scenario a manifest names and checks it is still the one that ran.
-pub fn load_scenario(path: &Path, hash: &str) -> Result<LoadedScenario> {
-    if !path.exists() {
-        return Err(MergeError(format!(
-            "the scenario file {} named in the manifest is not there; run from the folder the \
-             run was started in, or pass --scenario",
-            path.display()
-        ))
-        .into());
-    }
-    let loaded = scenario::load(path)?;
-    if loaded.hash != hash {
-        return Err(MergeError(format!(
-            "the scenario {} has changed since the run (its hash is {}, the manifest's {hash})",
-            path.display(),
-            loaded.hash
-        ))
-        .into());
-    }
-    Ok(loaded)
+/// Bytes of the shards' row files.
+fn row_file_bytes(parts: &[Part]) -> u64 {
+    parts
+        .iter()
+        .flat_map(|p| job::ROW_FILES.map(|n| p.dir.join(n)))
+        .filter_map(|path| std::fs::metadata(path).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 fn same_folder(a: &Path, b: &Path) -> bool {

@@ -12,6 +12,12 @@ use crate::engine::events::ModelEvents;
 use crate::engine::params::{ParamEntities, ParamValues, ParameterLayout};
 use crate::engine::stream::Streams;
 use crate::engine::{Model, Replication};
+use crate::error::Error;
+use crate::metrics::MetricLayout;
+
+/// Replications per block: the unit of streaming, of checkpoints and of the rows in
+/// flight at once.
+pub const BLOCK: u64 = 2048;
 
 thread_local! {
     static WORKING_MEMORY: std::cell::RefCell<Replication> = std::cell::RefCell::default();
@@ -34,7 +40,42 @@ pub struct Block {
     pub model_events: ModelEvents,
 }
 
+impl Block {
+    /// The first value of the block that is not a finite number, as bad input naming the
+    /// replication and the metric: amounts so large that their sums overflow (or a
+    /// parameter that makes one undefined) would otherwise reach every statistic as
+    /// infinities and NaN. `first` is the block's first replication.
+    pub fn check_finite(&self, layout: &MetricLayout, first: u64) -> Result<(), Error> {
+        let (m, sl) = (layout.len(), layout.series_len());
+        let metric = self.metrics.iter().position(|v| !v.is_finite());
+        let series = self.series.iter().position(|v| !v.is_finite());
+        let (row, name, value) = match (metric, series) {
+            (Some(k), _) => (k / m, layout.names[k % m].clone(), self.metrics[k]),
+            (None, Some(k)) => {
+                let j = k % sl;
+                let name = format!(
+                    "series {} in {}",
+                    layout.series_names[j / layout.months],
+                    layout.month_labels[j % layout.months]
+                );
+                (k / sl, name, self.series[k])
+            }
+            (None, None) => return Ok(()),
+        };
+        Err(Error::bad_input(format!(
+            "replication {}: {name} is {value}, not a finite number: the scenario's amounts, \
+             counts or rates are too large for their sums to be represented (the largest \
+             number is about 1.8e308); no output was kept. Check the values against their \
+             ranges in docs/scenario-format.md",
+            first + row as u64
+        )))
+    }
+}
+
 /// Runs replications `reps` on the current rayon pool; `tick` is called as each finishes.
+///
+/// Once a stop is asked for (`interrupt::requested`), the replications not yet started
+/// are skipped and their rows left at zero: the caller must drop such a block.
 pub fn run_block(
     model: &Model<'_>,
     seed: u64,
@@ -73,6 +114,9 @@ pub fn run_points(
         .map(|(i, (row, ser))| {
             // Each worker thread keeps one replication's working memory for the whole run,
             // so its buffers grow once, not after every split of the block.
+            if crate::interrupt::requested() {
+                return (0, ModelEvents::default());
+            }
             WORKING_MEMORY.with_borrow_mut(|rep| {
                 rep.run(model, seed, index(i), row, ser);
                 tick();

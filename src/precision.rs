@@ -42,6 +42,14 @@ pub struct Rule {
     width: f64,
 }
 
+/// Two rules are the same rule when they say the same thing: the rest is parsed from the
+/// text against the same scenario.
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        self.text == other.text
+    }
+}
+
 /// How a rule stood when the run stopped.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RuleOutcome {

@@ -49,6 +49,11 @@ impl RowStore {
         RowStore::with_limit(m, sl, expected, scratch, IN_MEMORY_VALUES / stores.max(1))
     }
 
+    /// Whether one of `stores` stores of `expected` replications spills to scratch.
+    pub fn spills(stores: usize, m: usize, sl: usize, expected: u64) -> bool {
+        expected.saturating_mul((m + sl) as u64) > (IN_MEMORY_VALUES / stores.max(1)) as u64
+    }
+
     fn with_limit(
         m: usize,
         sl: usize,

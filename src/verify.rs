@@ -3,10 +3,21 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::job::{self, JobSpec, Shard};
+use crate::error::Error;
+use crate::job::{self, JobSpec, Seams};
 use crate::output::manifest::Manifest;
+
+/// A verification as resolved from the command line.
+pub struct VerifySpec {
+    /// The run folder.
+    pub dir: PathBuf,
+    /// The scenario file, if not the one the manifest records.
+    pub scenario: Option<PathBuf>,
+    pub threads: usize,
+    pub quiet: bool,
+}
 
 /// One output file of the folder.
 #[derive(Debug, Clone)]
@@ -41,36 +52,45 @@ impl FileCheck {
     }
 }
 
-/// Re-runs the run of `dir` in a temporary folder and checks every output it records.
-pub fn verify(dir: &Path, threads: usize, quiet: bool) -> Result<Vec<FileCheck>> {
+/// Re-runs the run of `spec.dir` in a temporary folder and checks every output it
+/// records. A folder or scenario that cannot be re-run is bad input (exit code 2).
+pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
+    let dir = &spec.dir;
+    let cannot = |why: String| Error::bad_input(format!("cannot re-run {}: {why}", dir.display()));
     let manifest = Manifest::read(dir)?;
-    let scenario_path = PathBuf::from(&manifest.scenario_path);
-    let loaded = crate::merge::load_scenario(&scenario_path, &manifest.scenario_hash)
-        .map_err(|e| anyhow!("cannot re-run {}: {e:#}", dir.display()))?;
+    let working_dir = manifest.execution.working_dir.as_deref();
+    let path = crate::recorded::scenario_path(
+        &manifest.scenario_path,
+        working_dir,
+        spec.scenario.as_deref(),
+    );
+    let loaded = crate::recorded::load(&path, &manifest.scenario_hash, "--scenario")
+        .map_err(|e| cannot(e.message))?;
     if manifest.engine_version != crate::output::manifest::ENGINE_VERSION {
-        return Err(anyhow!(
-            "cannot re-run {}: it was written by policysim {}, this is {}",
-            dir.display(),
+        return Err(cannot(format!(
+            "it was written by policysim {}, this is {}",
             manifest.engine_version,
             crate::output::manifest::ENGINE_VERSION
-        ));
+        ))
+        .into());
     }
     let scratch = ScratchDir::new()?;
-    let spec = JobSpec {
+    let rerun = JobSpec {
         precision: Vec::new(),
         replications: manifest.replications,
         seed: manifest.seed,
-        threads,
-        shard: manifest.shard.as_ref().map(|s| Shard {
-            index: s.index,
-            count: s.count,
-        }),
+        threads: spec.threads,
+        shard: manifest.shard,
         out: scratch.0.join("run"),
         force: false,
-        quiet,
+        quiet: spec.quiet,
         resume: false,
+        working_dir: manifest.execution.working_dir.clone(),
+        seams: Seams::from_env()?,
     };
-    job::run(&loaded, &scenario_path, &spec)?;
+    let scenario_path = Path::new(&manifest.scenario_path);
+    job::run(&loaded, scenario_path, &rerun)?;
+    let spec = rerun;
     let hash = |path: PathBuf| path.exists().then(|| job::sha256_file(&path)).transpose();
     manifest
         .outputs

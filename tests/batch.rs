@@ -425,7 +425,7 @@ fn outputs_identical_for_1_2_and_8_threads() {
 }
 
 #[test]
-fn unwritable_output_folder_is_a_clear_error() {
+fn output_folder_under_a_file_is_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "not a folder").unwrap();
@@ -435,8 +435,8 @@ fn unwritable_output_folder_is_a_clear_error() {
         &[],
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(code(&o), 1, "{err}");
-    assert!(err.contains("cannot write"), "{err}");
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("a-file is a file, not a folder"), "{err}");
     assert_eq!(std::fs::read(&file).unwrap(), b"not a folder");
 }
 

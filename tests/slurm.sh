@@ -3,6 +3,9 @@
 # systemd), the baseline run as a job array of 4 shards whose index and count come from
 # SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT, merged, and compared with one run of all
 # the replications: every output byte-identical, the manifest once `execution` is dropped.
+# The shards, `merge` and `verify` use the README's exact paths (output/shards/shard-N,
+# output/shards/shard-*, output/baseline-20230908), in a scratch folder that links the
+# repository's scenarios/.
 #
 # Needs root (it installs packages and starts munged, slurmctld and slurmd); stops every
 # daemon it started on exit. Usage: bash tests/slurm.sh  (from anywhere)
@@ -110,29 +113,36 @@ fi
 log "cluster up: $(sinfo -h -o '%P %D %T')"
 
 # --- the array job ----------------------------------------------------------------------
-OUT=$WORK/run
+# The job runs in $WORK/run as a user's would in a checkout: scenarios/ is the repository's.
+RUN=$WORK/run
+ln -s "$ROOT/scenarios" "$RUN/scenarios"
 cat >"$WORK/shards.sbatch" <<JOB
 #!/usr/bin/env bash
 #SBATCH --job-name=policysim-shards
-#SBATCH --output=$OUT/slurm-%A_%a.out
+#SBATCH --output=$RUN/slurm-%A_%a.out
 #SBATCH --cpus-per-task=1
 # The shard index and count come from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT.
-exec "$BIN" run scenarios/baseline.toml --reps $REPS --quiet --out "$OUT/shard-\$SLURM_ARRAY_TASK_ID"
+exec "$BIN" run scenarios/baseline.toml --reps $REPS --quiet --out "output/shards/shard-\$SLURM_ARRAY_TASK_ID"
 JOB
-if ! sbatch --wait --array=0-$((SHARDS - 1)) --chdir="$ROOT" "$WORK/shards.sbatch" >&2; then
-    cat "$OUT"/slurm-*.out >&2 || true
+if ! sbatch --wait --array=0-$((SHARDS - 1)) --chdir="$RUN" "$WORK/shards.sbatch" >&2; then
+    cat "$RUN"/slurm-*.out >&2 || true
     fail "the array job failed"
 fi
+cd "$RUN"
 for k in $(seq 0 $((SHARDS - 1))); do
-    [ -f "$OUT/shard-$k/manifest.json" ] || fail "shard $k wrote no manifest"
-    python3 - "$OUT/shard-$k/manifest.json" "$k" "$SHARDS" <<'PY' || fail "shard $k has the wrong shard"
+    [ -f "output/shards/shard-$k/manifest.json" ] || fail "shard $k wrote no manifest"
+    python3 - "output/shards/shard-$k/manifest.json" "$k" "$SHARDS" <<'PY' || fail "shard $k has the wrong shard"
 import json, sys
 m = json.load(open(sys.argv[1]))
 assert m["shard"] == {"index": int(sys.argv[2]), "count": int(sys.argv[3])}, m["shard"]
 PY
 done
 
-"$BIN" merge --quiet --out "$OUT/merged" $(for k in $(seq 0 $((SHARDS - 1))); do echo "$OUT/shard-$k"; done)
+# The README's commands, verbatim but for --quiet.
+"$BIN" merge --quiet output/shards/shard-*
+"$BIN" verify --quiet output/baseline-20230908 >&2 || fail "verify of the merged folder failed"
+OUT=$RUN/output
+mv "$OUT/baseline-20230908" "$OUT/merged"
 env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT \
     "$BIN" run scenarios/baseline.toml --reps $REPS --quiet --out "$OUT/single"
 

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use super::BadInput;
 use crate::actuals;
-use crate::scenario::{self, node};
+use crate::error::Error;
+use crate::scenario::node;
 
 /// Validate a scenario file and print the resolved scenario (after `extends`); with
 /// `--actuals`, validate an actuals folder against it too (docs/actuals-format.md).
@@ -23,12 +23,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let loaded = scenario::load(&args.scenario)?;
+    let loaded = super::load_scenario(&args.scenario)?;
     let s = &loaded.scenario;
     let mut out = String::new();
     if let Some(dir) = &args.actuals {
         // Bad actuals are bad input (exit code 2), reported as the file, line and column.
-        let a = actuals::load(dir, s, args.as_of).map_err(|e| BadInput(e.to_string()))?;
+        let a = actuals::load(dir, s, args.as_of).map_err(|e| Error::bad_input(e.to_string()))?;
         writeln!(
             out,
             "# actuals {}: {} firms, {} events, {} payments, {} observations (sha256 {})",

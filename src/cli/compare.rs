@@ -7,10 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
-use super::BadInput;
+use super::limits;
 use crate::compare::{self, Comparison, ScenarioRows};
+use crate::engine::Model;
+use crate::error::Error;
+use crate::footprint::{self, Shape};
 use crate::job;
-use crate::output::manifest::{ENGINE, ENGINE_VERSION};
+use crate::output::manifest::{ComparedScenario, ComparisonManifest, ENGINE, ENGINE_VERSION};
 use crate::output::report;
 use crate::output::rundir::RunDir;
 use crate::scenario::{self, LoadedScenario};
@@ -24,14 +27,15 @@ pub struct Args {
     /// Scenario files (TOML); the first is the reference
     #[arg(num_args = 2.., required = true)]
     scenarios: Vec<PathBuf>,
-    /// Replications per scenario (default: the first scenario's [run] replications)
-    #[arg(long)]
+    /// Replications per scenario, 2 to 2^53 (default: the first scenario's [run]
+    /// replications)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = limits::replications)]
     reps: Option<u64>,
-    /// Seed (default: the first scenario's [run] seed)
-    #[arg(long)]
+    /// Seed, 0 to 2^64-1 (default: the first scenario's [run] seed)
+    #[arg(long, allow_negative_numbers = true, value_parser = limits::seed)]
     seed: Option<u64>,
-    /// Worker threads (default: all cores)
-    #[arg(long)]
+    /// Worker threads, 1 to 4 × the cores (at most 256) (default: all cores)
+    #[arg(long, allow_negative_numbers = true, value_parser = limits::threads)]
     threads: Option<usize>,
     /// Output folder (default: output/compare-<A>-vs-<B>...-<seed>)
     #[arg(long)]
@@ -44,33 +48,97 @@ pub struct Args {
     quiet: bool,
 }
 
-pub fn run(args: Args) -> Result<()> {
-    let loaded: Vec<LoadedScenario> = args
-        .scenarios
-        .iter()
-        .map(|p| scenario::load(p))
-        .collect::<Result<_, _>>()?;
-    let first = &loaded[0].scenario;
-    let seed = args.seed.unwrap_or(first.seed);
-    let replications = args.reps.unwrap_or(first.replications);
-    if replications < 2 {
-        let source = match args.reps {
-            Some(_) => "--reps".to_string(),
-            None => format!("[run] replications of {}", args.scenarios[0].display()),
-        };
-        return Err(BadInput(format!(
-            "compare needs at least 2 replications ({source} is {replications}): its paired \
-             intervals come from the spread of the differences"
-        ))
-        .into());
+/// A comparison as it will run: every value checked, the scenarios loaded.
+pub struct Resolved {
+    pub loaded: Vec<LoadedScenario>,
+    pub seed: u64,
+    pub replications: u64,
+    pub threads: usize,
+    pub out: PathBuf,
+}
+
+impl Args {
+    /// Turns the command line into one resolved comparison, before any work.
+    pub fn resolve(&self) -> Result<Resolved, Error> {
+        let loaded: Vec<LoadedScenario> = self
+            .scenarios
+            .iter()
+            .map(|p| super::load_scenario(p))
+            .collect::<Result<_, _>>()?;
+        let first = &loaded[0].scenario;
+        let seed = self.seed.unwrap_or(first.seed);
+        let replications = self.reps.unwrap_or(first.replications);
+        if replications < 2 {
+            let source = match self.reps {
+                Some(_) => "--reps".to_string(),
+                None => format!("[run] replications of {}", self.scenarios[0].display()),
+            };
+            return Err(Error::bad_input(format!(
+                "compare needs at least 2 replications ({source} is {replications}): its \
+                 paired intervals come from the spread of the differences"
+            )));
+        }
+        let names: Vec<&str> = loaded.iter().map(|l| l.scenario.name.as_str()).collect();
+        let out = self.out.clone().unwrap_or_else(|| {
+            PathBuf::from("output").join(format!("compare-{}-{seed}", names.join("-vs-")))
+        });
+        Ok(Resolved {
+            seed,
+            replications,
+            threads: limits::worker_threads(self.threads),
+            out,
+            loaded,
+        })
     }
-    let threads = super::worker_threads(args.threads)?;
-    let names: Vec<&str> = loaded.iter().map(|l| l.scenario.name.as_str()).collect();
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("output").join(format!("compare-{}-{seed}", names.join("-vs-")))
-    });
+}
+
+/// What the comparison will need (every scenario's rows held at once, no row files),
+/// refused when this machine cannot hold it.
+fn estimate(r: &Resolved, quiet: bool) -> Result<(), Error> {
+    let mut need = None::<footprint::Footprint>;
+    for l in &r.loaded {
+        let layout = &Model::new(&l.scenario).layout;
+        let shape = Shape {
+            metrics: layout.len(),
+            series: layout.series_len(),
+            replications: r.replications,
+            threads: r.threads,
+            block: job::BLOCK,
+            stores: r.loaded.len(),
+            csv_bytes_per_replication: 0,
+        };
+        let firms = footprint::firms_per_replication(&l.scenario);
+        let f = footprint::estimate(firms, shape, &r.out, || 0)?;
+        if need
+            .as_ref()
+            .is_none_or(|n| f.memory_bytes > n.memory_bytes)
+        {
+            need = Some(f);
+        }
+    }
+    if let (false, Some(f)) = (quiet, need) {
+        eprintln!(
+            "policysim: comparing {} scenarios -> {}\n  {} (the largest scenario)",
+            r.loaded.len(),
+            r.out.display(),
+            f.describe()
+        );
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let resolved = args.resolve()?;
+    estimate(&resolved, args.quiet)?;
+    let Resolved {
+        loaded,
+        seed,
+        replications,
+        threads,
+        out,
+    } = resolved;
     let mut dir = RunDir::prepare(&out, args.force)?;
-    super::install_interrupt_handler();
+    crate::interrupt::install_handler();
 
     let pool = job::thread_pool(threads)?;
     let mut rows: Vec<ScenarioRows> = Vec::new();
@@ -78,6 +146,7 @@ pub fn run(args: Args) -> Result<()> {
     for (k, l) in loaded.iter().enumerate() {
         let s = &l.scenario;
         let scratch = dir.temp_path(&format!("rows-{k}.scratch"));
+        crate::interrupt::remove_on_abort(&scratch);
         let place = compare::RowsPlace {
             scratch: &scratch,
             stores: loaded.len(),
@@ -134,23 +203,27 @@ fn write_manifest(
     seed: u64,
     replications: u64,
 ) -> Result<()> {
-    let mut outputs = serde_json::Map::new();
-    for name in ["comparison.csv", "comparison_targets.csv", "report.html"] {
-        outputs.insert(name.into(), job::sha256_file(&dir.temp_path(name))?.into());
-    }
-    let manifest = serde_json::json!({
-        "engine": ENGINE,
-        "engine_version": ENGINE_VERSION,
-        "kind": "comparison",
-        "seed": seed,
-        "replications": replications,
-        "scenarios": paths.iter().zip(loaded).map(|(p, l)| serde_json::json!({
-            "name": l.scenario.name,
-            "path": p.display().to_string(),
-            "scenario_hash": l.hash,
-        })).collect::<Vec<_>>(),
-        "outputs": outputs,
-    });
+    let outputs = ["comparison.csv", "comparison_targets.csv", "report.html"]
+        .into_iter()
+        .map(|name| Ok((name.to_string(), job::sha256_file(&dir.temp_path(name))?)))
+        .collect::<Result<_>>()?;
+    let manifest = ComparisonManifest {
+        engine: ENGINE.into(),
+        engine_version: ENGINE_VERSION.into(),
+        kind: "comparison".into(),
+        outputs,
+        replications,
+        scenarios: paths
+            .iter()
+            .zip(loaded)
+            .map(|(p, l)| ComparedScenario {
+                name: l.scenario.name.clone(),
+                path: p.display().to_string(),
+                scenario_hash: l.hash.clone(),
+            })
+            .collect(),
+        seed,
+    };
     let mut w = dir.create("manifest.json")?;
     serde_json::to_writer_pretty(&mut w, &manifest)?;
     w.write_all(b"\n")?;

@@ -1,22 +1,26 @@
-//! The command line: one file per command, each with its arguments and its entry point.
+//! The command line: one file per command, each with its arguments, the step that turns
+//! them into a resolved job (flags, environment and checkpoint checked once, there), and
+//! its entry point.
 
 pub mod check;
 pub mod compare;
+pub mod limits;
 pub mod merge;
 pub mod run;
 pub mod sensitivity;
 pub mod verify;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::output::rundir::OutputError;
-use crate::scenario::ScenarioError;
+use crate::error::Error;
 
 #[derive(Parser)]
 #[command(
     name = "policysim",
     version,
-    about = "Monte Carlo simulator of policy outcomes: budget exposure and target attainment"
+    about = "Monte Carlo simulator of policy outcomes: budget exposure and target attainment",
+    // Our own `help` below: clap's refuses `help --help` with exit code 2.
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,19 +35,22 @@ enum Command {
     Merge(merge::Args),
     Sensitivity(sensitivity::Args),
     Verify(verify::Args),
+    /// Print this message or the help of the given command
+    Help(HelpArgs),
 }
 
-/// Bad input found by a command itself (flags, files): exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+#[derive(clap::Args)]
+struct HelpArgs {
+    /// The command to explain (run, check, compare, merge, verify)
+    command: Option<String>,
+}
 
 pub fn try_main() -> anyhow::Result<()> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             e.print()?;
-            return Err(BadInput("invalid command line".into()).into());
+            return Err(Error::bad_input("invalid command line").into());
         }
         Err(e) => {
             e.print()?;
@@ -57,51 +64,30 @@ pub fn try_main() -> anyhow::Result<()> {
         Command::Merge(args) => merge::run(args),
         Command::Sensitivity(args) => sensitivity::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Help(args) => help(args.command.as_deref()),
     }
 }
 
-/// Exit code for an error: 2 for bad input (scenario, flags, an existing run folder,
-/// shards that do not belong together), 130 for a run stopped by a signal, 1 otherwise.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err
-        .chain()
-        .any(|e| e.is::<crate::job::Interrupted>() || e.is::<crate::job::InterruptedRun>())
-    {
-        return 130;
-    }
-    let bad_input = err.chain().any(|e| {
-        e.is::<ScenarioError>()
-            || e.is::<BadInput>()
-            || e.is::<crate::job::ResumeError>()
-            || e.is::<crate::merge::MergeError>()
-            || e.is::<crate::output::manifest::NotARunFolder>()
-            || matches!(
-                e.downcast_ref::<OutputError>(),
-                Some(OutputError::Exists(..) | OutputError::Interrupted(..))
-            )
-    });
-    if bad_input {
-        2
-    } else {
-        1
-    }
+fn help(command: Option<&str>) -> anyhow::Result<()> {
+    let mut cli = Cli::command();
+    let text = match command {
+        None => cli.render_long_help(),
+        Some(name) => match cli.find_subcommand_mut(name) {
+            Some(sub) => sub.render_long_help(),
+            None => {
+                return Err(Error::bad_input(format!(
+                    "no command {name:?}; the commands are run, check, compare, merge, verify"
+                ))
+                .into())
+            }
+        },
+    };
+    print!("{}", text.ansi());
+    Ok(())
 }
 
-/// `--threads`: at least 1; all cores by default.
-pub fn worker_threads(flag: Option<usize>) -> Result<usize, BadInput> {
-    match flag {
-        Some(0) => Err(BadInput("--threads must be at least 1".into())),
-        Some(t) => Ok(t),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
-    }
-}
-
-/// Installs the SIGINT/SIGTERM handler that asks running jobs to stop.
-pub fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(|| {
-        if crate::job::INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\npolicysim: interrupt received, stopping at the next block (press again to abort at once)");
-    });
+/// Loads a scenario named on the command line; a scenario that cannot be used is bad
+/// input (exit code 2).
+pub fn load_scenario(path: &std::path::Path) -> Result<crate::scenario::LoadedScenario, Error> {
+    Ok(crate::scenario::load(path)?)
 }

@@ -3,53 +3,62 @@
 
 use std::path::PathBuf;
 
-use super::BadInput;
-use crate::job::{self, JobSpec, Shard};
-use crate::scenario;
+use super::limits;
+use crate::error::Error;
+use crate::job::{self, JobSpec, Seams};
+use crate::scenario::LoadedScenario;
+use crate::shard::Shard;
 
-/// Run a scenario's replications and write summary, targets, budget, replications,
-/// timeseries and manifest to a run folder.
+/// Run a scenario's replications and write a run folder: summary.csv, targets.csv,
+/// budget.csv, replications.csv, series.csv, timeseries.csv, report.html and
+/// manifest.json.
+///
+/// Resources: before any work, the run estimates the memory and disk it will need (see
+/// the header it prints) and refuses (exit code 2) a run this machine cannot hold; --force
+/// does not override that.
 ///
 /// Shards: `--shard K/N` runs the K-th of N contiguous slices of the replications, K
-/// counted from 0 (0 ≤ K < N), so `policysim merge` can combine the N folders into the
-/// outputs of one run. Without the flag the shard comes from the environment, first
-/// match wins: (1) SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (a Slurm job array
-/// submitted with --array=0-(N-1)); (2) JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)
-/// with POLICYSIM_SHARD_COUNT, which must be set to the Job's completions. When
-/// POLICYSIM_SHARD_COUNT is set it also overrides SLURM_ARRAY_TASK_COUNT, e.g. to re-run
-/// one failed array task alone. `--shard` always wins over the environment.
+/// counted from 0 (0 ≤ K < N ≤ replications), so `policysim merge` can combine the N
+/// folders into the outputs of one run. Without the flag the shard comes from the
+/// environment, first match wins: (1) SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (a
+/// Slurm job array submitted with --array=0-(N-1)); (2) JOB_COMPLETION_INDEX (a
+/// Kubernetes Indexed Job) with POLICYSIM_SHARD_COUNT, which must be set to the Job's
+/// completions. When POLICYSIM_SHARD_COUNT is set it also overrides
+/// SLURM_ARRAY_TASK_COUNT, e.g. to re-run one failed array task alone. `--shard` always
+/// wins over the environment.
 ///
 /// Resume: an interrupted run (Ctrl-C, SIGTERM, a killed job) keeps a checkpoint in its
-/// folder; `policysim run --resume DIR` finishes it, with the same result as an
-/// uninterrupted run. The scenario, seed, replications and shard come from the
-/// checkpoint (the scenario path as first given, relative to the working directory); any
-/// given again must match it.
+/// folder; `policysim run --resume DIR` finishes it, from any folder, with the same result
+/// as an uninterrupted run. The scenario, seed, replications and shard come from the
+/// checkpoint (a relative scenario path is looked up in the folder the run was started
+/// in); any given again must match it.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Scenario file (TOML); optional with --resume
     #[arg(required_unless_present = "resume")]
     scenario: Option<PathBuf>,
-    /// Replications (default: the scenario's [run] replications)
-    #[arg(long)]
+    /// Replications, 1 to 2^53 (default: the scenario's [run] replications)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = limits::replications)]
     reps: Option<u64>,
-    /// Seed (default: the scenario's [run] seed)
-    #[arg(long)]
+    /// Seed, 0 to 2^64-1 (default: the scenario's [run] seed)
+    #[arg(long, allow_negative_numbers = true, value_parser = limits::seed)]
     seed: Option<u64>,
-    /// Worker threads (default: all cores)
-    #[arg(long)]
+    /// Worker threads, 1 to 4 × the cores (at most 256) (default: all cores)
+    #[arg(long, allow_negative_numbers = true, value_parser = limits::threads)]
     threads: Option<usize>,
     /// Output folder (default: output/<scenario>-<seed>, or
     /// output/<scenario>-<seed>-shard-K-of-N for a shard)
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Replace an existing run folder (or the leftovers of an interrupted run)
+    /// Replace an existing run folder, removing what policysim wrote there (outputs,
+    /// temporary files and scratch of an interrupted run, its checkpoint) and nothing else
     #[arg(long, conflicts_with = "resume")]
     force: bool,
     /// Run only shard K of N (K from 0 to N-1). Precedence: this flag, then
     /// SLURM_ARRAY_TASK_ID + SLURM_ARRAY_TASK_COUNT, then JOB_COMPLETION_INDEX +
     /// POLICYSIM_SHARD_COUNT
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
     shard: Option<String>,
     /// Finish the interrupted run in DIR from its checkpoint
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
@@ -66,101 +75,176 @@ pub struct Args {
     max_reps: Option<u64>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let threads = super::worker_threads(args.threads)?;
-    let flag_shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let spec_of = |replications, seed, shard, out: PathBuf, resume| JobSpec {
-        precision: Vec::new(),
-        replications,
-        seed,
-        threads,
-        shard,
-        out,
-        force: args.force,
-        quiet: args.quiet,
-        resume,
-    };
+/// A run as the job will do it: the scenario loaded, the path to record for it, and the
+/// job's settings.
+pub struct Resolved {
+    pub loaded: LoadedScenario,
+    /// The scenario path to record (as given, relative to `spec.working_dir`).
+    pub scenario_path: PathBuf,
+    pub spec: JobSpec,
+}
 
-    let (loaded, scenario_path, spec) = if let Some(dir) = &args.resume {
-        let saved = job::read_progress(dir)?;
-        let path = args
+impl Args {
+    /// Turns the command line, the environment and (for `--resume`) the checkpoint into
+    /// one resolved run; every value is checked here, before any work.
+    pub fn resolve(&self) -> Result<Resolved, Error> {
+        let flag_shard = self.shard.as_deref().map(Shard::parse).transpose()?;
+        let seams = Seams::from_env()?;
+        match &self.resume {
+            Some(dir) => self.resolve_resume(dir, flag_shard, seams),
+            None => self.resolve_fresh(flag_shard, seams),
+        }
+    }
+
+    fn spec(&self, replications: u64, seed: u64, shard: Option<Shard>, out: PathBuf) -> JobSpec {
+        JobSpec {
+            replications,
+            seed,
+            threads: limits::worker_threads(self.threads),
+            shard,
+            out,
+            force: self.force,
+            quiet: self.quiet,
+            resume: false,
+            precision: Vec::new(),
+            working_dir: job::working_dir(),
+            seams: Seams {
+                block: job::BLOCK,
+                stop_after_blocks: None,
+            },
+        }
+    }
+
+    fn resolve_fresh(&self, flag_shard: Option<Shard>, seams: Seams) -> Result<Resolved, Error> {
+        let path = self
             .scenario
             .clone()
-            .unwrap_or_else(|| PathBuf::from(&saved.scenario_path));
-        let loaded = scenario::load(&path)?;
-        let saved_shard = saved.shard.as_ref().map(|s| Shard {
-            index: s.index,
-            count: s.count,
-        });
-        let differs = |what: &str, given: String, saved: String| {
-            BadInput(format!(
-                "cannot resume {}: {what} {given} was given, the interrupted run has {saved}",
-                dir.display()
-            ))
-        };
-        if let Some(r) = args.reps.filter(|&r| r != saved.replications) {
-            return Err(differs("--reps", r.to_string(), saved.replications.to_string()).into());
-        }
-        if let Some(s) = args.seed.filter(|&s| s != saved.seed) {
-            return Err(differs("--seed", s.to_string(), saved.seed.to_string()).into());
-        }
-        if let Some(sh) = flag_shard.filter(|&sh| Some(sh) != saved_shard) {
-            return Err(differs("--shard", show(Some(sh)), show(saved_shard)).into());
-        }
-        let spec = spec_of(
-            saved.replications,
-            saved.seed,
-            saved_shard,
-            dir.clone(),
-            true,
-        );
-        (loaded, path, spec)
-    } else {
-        let path = args.scenario.clone().expect("clap requires it");
-        let loaded = scenario::load(&path)?;
+            .ok_or_else(|| Error::bad_input("a scenario file is required"))?;
+        let loaded = super::load_scenario(&path)?;
         let s = &loaded.scenario;
-        let seed = args.seed.unwrap_or(s.seed);
-        let replications = match args.max_reps {
+        let seed = self.seed.unwrap_or(s.seed);
+        let replications = match self.max_reps {
             Some(m) => m,
-            None if !args.precision.is_empty() => 1_000_000,
-            None => args.reps.unwrap_or(s.replications),
+            None if !self.precision.is_empty() => 1_000_000,
+            None => self.reps.unwrap_or(s.replications),
         };
         if replications == 0 {
-            return Err(BadInput("--reps must be at least 1".into()).into());
+            return Err(Error::bad_input("--reps must be at least 1"));
         }
         let shard = match flag_shard {
             Some(sh) => Some(sh),
-            None => shard_from_env(&|k| std::env::var(k).ok())?,
+            None => Shard::from_env(&|k| std::env::var(k).ok())?,
         };
         if let Some(sh) = shard {
             if sh.range(replications).is_empty() {
-                return Err(BadInput(format!(
-                    "shard {}/{} of {replications} replications holds no replication; \
-                     use at most {replications} shards",
-                    sh.index, sh.count
-                ))
-                .into());
+                return Err(Error::bad_input(format!(
+                    "{sh} of {replications} replications holds no replication; use at most \
+                     {replications} shards"
+                )));
             }
         }
-        let out = args.out.clone().unwrap_or_else(|| {
+        let out = self.out.clone().unwrap_or_else(|| {
             let name = match shard {
                 Some(sh) => format!("{}-{seed}-shard-{}-of-{}", s.name, sh.index, sh.count),
                 None => format!("{}-{seed}", s.name),
             };
             PathBuf::from("output").join(name)
         });
-        let mut spec = spec_of(replications, seed, shard, out, false);
         let layout = crate::metrics::MetricLayout::new(s);
-        spec.precision = args
+        let precision = self
             .precision
             .iter()
             .map(|r| crate::precision::parse(r, s, &layout))
             .collect::<Result<_, _>>()
-            .map_err(|e| BadInput(e.to_string()))?;
-        (loaded, path, spec)
-    };
+            .map_err(|e| Error::bad_input(e.to_string()))?;
+        let spec = JobSpec {
+            seams,
+            precision,
+            ..self.spec(replications, seed, shard, out)
+        };
+        Ok(Resolved {
+            loaded,
+            scenario_path: path,
+            spec,
+        })
+    }
 
-    super::install_interrupt_handler();
+    fn resolve_resume(
+        &self,
+        dir: &std::path::Path,
+        flag_shard: Option<Shard>,
+        seams: Seams,
+    ) -> Result<Resolved, Error> {
+        let saved = job::read_progress(dir)?;
+        let differs = |what: &str, given: String, saved: String| {
+            Error::bad_input(format!(
+                "cannot resume {}: {what} {given} was given, the interrupted run has {saved}",
+                dir.display()
+            ))
+        };
+        if let Some(r) = self.reps.filter(|&r| r != saved.replications) {
+            return Err(differs(
+                "--reps",
+                r.to_string(),
+                saved.replications.to_string(),
+            ));
+        }
+        if let Some(s) = self.seed.filter(|&s| s != saved.seed) {
+            return Err(differs("--seed", s.to_string(), saved.seed.to_string()));
+        }
+        if let Some(sh) = flag_shard.filter(|&sh| Some(sh) != saved.shard) {
+            return Err(differs("--shard", show(Some(sh)), show(saved.shard)));
+        }
+        let path = crate::recorded::scenario_path(
+            &saved.scenario_path,
+            saved.working_dir.as_deref(),
+            self.scenario.as_deref(),
+        );
+        // The hash is checked against the checkpoint's by the job, with the other fields.
+        if !path.exists() {
+            return Err(Error::bad_input(format!(
+                "cannot resume {}: the scenario file {} the run recorded is not there (a \
+                 relative path is looked up in the folder the run was started in); give it \
+                 as `policysim run FILE --resume {}`",
+                dir.display(),
+                path.display(),
+                dir.display()
+            )));
+        }
+        let loaded = super::load_scenario(&path)?;
+        let (scenario_path, working_dir) = match &self.scenario {
+            Some(given) => (given.clone(), job::working_dir()),
+            None => (
+                PathBuf::from(&saved.scenario_path),
+                saved.working_dir.clone(),
+            ),
+        };
+        let spec = JobSpec {
+            resume: true,
+            working_dir,
+            seams,
+            ..self.spec(
+                saved.replications,
+                saved.seed,
+                saved.shard,
+                dir.to_path_buf(),
+            )
+        };
+        Ok(Resolved {
+            loaded,
+            scenario_path,
+            spec,
+        })
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let Resolved {
+        loaded,
+        scenario_path,
+        spec,
+    } = args.resolve()?;
+    crate::interrupt::install_handler();
     let result = job::run(&loaded, &scenario_path, &spec)?;
     if !args.quiet {
         crate::output::terminal::print_run_summary(
@@ -175,83 +259,5 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn show(shard: Option<Shard>) -> String {
-    shard.map_or("no shard".into(), |s| {
-        format!("shard {}/{}", s.index, s.count)
-    })
-}
-
-/// Parses `K/N` (0 ≤ K < N).
-pub fn parse_shard(text: &str) -> Result<Shard, BadInput> {
-    let bad = |why: &str| {
-        BadInput(format!(
-            "invalid shard {text:?}: {why} (expected K/N with 0 ≤ K < N, K counted from 0)"
-        ))
-    };
-    let (k, n) = text.split_once('/').ok_or_else(|| bad("no '/'"))?;
-    let k: u64 = k
-        .trim()
-        .parse()
-        .map_err(|_| bad("K is not a whole number"))?;
-    let n: u64 = n
-        .trim()
-        .parse()
-        .map_err(|_| bad("N is not a whole number"))?;
-    shard_of(k, n).map_err(|why| bad(&why))
-}
-
-fn shard_of(index: u64, count: u64) -> Result<Shard, String> {
-    if count == 0 {
-        return Err("N must be at least 1".into());
-    }
-    if index >= count {
-        return Err(format!("K = {index} is not below N = {count}"));
-    }
-    Ok(Shard { index, count })
-}
-
-/// The shard named by the environment of a Slurm array task or a Kubernetes Indexed Job
-/// (see `Args`), if any.
-pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Shard>, BadInput> {
-    let number = |name: &str| -> Result<Option<u64>, BadInput> {
-        match var(name).filter(|v| !v.trim().is_empty()) {
-            None => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| BadInput(format!("{name}={v:?} is not a whole number"))),
-        }
-    };
-    let own_count = number("POLICYSIM_SHARD_COUNT")?;
-    let (index, count, source) = if let Some(index) = number("SLURM_ARRAY_TASK_ID")? {
-        let count = match own_count {
-            Some(c) => c,
-            None => number("SLURM_ARRAY_TASK_COUNT")?.ok_or_else(|| {
-                BadInput(
-                    "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; \
-                     set POLICYSIM_SHARD_COUNT or pass --shard K/N"
-                        .into(),
-                )
-            })?,
-        };
-        (index, count, "SLURM_ARRAY_TASK_ID")
-    } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
-        let count = own_count.ok_or_else(|| {
-            BadInput(
-                "JOB_COMPLETION_INDEX is set but POLICYSIM_SHARD_COUNT is not; set it to the \
-                 Job's completions, or pass --shard K/N"
-                    .into(),
-            )
-        })?;
-        (index, count, "JOB_COMPLETION_INDEX")
-    } else {
-        return Ok(None);
-    };
-    shard_of(index, count).map(Some).map_err(|why| {
-        BadInput(format!(
-            "invalid shard from {source}={index} with a count of {count}: {why} \
-             (submit the array as --array=0-{}, or pass --shard K/N)",
-            count.saturating_sub(1)
-        ))
-    })
+    shard.map_or("no shard".into(), |s| s.to_string())
 }

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::BadInput;
 use crate::engine::Model;
+use crate::error::Error;
 use crate::scenario;
 use crate::sensitivity::design;
 use crate::sensitivity::run::{self, Outcome, Spec};
+use crate::shard::Shard;
 
 /// Sobol first- and total-order indices from a Saltelli design (N rows cost
 /// (parameters + 3) × N replications: the intrinsic randomness is one more input), with
@@ -58,12 +59,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let threads = super::worker_threads(args.threads)?;
+    let threads = super::limits::worker_threads(args.threads);
     if let Some(dirs) = &args.merge {
         let out = args
             .out
             .clone()
-            .ok_or_else(|| BadInput("--merge needs --out".into()))?;
+            .ok_or_else(|| Error::bad_input("--merge needs --out"))?;
         let outcome = run::merge(dirs, &out, args.force, threads)?;
         if !args.quiet {
             print_summary(&outcome, &out);
@@ -76,19 +77,14 @@ pub fn run(args: Args) -> Result<()> {
     let seed = args.seed.unwrap_or(s.seed);
     let rows = args.reps.unwrap_or(1000);
     if rows < 10 {
-        return Err(BadInput("--reps must be at least 10 (rows of the design)".into()).into());
+        return Err(Error::bad_input("--reps must be at least 10 (rows of the design)").into());
     }
-    let shard = match args
-        .shard
-        .as_deref()
-        .map(super::run::parse_shard)
-        .transpose()?
-    {
+    let shard = match args.shard.as_deref().map(Shard::parse).transpose()? {
         Some(sh) => Some(sh),
-        None => super::run::shard_from_env(&|k| std::env::var(k).ok())?,
+        None => Shard::from_env(&|k| std::env::var(k).ok())?,
     };
     if let Some(sh) = shard.filter(|sh| sh.range(rows).is_empty()) {
-        return Err(BadInput(format!(
+        return Err(Error::bad_input(format!(
             "shard {}/{} of {rows} rows holds no row",
             sh.index, sh.count
         ))
@@ -96,7 +92,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let model = Model::new(s);
     let metrics = design::metrics(s, &model.layout, args.metrics.as_deref())
-        .map_err(|e| BadInput(e.to_string()))?;
+        .map_err(|e| Error::bad_input(e.to_string()))?;
     let out = args.out.clone().unwrap_or_else(|| {
         let name = match shard {
             Some(sh) => format!(

@@ -5,6 +5,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::events::ModelEvents;
+use crate::error::Error;
+use crate::shard::Shard;
 
 /// Engine identity: results are reproducible for the same scenario, seed and this version.
 pub const ENGINE: &str = "policysim";
@@ -14,12 +16,6 @@ pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct ScenarioFile {
     pub path: String,
     pub sha256: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ShardInfo {
-    pub index: u64,
-    pub count: u64,
 }
 
 /// Fields that differ between otherwise identical runs (timing and host); everything
@@ -39,6 +35,10 @@ pub struct Execution {
     /// Precision). Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub precision: Vec<crate::precision::RuleOutcome>,
+    /// The folder the command was started in: `scenario_path` is relative to it
+    /// (absent in manifests of engine 0.2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -55,25 +55,44 @@ pub struct Manifest {
     /// The replications this folder holds: [first, first + count).
     pub first_replication: u64,
     pub replication_count: u64,
-    pub shard: Option<ShardInfo>,
+    pub shard: Option<Shard>,
     /// SHA-256 of each output file of this folder (manifest aside).
     pub outputs: std::collections::BTreeMap<String, String>,
     pub resolved_scenario: serde_json::Value,
     pub execution: Execution,
 }
 
-/// A folder `merge` or `verify` was given that does not hold a finished run: no manifest,
-/// a comparison's, or not a policysim manifest (bad input: exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct NotARunFolder(pub String);
+/// `manifest.json` of a comparison folder. Fields in alphabetical order: the order its
+/// keys have been written in since engine 0.2.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComparisonManifest {
+    pub engine: String,
+    pub engine_version: String,
+    /// Always "comparison": what tells `merge` and `verify` this is not a run folder.
+    pub kind: String,
+    /// SHA-256 of each output file (manifest aside).
+    pub outputs: std::collections::BTreeMap<String, String>,
+    pub replications: u64,
+    /// In the order compared; the first is the reference.
+    pub scenarios: Vec<ComparedScenario>,
+    pub seed: u64,
+}
+
+/// One scenario of a comparison.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComparedScenario {
+    pub name: String,
+    pub path: String,
+    pub scenario_hash: String,
+}
 
 impl Manifest {
-    /// Reads the manifest of the run folder `dir`.
-    pub fn read(dir: &Path) -> Result<Manifest, NotARunFolder> {
+    /// Reads the manifest of the run folder `dir`; a folder that does not hold a finished
+    /// run (no manifest, a comparison's, not a policysim manifest) is bad input.
+    pub fn read(dir: &Path) -> Result<Manifest, Error> {
         let path = dir.join("manifest.json");
         let not_a_run = |why: String| {
-            NotARunFolder(format!(
+            Error::bad_input(format!(
                 "{} is not a finished run folder: {why}",
                 dir.display()
             ))

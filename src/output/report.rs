@@ -456,6 +456,20 @@ fn target_change_table(c: &Comparison) -> String {
 // ---------------------------------------------------------------------------------------
 // Charts
 
+/// Whether plotters can draw an axis from `lo` to `hi`: both ends and the span finite.
+/// An infinite or NaN range makes its search for tick marks loop without end.
+fn drawable(lo: f64, hi: f64) -> bool {
+    lo.is_finite() && hi.is_finite() && (hi - lo).is_finite() && hi > lo
+}
+
+/// What stands in the page for a chart whose values cannot be drawn.
+fn not_drawn(caption: &str) -> String {
+    format!(
+        "<p>chart “{}” not drawn: its values are not all finite numbers (see the CSV files)</p>",
+        esc(caption)
+    )
+}
+
 /// Draws an SVG of `w × h` pixels and wraps it in a `<figure class="chart">`.
 pub(crate) fn figure(
     w: u32,
@@ -551,6 +565,9 @@ fn fan_chart(caption: &str, runs: &[(&str, &Statistics)], s: &Scenario) -> Strin
         .fold(0.0f64, f64::max)
         .max(1.0)
         * 1.08;
+    if !drawable(0.0, ymax) {
+        return not_drawn(caption);
+    }
     figure(1000, 440, caption, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -661,18 +678,24 @@ fn histogram(s: &Scenario, stats: &Statistics, outlay_total: &[f64]) -> String {
     }
     const BINS: usize = 40;
     let width = (hi - lo) / BINS as f64;
+    let caption_of = |p95: f64, cvar95: f64| {
+        format!(
+            "总支出分布 Total outlay over {} replications of {} (million yuan); P95 {:.2}, CVaR95 {:.2}",
+            values.len(),
+            s.name,
+            p95,
+            cvar95
+        )
+    };
+    if !drawable(lo, hi + width * 0.5) || values.iter().any(|v| v.is_nan()) {
+        return not_drawn(&caption_of(p95, cvar95));
+    }
     let mut counts = [0u64; BINS];
     for v in &values {
         counts[(((v - lo) / width) as usize).min(BINS - 1)] += 1;
     }
     let top = *counts.iter().max().unwrap_or(&1) as f64 * 1.12;
-    let caption = format!(
-        "总支出分布 Total outlay over {} replications of {} (million yuan); P95 {:.2}, CVaR95 {:.2}",
-        values.len(),
-        s.name,
-        p95,
-        cvar95
-    );
+    let caption = caption_of(p95, cvar95);
     figure(1000, 380, &caption, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -743,6 +766,9 @@ pub(crate) fn row_chart(
 ) -> String {
     let n = rows.len().max(1);
     let h = 70 + 17 * n as u32;
+    if !drawable(x_range.0, x_range.1) {
+        return not_drawn(caption);
+    }
     figure(1000, h, caption, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(10)

@@ -5,6 +5,9 @@
 //! While a run is in progress the folder also holds `.progress.json`, a checkpoint that
 //! says how many replications the temporary row files hold (see [`Progress`]). An
 //! interrupted run keeps its temporary files and checkpoint so `run --resume` can finish it.
+//!
+//! `--force` replaces a run: it removes what policysim wrote there (finished outputs,
+//! temporary files, scratch, checkpoint; see [`leftovers`]) and nothing else.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -13,6 +16,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::error::Error as Refusal;
+use crate::shard::Shard;
+
 /// The files a run folder holds; their presence marks a run.
 pub const OUTPUT_FILES: &[&str] = &[
     "summary.csv",
@@ -20,8 +26,11 @@ pub const OUTPUT_FILES: &[&str] = &[
     "budget.csv",
     "replications.csv",
     "series.csv",
+    "parameters.csv",
     "timeseries.csv",
     "report.html",
+    "design.csv",
+    "sensitivity.csv",
     "comparison.csv",
     "comparison_targets.csv",
     "manifest.json",
@@ -30,15 +39,12 @@ pub const OUTPUT_FILES: &[&str] = &[
 /// The checkpoint of a run in progress.
 pub const PROGRESS_FILE: &str = ".progress.json";
 
+/// The temporary name of the checkpoint while it is written.
+const PROGRESS_TMP: &str = ".progress.json.tmp";
+
+/// A file of the folder could not be written (exit code 1: not the input's fault).
 #[derive(Debug, Error)]
 pub enum OutputError {
-    #[error("{0} already holds a run ({1}); pass --force to replace it, or choose another --out")]
-    Exists(PathBuf, String),
-    #[error(
-        "{0} holds an interrupted run ({1}); continue it with `policysim run --resume {0}`, \
-         or pass --force to start again"
-    )]
-    Interrupted(PathBuf, String),
     #[error("cannot write to {0}: {1}")]
     Io(PathBuf, std::io::Error),
 }
@@ -49,12 +55,15 @@ pub enum OutputError {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Progress {
     pub engine_version: String,
-    /// The scenario as given on the command line (relative to the working directory).
+    /// The scenario as given on the command line (relative to `working_dir`).
     pub scenario_path: String,
+    /// The folder the run was started in (absent in checkpoints of engine 0.2.2).
+    #[serde(default)]
+    pub working_dir: Option<String>,
     pub scenario_hash: String,
     pub seed: u64,
     pub replications: u64,
-    pub shard: Option<crate::output::manifest::ShardInfo>,
+    pub shard: Option<Shard>,
     /// Replications of this folder's range (shard) that are done, from its first one.
     pub completed: u64,
     /// Length of `.replications.csv.partial` (header included) holding them.
@@ -82,30 +91,61 @@ impl RunDir {
     /// Claims `dir` for a new run. Refuses a folder that already holds a run, or the
     /// leftovers of an interrupted one, unless `force`; no output there is touched until
     /// `commit`.
-    pub fn prepare(dir: &Path, force: bool) -> Result<RunDir, OutputError> {
+    pub fn prepare(dir: &Path, force: bool) -> anyhow::Result<RunDir> {
+        check_is_folder(dir)?;
         if !force {
             if let Some(existing) = OUTPUT_FILES.iter().find(|f| dir.join(f).exists()) {
-                return Err(OutputError::Exists(dir.to_path_buf(), existing.to_string()));
+                return Err(Refusal::bad_input(format!(
+                    "{} already holds a run ({existing}); pass --force to replace it, or \
+                     choose another --out",
+                    dir.display()
+                ))
+                .into());
             }
             if let Some(partial) = leftovers(dir).into_iter().next() {
-                return Err(OutputError::Interrupted(dir.to_path_buf(), partial));
+                return Err(Refusal::bad_input(format!(
+                    "{0} holds an interrupted run ({partial}); continue it with `policysim \
+                     run --resume {0}`, or pass --force to start again",
+                    dir.display()
+                ))
+                .into());
             }
         }
         std::fs::create_dir_all(dir).map_err(|e| OutputError::Io(dir.to_path_buf(), e))?;
-        let run = RunDir {
+        // A forced run starts again: an older checkpoint must not describe its files, and
+        // an older run's scratch (gigabytes, after a SIGKILL) must not stay behind.
+        for name in leftovers(dir) {
+            let path = dir.join(&name);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(OutputError::Io(path, e).into())
+                }
+                _ => {}
+            }
+        }
+        Ok(RunDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
             committed: false,
             keep: false,
-        };
-        // A forced run starts again: an older checkpoint must not describe its files.
-        match std::fs::remove_file(run.progress_path()) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(OutputError::Io(run.progress_path(), e))
-            }
-            _ => {}
+        })
+    }
+
+    /// The error of a job stopped by a signal after `completed` of `count` replications
+    /// (exit code 130). A folder with a checkpoint keeps it and its temporary files, so
+    /// `run --resume` can finish the run; any other is removed when this is dropped.
+    pub fn stopped(&mut self, completed: u64, count: u64) -> Refusal {
+        if self.progress_path().exists() {
+            self.keep = true;
+            Refusal::interrupted(format!(
+                "interrupted after {completed} of {count} replications; no output file was \
+                 written. Continue with `policysim run --resume {}`, or start again with \
+                 --force",
+                self.dir.display()
+            ))
+        } else {
+            Refusal::interrupted("interrupted: stopped before completion; no output was kept")
         }
-        Ok(run)
     }
 
     /// Re-opens the folder of an interrupted run: `names` are its temporary files.
@@ -167,7 +207,7 @@ impl RunDir {
     /// Writes the checkpoint atomically (temporary name, fsync, rename, fsync the folder).
     pub fn write_progress(&self, progress: &Progress) -> Result<(), OutputError> {
         let path = self.progress_path();
-        let tmp = self.dir.join(".progress.json.tmp");
+        let tmp = self.dir.join(PROGRESS_TMP);
         let io = |e| OutputError::Io(path.clone(), e);
         let mut file = File::create(&tmp).map_err(io)?;
         serde_json::to_writer_pretty(&mut file, progress).map_err(|e| io(e.into()))?;
@@ -219,7 +259,9 @@ impl RunDir {
     }
 }
 
-/// Temporary files and checkpoint of an unfinished run in `dir`.
+/// Temporary files, scratch and checkpoint of an unfinished run in `dir`: only names
+/// policysim itself writes (`.NAME.partial` for an output file, `rows.scratch` or
+/// `rows-K.scratch`; the checkpoint and its temporary name), never a user's own file.
 pub fn leftovers(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -227,10 +269,48 @@ pub fn leftovers(dir: &Path) -> Vec<String> {
     let mut found: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n == PROGRESS_FILE || (n.starts_with('.') && n.ends_with(".partial")))
+        .filter(|n| is_ours(n))
         .collect();
     found.sort();
     found
+}
+
+fn is_ours(name: &str) -> bool {
+    if name == PROGRESS_FILE || name == PROGRESS_TMP {
+        return true;
+    }
+    let Some(inner) = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".partial"))
+    else {
+        return false;
+    };
+    let scratch_of_scenario = inner
+        .strip_prefix("rows-")
+        .and_then(|n| n.strip_suffix(".scratch"))
+        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+    OUTPUT_FILES.contains(&inner)
+        || matches!(inner, "rows.scratch" | "parameters.scratch")
+        || scratch_of_scenario
+}
+
+/// Refuses (exit code 2) an output folder that is a file, or lies under one.
+fn check_is_folder(dir: &Path) -> Result<(), Refusal> {
+    let Some(existing) = dir.ancestors().find(|p| p.exists()) else {
+        return Ok(());
+    };
+    if existing.is_dir() {
+        return Ok(());
+    }
+    let what = if existing == dir {
+        "it is a file, not a folder".to_string()
+    } else {
+        format!("{} is a file, not a folder", existing.display())
+    };
+    Err(Refusal::bad_input(format!(
+        "cannot use {} as the output folder: {what}; choose another --out",
+        dir.display()
+    )))
 }
 
 impl Drop for RunDir {

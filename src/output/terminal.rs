@@ -1,4 +1,4 @@
-//! The short summary `run` prints when it finishes.
+//! The short summary `run` and `merge` print when they finish.
 
 use std::path::Path;
 
@@ -9,6 +9,26 @@ use crate::stats::Statistics;
 
 fn yuan_m(x: f64) -> String {
     format!("{:.2}", x / 1.0e6)
+}
+
+/// After `merge`: what it combined and how long that took (no simulation throughput:
+/// the shards' event counts were not processed here), then the tables of a run.
+pub fn print_merge_summary(
+    s: &Scenario,
+    stats: &Statistics,
+    manifest: &Manifest,
+    shards: usize,
+    out: &Path,
+) {
+    println!(
+        "{}: merged {} replications from {} shard folders in {:.2} s -> {}",
+        s.name,
+        stats.replications,
+        shards,
+        manifest.execution.wall_seconds,
+        out.display()
+    );
+    print_tables(s, stats);
 }
 
 pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, out: &Path) {
@@ -30,6 +50,11 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
         per_core_m(e.events),
         out.display()
     );
+    print_tables(s, stats);
+}
+
+/// Outlay, appropriations at risk and targets.
+fn print_tables(s: &Scenario, stats: &Statistics) {
     let metric = |name: &str| stats.metrics.iter().find(|m| m.name == name);
     println!("\nOutlay (million yuan)      mean      P50      P95      P99");
     let mut names = vec!["outlay.total".to_string()];
@@ -66,6 +91,9 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
     print_targets(s, stats);
 }
 
+/// A target's probability of being attained, and its threshold.
+type Attained = (f64, f64);
+
 /// Targets as a compact table: district targets of one kind and window on one line
 /// (P(attained) per district and city-wide), every other target on a line of its own.
 fn print_targets(s: &Scenario, stats: &Statistics) {
@@ -73,8 +101,9 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
         return;
     }
     let nd = s.districts.len();
-    // (metric base, window) -> probability per district column (last column: city-wide).
-    let mut grid: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    // (metric base, window, comparator) -> (probability, threshold) per district column
+    // (last column: city-wide).
+    let mut grid: Vec<(String, Vec<Option<Attained>>)> = Vec::new();
     let mut others = Vec::new();
     for (t, ts) in s.targets.iter().zip(&stats.targets) {
         match &t.metric {
@@ -104,7 +133,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
                     // A second target on the same cell (another threshold): list it apart.
                     others.push(ts);
                 } else {
-                    *cell = Some(ts.probability);
+                    *cell = Some((ts.probability, ts.threshold));
                 }
             }
             TargetMetric::Summary(_) => others.push(ts),
@@ -117,11 +146,20 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
         }
         println!(" {:>8}", "city");
         for (key, cells) in &grid {
+            // The key ends with its comparator; the thresholds follow on their own line.
             print!("  {:<35}", truncate(key, 35));
             for c in cells {
                 match c {
-                    Some(p) => print!(" {p:>8.3}"),
+                    Some((p, _)) => print!(" {p:>8.3}"),
                     None => print!(" {:>8}", "-"),
+                }
+            }
+            println!();
+            print!("    {:<33}", "threshold");
+            for c in cells {
+                match c {
+                    Some((_, x)) => print!(" {:>8}", threshold(*x)),
+                    None => print!(" {:>8}", ""),
                 }
             }
             println!();
@@ -148,6 +186,16 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
         }
     }
     println!("\n(all targets with intervals: targets.csv)");
+}
+
+/// A threshold in at most 8 characters: 120, 0.35, 1.50e10.
+fn threshold(x: f64) -> String {
+    let exact = crate::output::tables::num(x);
+    if exact.len() <= 8 {
+        exact
+    } else {
+        format!("{x:.2e}")
+    }
 }
 
 fn truncate(text: &str, width: usize) -> String {

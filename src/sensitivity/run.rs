@@ -17,12 +17,13 @@ use super::design::{self, Evaluations, Metric};
 use super::table::{self, MetricResult};
 use super::{given_data, indices, report, Swing};
 use crate::engine::Model;
-use crate::job::{self, Shard};
-use crate::merge::MergeError;
-use crate::output::manifest::{ShardInfo, ENGINE, ENGINE_VERSION};
+use crate::error::Error;
+use crate::job;
+use crate::output::manifest::{ENGINE, ENGINE_VERSION};
 use crate::output::rundir::RunDir;
 use crate::output::tables;
 use crate::scenario::LoadedScenario;
+use crate::shard::Shard;
 
 pub struct Spec {
     /// Rows N of the design.
@@ -55,7 +56,7 @@ pub struct SensitivityManifest {
     pub rows: u64,
     pub first_row: u64,
     pub row_count: u64,
-    pub shard: Option<ShardInfo>,
+    pub shard: Option<Shard>,
     pub metrics: Vec<String>,
     pub resamples: usize,
     pub outputs: BTreeMap<String, String>,
@@ -205,10 +206,7 @@ fn write_manifest(
         rows: r.rows,
         first_row: r.range.start,
         row_count: r.range.end - r.range.start,
-        shard: r.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-        }),
+        shard: r.shard,
         metrics: metrics.iter().map(|m| m.name.clone()).collect(),
         resamples: indices::RESAMPLES,
         outputs,
@@ -232,10 +230,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
         .iter()
         .map(|d| {
             let text = std::fs::read(d.join("manifest.json")).map_err(|e| {
-                MergeError(format!("{}: no sensitivity manifest: {e}", d.display()))
+                Error::bad_input(format!("{}: no sensitivity manifest: {e}", d.display()))
             })?;
             let m: SensitivityManifest = serde_json::from_slice(&text).map_err(|e| {
-                MergeError(format!("{}: not a sensitivity shard: {e}", d.display()))
+                Error::bad_input(format!("{}: not a sensitivity shard: {e}", d.display()))
             })?;
             Ok((d.clone(), m))
         })
@@ -250,7 +248,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
             && m.metrics == head.metrics
             && m.engine_version == head.engine_version;
         if !same || m.first_row != next {
-            return Err(MergeError(format!(
+            return Err(Error::bad_input(format!(
                 "{} is not the shard of this sensitivity run that starts at row {next} \
                  (scenario, seed, rows, metrics and engine must match; shards must tile the rows)",
                 d.display()
@@ -260,14 +258,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
         next += m.row_count;
     }
     if next != head.rows {
-        return Err(MergeError(format!("the shards hold rows 0..{next} of {}", head.rows)).into());
+        return Err(
+            Error::bad_input(format!("the shards hold rows 0..{next} of {}", head.rows)).into(),
+        );
     }
     let path = PathBuf::from(&head.scenario_path);
-    let loaded = crate::merge::load_scenario(&path, &head.scenario_hash)?;
+    let loaded = crate::recorded::load(&path, &head.scenario_hash, "the scenario path")?;
     let s = &loaded.scenario;
     let model = Model::new(s);
     let metrics = design::metrics(s, &model.layout, Some(&head.metrics))
-        .map_err(|e| MergeError(e.to_string()))?;
+        .map_err(|e| Error::bad_input(e.to_string()))?;
     let header = design::header(s, &metrics);
     let variants = design::variants(s) as u64;
     let mut table = Vec::new();

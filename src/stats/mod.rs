@@ -19,6 +19,29 @@ pub trait Columns {
     fn series(&self, j: usize) -> Vec<f64>;
 }
 
+/// Columns that read as a single zero once a stop is asked for.
+struct Stoppable<'c>(&'c (dyn Columns + Sync));
+
+impl Columns for Stoppable<'_> {
+    fn replications(&self) -> usize {
+        self.0.replications()
+    }
+
+    fn metric(&self, j: usize) -> Vec<f64> {
+        if crate::interrupt::requested() {
+            return vec![0.0];
+        }
+        self.0.metric(j)
+    }
+
+    fn series(&self, j: usize) -> Vec<f64> {
+        if crate::interrupt::requested() {
+            return vec![0.0];
+        }
+        self.0.series(j)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricSummary {
     pub name: String,
@@ -114,8 +137,13 @@ pub struct Statistics {
     pub outlay_total: Vec<f64>,
 }
 
+/// The statistics of every metric, target, budget line-year and series month.
+///
+/// Once a stop is asked for (`interrupt::requested`), the columns not yet read stand in
+/// as a single zero, so the pass ends quickly; the caller must then discard the result.
 pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync)) -> Statistics {
     use rayon::prelude::*;
+    let cols = &Stoppable(cols);
     let n = cols.replications();
     let metrics: Vec<MetricSummary> = (0..layout.len())
         .into_par_iter()

@@ -78,7 +78,13 @@ impl OrderStatistics {
         assert!(self.quantiles.contains(&p), "quantile {p} was not selected");
         let (lo, hi, w) = type7(self.values.len(), p);
         let v = &self.values;
-        v[lo] + w * (v[hi] - v[lo])
+        let q = v[lo] + w * (v[hi] - v[lo]);
+        if q.is_finite() || !(v[lo].is_finite() && v[hi].is_finite()) {
+            q
+        } else {
+            // The gap of two values near ±f64::MAX overflows; weighting each does not.
+            v[lo] * (1.0 - w) + v[hi] * w
+        }
     }
 
     /// Expected shortfall: the mean of the worst ⌈(1 − alpha)·n⌉ values, in ascending
@@ -104,17 +110,39 @@ fn select_ranks(v: &mut [f64], ranks: &[usize]) {
 }
 
 /// Mean, summed in order, so that the result depends only on the values and their order.
+/// Finite values whose sum overflows are averaged as a sum of `v / n` instead, so the mean
+/// of finite values is finite.
 pub fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
+    let n = values.len() as f64;
+    let sum = values.iter().sum::<f64>();
+    if sum.is_finite() || values.iter().any(|v| !v.is_finite()) {
+        return sum / n;
+    }
+    values.iter().map(|v| v / n).sum()
 }
 
-/// Sample standard deviation (n − 1), two-pass.
+/// Sample standard deviation (n − 1), two-pass. Finite values whose squared deviations
+/// overflow are scaled by the largest deviation first, so the result stays finite
+/// wherever it can be represented.
 pub fn sd(values: &[f64], mean: f64) -> Option<f64> {
     if values.len() < 2 {
         return None;
     }
+    let df = (values.len() - 1) as f64;
     let ss: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
-    Some((ss / (values.len() - 1) as f64).sqrt())
+    if ss.is_finite() || !mean.is_finite() || values.iter().any(|v| !v.is_finite()) {
+        return Some((ss / df).sqrt());
+    }
+    let scale = values
+        .iter()
+        .map(|v| (v / 2.0 - mean / 2.0).abs())
+        .fold(0.0, f64::max);
+    let scaled: f64 = values
+        .iter()
+        .map(|v| (v / 2.0 - mean / 2.0) / scale)
+        .map(|d| d * d)
+        .sum();
+    Some((scaled / df).sqrt() * scale * 2.0)
 }
 
 #[cfg(test)]
@@ -197,5 +225,28 @@ mod tests {
         );
         assert_eq!(sd(&[1.0, 3.0], 2.0), Some(2f64.sqrt()));
         assert_eq!(sd(&[1.0], 1.0), None, "one value has no sample sd");
+    }
+
+    /// Values near f64::MAX: their sum, squared deviations and gaps overflow, but the
+    /// mean, sd, quantiles and expected shortfall are representable and must come out
+    /// finite and right (closed forms: the values are ±c or c·k for small k).
+    #[test]
+    fn statistics_of_values_near_the_largest_float_stay_finite() {
+        let c = 1.0e308;
+        let all_c = [c; 4];
+        assert_eq!(mean(&all_c), c);
+        assert_eq!(sd(&all_c, c), Some(0.0));
+        // Mean 1.5h, deviations ±0.5h: sd = 0.5h·√(4/3); the sum 6h overflows.
+        let h = 5.0e307;
+        let v = [h, 2.0 * h, h, 2.0 * h];
+        let m = mean(&v);
+        assert!(m.is_finite() && ((m - 1.5 * h) / h).abs() < 1e-12, "{m}");
+        let s = sd(&v, m).unwrap();
+        let want = 0.5 * h * (4.0f64 / 3.0).sqrt();
+        assert!(((s - want) / want).abs() < 1e-12, "{s} vs {want}");
+        // A gap of 2c between -c and c: the median interpolates to 0.
+        let o = OrderStatistics::new(&[-c, c], &[0.5], Some(0.5));
+        assert_eq!(o.quantile(0.5), 0.0);
+        assert_eq!(o.expected_shortfall(), c);
     }
 }
