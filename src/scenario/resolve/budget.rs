@@ -65,8 +65,17 @@ fn resolve_appropriation(r: &Resolver, t: &TableReader<'_>) -> Result<Vec<Option
                     ),
                 ));
             }
-            appropriation[(y - calendar.first_year()) as usize] =
-                Some(check_non_negative(n, &path, as_f64(n, &path)?)?);
+            // `2024` and `02024` are one year: the second is a duplicate, not a
+            // silent override of the first.
+            let slot = &mut appropriation[(y - calendar.first_year()) as usize];
+            if slot.is_some() {
+                return Err(ScenarioError::at(
+                    origin,
+                    &path,
+                    format!("duplicate appropriation for year {y}"),
+                ));
+            }
+            *slot = Some(check_non_negative(n, &path, as_f64(n, &path)?)?);
         }
     }
     Ok(appropriation)
