@@ -391,3 +391,41 @@ impl KeySpec {
         }
     }
 }
+
+/// The documentation tables of every key, one per section (`scenario`, `run`, `tier`,
+/// ...), as docs/scenario-format.md holds them between its `ranges` markers; a test
+/// keeps the two equal.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    let mut section = "";
+    for k in KEYS {
+        let this = k.key.split('.').next().unwrap_or(k.key);
+        if this != section {
+            section = this;
+            out.push_str(&format!(
+                "\n#### `{section}`\n\n| key | type | range | default | meaning |\n| --- | --- | --- | --- | --- |\n"
+            ));
+        }
+        let range = if k.values.is_empty() {
+            k.range_text()
+        } else {
+            k.values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let default = if k.default.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`", k.default)
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {range} | {default} | {} |\n",
+            k.key,
+            k.kind.name(),
+            k.doc
+        ));
+    }
+    out
+}
