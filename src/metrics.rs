@@ -14,6 +14,9 @@ pub fn total(values: impl IntoIterator<Item = f64>) -> f64 {
 #[derive(Debug, Clone)]
 pub struct MetricLayout {
     pub names: Vec<String>,
+    /// Position of each name: targets look their metric up, and a scenario may hold
+    /// 100,000 targets (each one a metric too), so a linear scan would be quadratic.
+    index: std::collections::HashMap<String, usize>,
     pub first_year: i32,
     pub years: usize,
     pub instruments: usize,
@@ -156,6 +159,11 @@ impl MetricLayout {
         );
         let months = s.calendar.month_count();
         MetricLayout {
+            index: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i))
+                .collect(),
             names,
             first_year: s.calendar.first_year(),
             years: years.len(),
@@ -203,7 +211,7 @@ impl MetricLayout {
     }
 
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
+        self.index.get(name).copied()
     }
 
     /// Position of `(line, year offset)` within a per-line-per-year block.

@@ -319,7 +319,7 @@ fn negative_amount_is_refused() {
         edits: &[("amount = 1.0e6", "amount = -1.0e6")],
         at: "-1.0e6",
         key_path: "instrument[reward].amount",
-        message: "expected a non-negative amount",
+        message: "expected a non-negative number, found -1000000",
     });
     check_case(&Case {
         edits: &[("cap = 5.0e6", "cap = -5.0e6")],

@@ -61,3 +61,75 @@ fn per_tier_maps_and_settings_still_merge_key_by_key() {
         serde_json::json!({ "dist": "normal", "mean": 0.1, "sd": 0.2 })
     );
 }
+
+/// What `extends` may read (issue 11): a regular file (`/dev/zero` was read until the
+/// process was killed), at most 16 MiB, in a chain at most 32 deep (20,000 deep
+/// overflowed the stack). Each is refused with exit 2 naming the `extends` line.
+fn refused(dir: &Path, file: &Path, key_path: &str, message: &str) {
+    let err = match policysim::scenario::load(file) {
+        Ok(_) => panic!("{} loaded", file.display()),
+        Err(e) => e,
+    };
+    assert_eq!(err.key_path, key_path, "{err}");
+    assert!(err.message.contains(message), "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .arg("check")
+        .arg(file)
+        .current_dir(dir)
+        .output()
+        .expect("run policysim");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(message), "{stderr}");
+}
+
+#[test]
+fn extends_of_a_device_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("over.toml");
+    std::fs::write(&file, "extends = \"/dev/zero\"\n").expect("write");
+    refused(dir.path(), &file, "extends", "expected a regular file");
+    let err = policysim::scenario::load(&file).err().expect("refused");
+    assert_eq!((err.line, err.column), (1, 11), "{err}");
+}
+
+#[test]
+fn extends_of_a_file_above_16_mib_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let big = dir.path().join("big.toml");
+    // Comments only: valid TOML, so only its size can refuse it.
+    let line = format!("# {}\n", "x".repeat(1021));
+    std::fs::write(&big, line.repeat(16 * 1024 + 1)).expect("write");
+    let file = dir.path().join("over.toml");
+    std::fs::write(&file, "extends = \"big.toml\"\n").expect("write");
+    refused(
+        dir.path(),
+        &file,
+        "",
+        "expected a scenario file of at most 16 MiB",
+    );
+}
+
+#[test]
+fn an_extends_chain_deeper_than_32_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for i in 0..40 {
+        std::fs::write(
+            dir.path().join(format!("s{i}.toml")),
+            format!("extends = \"s{}.toml\"\n", i + 1),
+        )
+        .expect("write");
+    }
+    std::fs::write(dir.path().join("s40.toml"), "").expect("write");
+    refused(
+        dir.path(),
+        &dir.path().join("s0.toml"),
+        "extends",
+        "expected an `extends` chain at most 32 files deep",
+    );
+    // 32 deep is fine as far as `extends` goes (the tree then lacks [scenario]).
+    let err = policysim::scenario::load(&dir.path().join("s9.toml"))
+        .err()
+        .expect("refused");
+    assert_eq!(err.key_path, "scenario", "{err}");
+}

@@ -8,6 +8,7 @@ pub mod error;
 pub mod node;
 pub mod read;
 pub mod resolve;
+pub mod spec;
 pub mod types;
 
 use std::path::Path;

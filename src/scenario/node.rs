@@ -2,6 +2,7 @@
 //! it came from, so that errors found after `extends` merging still point at the right
 //! line of the right file.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -110,6 +111,11 @@ pub fn load(path: &Path) -> Result<(Node, Vec<Arc<SourceFile>>)> {
     Ok((node, files))
 }
 
+/// Longest `extends` chain: deeper is surely a mistake, and each level is a stack frame.
+pub const EXTENDS_DEPTH_MAX: usize = 32;
+/// Largest scenario file read: a scenario of 100,000 targets is about 10 MiB.
+pub const FILE_BYTES_MAX: u64 = 16 << 20;
+
 fn load_chain(
     path: &Path,
     chain: &mut Vec<PathBuf>,
@@ -121,18 +127,19 @@ fn load_chain(
             format!("cannot read the scenario file: {e}"),
         )
     })?;
+    if chain.len() >= EXTENDS_DEPTH_MAX {
+        return Err(ScenarioError::file(
+            path.to_path_buf(),
+            format!("expected an `extends` chain at most {EXTENDS_DEPTH_MAX} files deep"),
+        ));
+    }
     if let Some(cycle) = cycle_through(chain, &canonical) {
         return Err(ScenarioError::file(
             path.to_path_buf(),
             format!("`extends` forms a cycle: {cycle}"),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioError::file(
-            path.to_path_buf(),
-            format!("cannot read the scenario file: {e}"),
-        )
-    })?;
+    let text = read_bounded(path)?;
     let file = Arc::new(SourceFile {
         path: path.to_path_buf(),
         text,
@@ -166,6 +173,23 @@ fn load_chain(
                 format!("base scenario `{}` does not exist", base_path.display()),
             ));
         }
+        if !base_path.is_file() {
+            return Err(ScenarioError::at(
+                &entry.node.origin,
+                "extends",
+                format!(
+                    "expected a regular file as the base scenario, found `{}` (a device, pipe or directory)",
+                    base_path.display()
+                ),
+            ));
+        }
+        if chain.len() >= EXTENDS_DEPTH_MAX {
+            return Err(ScenarioError::at(
+                &entry.node.origin,
+                "extends",
+                format!("expected an `extends` chain at most {EXTENDS_DEPTH_MAX} files deep"),
+            ));
+        }
         // A cycle is reported at the `extends` that closes it, with its line and column.
         if let Some(cycle) = base_path
             .canonicalize()
@@ -186,6 +210,34 @@ fn load_chain(
     chain.pop();
     files.push(file);
     Ok(merged)
+}
+
+/// A scenario file's text: only a regular file (not `/dev/zero`, a FIFO or a
+/// directory), and at most `FILE_BYTES_MAX` bytes, however long the file grows.
+fn read_bounded(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let refuse = |what: String| ScenarioError::file(path.to_path_buf(), what);
+    let meta = std::fs::metadata(path)
+        .map_err(|e| refuse(format!("cannot read the scenario file: {e}")))?;
+    if !meta.is_file() {
+        return Err(refuse(
+            "expected a regular file as a scenario (not a device, pipe or directory)".into(),
+        ));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| refuse(format!("cannot read the scenario file: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(FILE_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(format!("cannot read the scenario file: {e}")))?;
+    if bytes.len() as u64 > FILE_BYTES_MAX {
+        return Err(refuse(format!(
+            "expected a scenario file of at most {} MiB",
+            FILE_BYTES_MAX >> 20
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| refuse(format!("cannot read the scenario file: not UTF-8 ({e})")))
 }
 
 /// The chain of files closed into a cycle by extending `next`, if `next` is already on
@@ -252,9 +304,11 @@ fn convert_value(file: &Arc<SourceFile>, value: Spanned<DeValue<'_>>) -> Result<
             Ok(v) => Value::Integer(v),
             Err(_) => return Err(ScenarioError::at(&origin, "", "integer out of range")),
         },
+        // NaN and infinities are kept: the reader of the key refuses them naming its
+        // key path, which this parser does not know.
         DeValue::Float(f) => match f.as_str().parse::<f64>() {
-            Ok(v) if v.is_finite() => Value::Float(v),
-            _ => return Err(ScenarioError::at(&origin, "", "expected a finite number")),
+            Ok(v) => Value::Float(v),
+            Err(_) => return Err(ScenarioError::at(&origin, "", "expected a number")),
         },
         DeValue::Boolean(b) => Value::Boolean(b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
@@ -300,19 +354,23 @@ fn is_one_value(key: &str, table: &Table) -> bool {
 }
 
 fn merge_tables(mut base: Table, over: Table) -> Table {
+    // Positions by key: a linear scan per key would be quadratic in a table's size.
+    let position: HashMap<String, usize> = base
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key.clone(), i))
+        .collect();
     for entry in over.entries {
-        match base.entries.iter().position(|e| e.key == entry.key) {
+        match position.get(&entry.key).copied() {
             Some(i) => {
-                let old = base.entries.remove(i);
-                let node = merge(old.node, entry.node, &entry.key);
-                base.entries.insert(
-                    i,
-                    Entry {
-                        key: entry.key,
-                        key_origin: entry.key_origin,
-                        node,
-                    },
-                );
+                let old = std::mem::replace(&mut base.entries[i].node, placeholder(&entry.node));
+                let node = merge(old, entry.node, &entry.key);
+                base.entries[i] = Entry {
+                    key: entry.key,
+                    key_origin: entry.key_origin,
+                    node,
+                };
             }
             None => base.entries.push(entry),
         }
@@ -331,18 +389,36 @@ fn entry_id(node: &Node) -> Option<&str> {
 }
 
 fn merge_by_id(mut base: Vec<Node>, over: Vec<Node>) -> Vec<Node> {
+    // The first entry of each id, as a scan from the start would find it.
+    let mut position: HashMap<String, usize> = HashMap::new();
+    for (i, b) in base.iter().enumerate() {
+        if let Some(id) = entry_id(b) {
+            position.entry(id.to_string()).or_insert(i);
+        }
+    }
     for item in over {
-        let existing =
-            entry_id(&item).and_then(|id| base.iter().position(|b| entry_id(b) == Some(id)));
-        match existing {
+        match entry_id(&item).and_then(|id| position.get(id).copied()) {
             Some(i) => {
-                let old = std::mem::replace(&mut base[i], item.clone());
+                let old = std::mem::replace(&mut base[i], placeholder(&item));
                 base[i] = merge(old, item, "");
             }
-            None => base.push(item),
+            None => {
+                if let Some(id) = entry_id(&item) {
+                    position.entry(id.to_string()).or_insert(base.len());
+                }
+                base.push(item);
+            }
         }
     }
     base
+}
+
+/// A cheap value to hold a slot while its node is moved out to be merged.
+fn placeholder(like: &Node) -> Node {
+    Node {
+        value: Value::Boolean(false),
+        origin: like.origin.clone(),
+    }
 }
 
 /// The merged tree as plain TOML/JSON data (for `check` and the manifest).

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use super::dist::Dist;
 use super::error::{Result, ScenarioError};
 use super::node::{Node, Origin, Table, Value};
+use super::spec;
 
 /// Reads one TOML table, tracking which keys were used.
 pub struct TableReader<'a> {
@@ -101,6 +102,24 @@ impl<'a> TableReader<'a> {
 
     pub fn u64(&self, key: &str) -> Result<u64> {
         as_u64(self.required(key)?, &self.key_path(key))
+    }
+
+    /// An integer that a `u32` holds: its key's range keeps it there, and a value past it
+    /// is refused rather than wrapped.
+    pub fn opt_u32(&self, key: &str) -> Result<Option<u32>> {
+        self.get(key)
+            .map(|n| {
+                let path = self.key_path(key);
+                u32::try_from(as_u64(n, &path)?).map_err(|_| {
+                    ScenarioError::at(&n.origin, &path, "expected an integer below 4294967296")
+                })
+            })
+            .transpose()
+    }
+
+    pub fn u32(&self, key: &str) -> Result<u32> {
+        self.required(key)?;
+        Ok(self.opt_u32(key)?.expect("required key present"))
     }
 
     pub fn opt_u64(&self, key: &str) -> Result<Option<u64>> {
@@ -196,17 +215,23 @@ pub fn expected(node: &Node, path: &str, what: &str, found: &Value) -> ScenarioE
     )
 }
 
+/// A number, checked against its key's range (`spec`): finite, in range.
 pub fn as_f64(node: &Node, path: &str) -> Result<f64> {
-    match &node.value {
-        Value::Integer(i) => Ok(*i as f64),
-        Value::Float(f) => Ok(*f),
-        other => Err(expected(node, path, "a number", other)),
-    }
+    let v = match &node.value {
+        Value::Integer(i) => *i as f64,
+        Value::Float(f) => *f,
+        other => return Err(expected(node, path, "a number", other)),
+    };
+    spec::check_number(node, path, v)
 }
 
+/// A non-negative integer, checked against its key's range (`spec`).
 pub fn as_u64(node: &Node, path: &str) -> Result<u64> {
     match &node.value {
-        Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+        Value::Integer(i) if *i >= 0 => {
+            spec::check_number(node, path, *i as f64)?;
+            Ok(*i as u64)
+        }
         Value::Integer(_) => Err(ScenarioError::at(
             &node.origin,
             path,
@@ -228,13 +253,25 @@ pub fn as_date(node: &Node, path: &str) -> Result<NaiveDate> {
         Value::String(s) | Value::Datetime(s) => s,
         other => return Err(expected(node, path, "a date YYYY-MM-DD", other)),
     };
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         ScenarioError::at(
             &node.origin,
             path,
             format!("expected a date YYYY-MM-DD, found `{text}`"),
         )
-    })
+    })?;
+    if !(spec::first_date()..=spec::last_date()).contains(&date) {
+        return Err(ScenarioError::at(
+            &node.origin,
+            path,
+            format!(
+                "expected a date in {} .. {}, found {date}",
+                spec::FIRST_DATE,
+                spec::LAST_DATE
+            ),
+        ));
+    }
+    Ok(date)
 }
 
 /// A probability: a number in [0, 1].

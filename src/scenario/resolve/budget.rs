@@ -44,6 +44,8 @@ fn resolve_appropriation(r: &Resolver, t: &TableReader<'_>) -> Result<Vec<Option
     let calendar = &r.calendar;
     let years = (calendar.last_year() - calendar.first_year() + 1) as usize;
     let mut appropriation = vec![None; years];
+    // The key each year was written as, to name both of two keys for one year.
+    let mut written: Vec<Option<&str>> = vec![None; years];
     if let Some(at) = t.opt_table("appropriation")? {
         for (year, n, origin) in at.entries() {
             let path = at.key_path(year);
@@ -65,8 +67,17 @@ fn resolve_appropriation(r: &Resolver, t: &TableReader<'_>) -> Result<Vec<Option
                     ),
                 ));
             }
-            appropriation[(y - calendar.first_year()) as usize] =
-                Some(check_non_negative(n, &path, as_f64(n, &path)?)?);
+            // `2024` and `02024` are one year: the second is a duplicate, not a
+            // silent override of the first.
+            let i = (y - calendar.first_year()) as usize;
+            if let Some(first) = written[i].replace(year) {
+                return Err(ScenarioError::at(
+                    origin,
+                    &path,
+                    format!("duplicate appropriation for year {y}: `{first}` and `{year}` are the same year"),
+                ));
+            }
+            appropriation[i] = Some(check_non_negative(n, &path, as_f64(n, &path)?)?);
         }
     }
     Ok(appropriation)

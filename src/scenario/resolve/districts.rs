@@ -32,8 +32,8 @@ pub fn resolve_nev(
         Some(t) => {
             t.get("start");
             let base_year = t
-                .opt_u64("base_year")?
-                .map(|y| y as i32)
+                .opt_u32("base_year")?
+                .map(|y| i32::try_from(y).expect("nev.base_year is at most 2200"))
                 .unwrap_or(nev_start.year());
             let rho = r.opt_param(
                 &t,

@@ -7,7 +7,9 @@ use rand::distr::weighted::WeightedIndex;
 use super::super::dist::Dist;
 use super::super::error::{Result, ScenarioError};
 use super::super::read::{as_f64, check_non_negative, check_probability, TableReader};
+use super::super::spec::FIRMS_MAX;
 use super::super::types::*;
+use super::ids::Ids;
 use super::resolver::{Range, Resolver};
 
 /// Where a cohort's or the entry's firms are placed.
@@ -48,12 +50,26 @@ fn resolve_placement(r: &Resolver, t: &TableReader<'_>) -> Result<Placement> {
 
 pub fn resolve_cohorts(r: &mut Resolver, top: &TableReader<'_>) -> Result<Vec<Cohort>> {
     let mut cohorts = Vec::new();
+    let mut ids = Ids::new("cohort", &[]);
+    let mut firms: u64 = 0;
     for (i, (node, path)) in top.array("cohort")?.into_iter().enumerate() {
         let t = TableReader::new(node, &path)?;
         let id = t.opt_string("id")?.unwrap_or_else(|| format!("cohort{i}"));
+        let id_origin = t.get("id").map_or(&node.origin, |n| &n.origin);
+        ids.add(&id, id_origin, &t.key_path("id"))?;
         let enabled = t.opt_bool("enabled")?.unwrap_or(true);
         let tier = r.tier(t.required("tier")?, &t.key_path("tier"), true)?;
         let count = t.u64("count")?;
+        // Each count is bounded by its range; their sum is too, as a replication holds
+        // every cohort's firms at once.
+        firms += count;
+        if firms as f64 > FIRMS_MAX {
+            return Err(ScenarioError::at(
+                &t.required("count")?.origin,
+                &t.key_path("count"),
+                format!("expected at most {FIRMS_MAX:e} firms in all cohorts together, found {firms} up to this cohort"),
+            ));
+        }
         let valuation_usd = r.event_dist(&t, "valuation_usd", 0.0, f64::INFINITY, "a valuation")?;
         let age_years = r.event_dist(&t, "age_years", 0.0, f64::INFINITY, "an age")?;
         let listing_stage = match t.get("listing_stage") {

@@ -75,7 +75,7 @@ fn resolve_instrument(
     let budget_line = r
         .budget_lines
         .find(lid, &ln.origin, &t.key_path("budget_line"), 0, &[])?;
-    let max_per_firm = t.opt_u64("max_per_firm")?.map(|m| m as u32);
+    let max_per_firm = t.opt_u32("max_per_firm")?;
     let cap_per_firm = opt_money(t, "cap_per_firm")?;
     if cap_per_firm.is_some() && matches!(kind, InstrumentKind::Stipend { .. }) {
         return Err(ScenarioError::at(
@@ -142,10 +142,10 @@ fn resolve_kind(r: &Resolver, t: &TableReader<'_>, node: &Node) -> Result<Instru
             brackets: resolve_brackets(t, node)?,
         },
         "stipend" => {
-            let months = t.u64("months")?;
+            let months = t.u32("months")?;
             InstrumentKind::Stipend {
                 amount_per_month: money(t, "amount")?,
-                months: months as u32,
+                months,
             }
         }
         other => {

@@ -6,6 +6,7 @@ use rand::distr::weighted::WeightedIndex;
 use super::super::error::{Result, ScenarioError};
 use super::super::read::{check_non_negative, TableReader};
 use super::super::types::*;
+use super::ids::Ids;
 use super::resolver::{Range, Resolver};
 
 pub fn resolve_listing(r: &mut Resolver, top: &TableReader<'_>) -> Result<Listing> {
@@ -55,9 +56,11 @@ pub fn resolve_listing(r: &mut Resolver, top: &TableReader<'_>) -> Result<Listin
 /// `[[listing.regimes]]`; one `normal` regime when none is written.
 fn resolve_regimes(t: &TableReader<'_>) -> Result<Vec<IpoRegime>> {
     let mut regimes = Vec::new();
+    let mut ids = Ids::new("IPO regime", &[]);
     for (node, path) in t.array("regimes")? {
         let rt = TableReader::new(node, &path)?;
         let id = rt.string("id")?;
+        ids.add(&id, &rt.required("id")?.origin, &rt.key_path("id"))?;
         let label = rt.opt_string("label")?.unwrap_or_else(|| id.clone());
         let weight = check_non_negative(
             rt.required("weight")?,

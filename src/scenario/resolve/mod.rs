@@ -43,6 +43,7 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
             "expected a date before scenario.end",
         ));
     }
+    run::check_horizon(&top, &header, nev_start.min(start))?;
     let calendar = Calendar::new(start, nev_start.min(start), start, header.payments_until);
     let (replications, seed) = run::resolve_run(&top)?;
 

@@ -4,6 +4,7 @@ use chrono::{Months, NaiveDate};
 
 use super::super::error::{Result, ScenarioError};
 use super::super::read::TableReader;
+use super::super::spec::HORIZON_YEARS_MAX;
 
 /// The `[scenario]` table, read.
 pub struct Header {
@@ -89,4 +90,30 @@ pub fn resolve_run(top: &TableReader<'_>) -> Result<(u64, u64)> {
         }
         None => Ok((1000, 0)),
     }
+}
+
+/// Refuses a calendar longer than `HORIZON_YEARS_MAX`, from `from` (the earlier of
+/// `scenario.start` and `nev.start`) to `payments_until`: every replication keeps
+/// monthly and yearly series over it.
+pub fn check_horizon(top: &TableReader<'_>, header: &Header, from: NaiveDate) -> Result<()> {
+    let limit = from
+        .checked_add_months(Months::new(12 * HORIZON_YEARS_MAX as u32))
+        .expect("dates end in 2200");
+    if header.payments_until < limit {
+        return Ok(());
+    }
+    let s = top.table("scenario")?;
+    let key = if s.get("payments_until").is_some() {
+        "payments_until"
+    } else {
+        "end"
+    };
+    Err(ScenarioError::at(
+        &s.required(key)?.origin,
+        &format!("scenario.{key}"),
+        format!(
+            "expected a calendar of at most {HORIZON_YEARS_MAX} years: from {from} payments may run until before {limit}, found payments until {}",
+            header.payments_until
+        ),
+    ))
 }

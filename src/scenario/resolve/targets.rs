@@ -194,24 +194,44 @@ fn resolve_metric(
                     format!("`{metric_text}` is not a district metric"),
                 ));
             }
-            if let Some((w, _)) = window {
-                let at_end = match w {
-                    TargetWindow::By(day) => day == r.calendar.day(r.end) + 1.0,
-                    TargetWindow::Year(y) => y == r.end.year(),
-                };
-                if !at_end {
-                    return Err(ScenarioError::at(
+            match window {
+                Some((TargetWindow::Year(y), label)) => {
+                    let year_node = t.required("year")?;
+                    let read = year_metric(r, &metric_text, y).ok_or_else(|| {
+                        ScenarioError::at(
+                            &year_node.origin,
+                            &t.key_path("year"),
+                            format!("`{metric_text}` has no value per calendar year: expected no window (the whole run) or `by` = scenario.end; `year` reads `outlay.total` and `outlay.line.<id>` during that year"),
+                        )
+                    });
+                    Ok((TargetMetric::Summary(read?), metric_text, label))
+                }
+                Some((TargetWindow::By(day), _)) if day != r.calendar.day(r.end) + 1.0 => {
+                    Err(ScenarioError::at(
                         &node.origin,
                         path,
-                        "run metrics are read at the scenario end: expected `by` = scenario.end or no window",
-                    ));
+                        "run metrics are read at the scenario end: expected `by` = scenario.end, `year` or no window",
+                    ))
                 }
+                _ => Ok((
+                    TargetMetric::Summary(metric_text.clone()),
+                    metric_text,
+                    format!("by {}", r.end),
+                )),
             }
-            Ok((
-                TargetMetric::Summary(metric_text.clone()),
-                metric_text,
-                format!("by {}", r.end),
-            ))
         }
     }
+}
+
+/// The row metric holding a run metric's flow during calendar year `y`, where the run
+/// computes one: the year's outlay, in total or of one budget line. A flow the run only
+/// counts over the whole run (listings, certifications, an instrument's outlay) has none.
+fn year_metric(r: &Resolver, metric: &str, y: i32) -> Option<String> {
+    if metric == "outlay.total" {
+        return Some(format!("outlay.year.{y}"));
+    }
+    let line = metric.strip_prefix("outlay.line.")?;
+    r.budget_lines
+        .position(line)
+        .map(|_| format!("outlay.line.{line}.{y}"))
 }
