@@ -56,7 +56,8 @@ fn above_1m(d: f64) -> f64 {
 }
 
 /// tests/scenarios/budget_exposure.toml: each line's claims in 2024, 2025 and 2026 are
-/// X = 1e6 × Binomial(10, 0.4), independent; none in 2027.
+/// X = 1e6 × Binomial(10, 0.4), independent, and the `scaled` line's 2024 claims 5e6 more;
+/// none in 2027.
 fn expected_rows() -> Vec<LineYear> {
     let x = Pmf::binomial(10, 0.4, MILLION);
     let zero = Pmf::constant(0.0);
@@ -74,6 +75,8 @@ fn expected_rows() -> Vec<LineYear> {
     // (1e6) meets only what 2026 left.
     let deferred_2025 = x.map(above_4m).plus(&x);
     let deferred_2027 = x.map(above_4m);
+    // `prorate` in 2024: X plus the ten first-certification rewards of 5e5.
+    let scaled_2024 = x.map(|v| v + 5.0 * MILLION);
     let mut rows = Vec::new();
     for year in 2024..=2026 {
         rows.push(row("exposed", year, "none", cap, &x, paid_all, nothing));
@@ -100,7 +103,15 @@ fn expected_rows() -> Vec<LineYear> {
             up_to_1m,
             above_1m,
         ),
-        row("scaled", 2024, "prorate", cap, &x, up_to_4m, nothing),
+        row(
+            "scaled",
+            2024,
+            "prorate",
+            cap,
+            &scaled_2024,
+            up_to_4m,
+            nothing,
+        ),
         row("scaled", 2025, "none", None, &x, paid_all, nothing),
         row("scaled", 2026, "prorate", cap, &x, up_to_4m, nothing),
         row("scaled", 2027, "none", None, &zero, paid_all, nothing),
@@ -258,6 +269,28 @@ fn budget_csv_matches_its_definitions_and_closed_forms_under_every_overflow_rule
         assert_row_is_its_closed_form(&what, &budget, row, e);
     }
     assert_deferred_liability_settles(&reps);
+    assert_prorate_scales_every_claim(&reps);
+}
+
+/// `prorate` scales every claim of a year that binds by appropriation / demand, not just
+/// the year's total: the 5e5 rewards, all due in 2024, are paid 5e6 × 4e6 / demand.
+fn assert_prorate_scales_every_claim(reps: &Csv) {
+    let demand = reps.numbers("demand.line.scaled.2024");
+    let paid = reps.numbers("outlay.instrument.reward_scaled_first");
+    for (r, (d, p)) in demand.iter().zip(&paid).enumerate() {
+        assert!(*d > 4.0 * MILLION, "replication {r}: 2024 binds");
+        assert_close(
+            &format!("replication {r}: 5e5 rewards scaled"),
+            *p,
+            5.0 * MILLION * 4.0 * MILLION / d,
+            1e-9,
+        );
+    }
+    let below_twice = demand.iter().filter(|d| **d <= 8.0 * MILLION).count();
+    assert!(
+        below_twice > 0,
+        "no year binds by less than twice: the test is vacuous"
+    );
 }
 
 /// `defer` moves money in time and loses none: what 2024 carries is part of 2025's
