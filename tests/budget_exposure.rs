@@ -16,7 +16,7 @@ use std::path::Path;
 
 use common::*;
 
-const REPS: u64 = 4000;
+const REPS: u64 = 8000;
 const MILLION: f64 = 1.0e6;
 
 /// One budget.csv row's expected figures: the distribution of the year's demand, the
@@ -56,10 +56,10 @@ fn above_1m(d: f64) -> f64 {
 }
 
 /// tests/scenarios/budget_exposure.toml: each line's claims in 2024, 2025 and 2026 are
-/// X = 1e6 × Binomial(10, 0.4), independent, and the `scaled` line's 2024 claims 5e6 more;
+/// X = 1e6 × Binomial(10, 0.35), independent, and the `scaled` line's 2024 claims 5e6 more;
 /// none in 2027.
 fn expected_rows() -> Vec<LineYear> {
-    let x = Pmf::binomial(10, 0.4, MILLION);
+    let x = Pmf::binomial(10, 0.35, MILLION);
     let zero = Pmf::constant(0.0);
     let row = |line, year, overflow, appropriation, demand: &Pmf, outlay, carried| LineYear {
         line,

@@ -389,9 +389,22 @@ impl Pmf {
     }
 
     /// The standard error of the mean of the worst ⌈(1 − α)n⌉ of n draws: its influence
-    /// function is (X − v)⁺/(1 − α) + const, so se = sd((X − v)⁺)/((1 − α)√n).
+    /// function is (X − v)⁺/(1 − α) + const, so se = sd((X − v)⁺)/((1 − α)√n). That holds
+    /// when α lies inside the step of the distribution function at v, well away from its
+    /// ends: otherwise the tail's boundary moves between atoms from sample to sample and
+    /// the error is larger, so such a case is refused (a single atom, where the estimate
+    /// is exact, is fine).
     pub fn expected_shortfall_se(&self, alpha: f64, n: usize) -> f64 {
         let v = self.quantile(alpha);
+        let margin = 4.0 * (alpha * (1.0 - alpha) / n as f64).sqrt();
+        assert!(
+            self.atoms.len() == 1
+                || (self.cdf_below(v) < alpha - margin && self.cdf(v) > alpha + margin),
+            "the {alpha} point is within {margin} of an end of the step at {v}: \
+             P(X < v) = {}, P(X ≤ v) = {}",
+            self.cdf_below(v),
+            self.cdf(v)
+        );
         self.sd_of(|x| (x - v).max(0.0)) / ((1.0 - alpha) * (n as f64).sqrt())
     }
 }
