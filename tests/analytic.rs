@@ -966,16 +966,25 @@ fn events_by_replication(
         vec![0.0; model.layout.len()],
         vec![0.0; model.layout.series_len()],
     );
-    let (mut metrics, mut counts) = (Vec::new(), Vec::new());
+    let (mut metrics, mut all_series, mut counts) = (Vec::new(), Vec::new(), Vec::new());
     for r in 0..reps {
         rep.run(&model, seed(), r, &mut row, &mut series);
         metrics.extend_from_slice(&row);
+        all_series.extend_from_slice(&series);
         counts.push(rep.model_events);
     }
     let run = Run {
         names: model.layout.names.clone(),
         reps: reps as usize,
         metrics,
+        series_names: model
+            .layout
+            .series_names
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+        months: model.layout.months,
+        series: all_series,
     };
     (run, counts)
 }
