@@ -3,5 +3,6 @@
 
 pub mod budget;
 pub mod claims;
+pub mod due_order;
 pub mod instrument;
 pub mod settlement;

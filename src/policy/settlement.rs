@@ -2,6 +2,7 @@
 //! the payments fill the row's outlay metrics and the monthly outlay series.
 
 use super::budget::{pay_as_due, settle, LineYear, Payment};
+use super::due_order::DueOrder;
 use super::instrument::Claim;
 use crate::engine::events::ModelEvents;
 use crate::metrics::{MetricLayout, SERIES_OUTLAY};
@@ -11,6 +12,7 @@ use crate::scenario::types::Scenario;
 #[derive(Default)]
 pub struct Settlement {
     line_claims: Vec<Claim>,
+    due_order: DueOrder,
     payments: Vec<Payment>,
     line_years: Vec<LineYear>,
 }
@@ -57,14 +59,7 @@ impl Settlement {
                         .filter(|c| s.instruments[c.instrument as usize].budget_line == l)
                         .copied(),
                 );
-                // Claims equal in day, instrument and amount are interchangeable, so this
-                // order is total in every way that matters and the same on every run.
-                self.line_claims.sort_unstable_by(|a, b| {
-                    a.day
-                        .total_cmp(&b.day)
-                        .then(a.instrument.cmp(&b.instrument))
-                        .then(a.amount.total_cmp(&b.amount))
-                });
+                self.due_order.sort(&mut self.line_claims);
                 settle(
                     line,
                     &self.line_claims,
