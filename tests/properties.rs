@@ -13,6 +13,7 @@ use policysim::job::{self, JobSpec};
 use policysim::montecarlo::run_block;
 use policysim::scenario::{self, LoadedScenario};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 
 use generated::{Generated, Overflow};
 
@@ -69,7 +70,7 @@ proptest! {
     /// Replication r depends only on (scenario, seed, r), so the files are the same
     /// bytes with 1, 2 or 3 threads.
     #[test]
-    fn run_files_do_not_depend_on_the_thread_count(g in generated::scenario(None)) {
+    fn run_files_do_not_depend_on_the_thread_count(g in generated::scenario(None, true)) {
         let dir = tempfile::tempdir().unwrap();
         let loaded = load(dir.path(), &g.toml(1.0));
         let path = dir.path().join("generated.toml");
@@ -93,7 +94,7 @@ proptest! {
     /// A `prorate` line pays at most its appropriation in every year that has one:
     /// `outlay.line.<id>.<year>` is what the line paid in that year.
     #[test]
-    fn prorate_never_pays_above_the_appropriation(g in generated::scenario(Some(Overflow::Prorate))) {
+    fn prorate_never_pays_above_the_appropriation(g in generated::scenario(Some(Overflow::Prorate), true)) {
         let dir = tempfile::tempdir().unwrap();
         let run = rows(&load(dir.path(), &g.toml(1.0)), 3);
         for (k, (_, appropriation)) in g.lines.iter().enumerate() {
@@ -116,7 +117,7 @@ proptest! {
     /// and the split adds an ε per term, so 1e-9 of the total allows ~10^6 payments,
     /// far more than these scenarios make.
     #[test]
-    fn funder_shares_sum_to_the_total(g in generated::scenario(None)) {
+    fn funder_shares_sum_to_the_total(g in generated::scenario(None, true)) {
         let dir = tempfile::tempdir().unwrap();
         let run = rows(&load(dir.path(), &g.toml(1.0)), 5);
         let (city, district, total) = (
@@ -134,30 +135,56 @@ proptest! {
     }
 
     /// Doubling every amount doubles every outlay, demand and carried-over figure,
-    /// exactly. The random draws do not depend on amounts (the doubled scenario draws the
-    /// same numbers), and every money computation is a sum, a product with a factor that
-    /// is not money (take-up fraction, ratio, share, appropriation/demand), a min or a
-    /// comparison of two money values: multiplying by 2 is exact in binary floating point
-    /// and commutes with rounding, so each result is exactly twice the other (values stay
-    /// far from overflow and from subnormals).
+    /// exactly, when no money is lognormal. The random draws do not depend on amounts (the
+    /// doubled scenario draws the same numbers), and every money computation is a sum, a
+    /// product with a factor that is not money (take-up fraction, ratio, share,
+    /// appropriation/demand, a uniform or beta or gamma draw), a square root of a product
+    /// of two (triangular), a min or a comparison of two money values: multiplying by 2 is
+    /// exact in binary floating point and commutes with rounding, so each result is
+    /// exactly twice the other (values stay far from overflow and from subnormals).
     #[test]
-    fn doubling_every_amount_doubles_the_outlay(g in generated::scenario(None)) {
-        let dir = tempfile::tempdir().unwrap();
-        let once = rows(&load(dir.path(), &g.toml(1.0)), 7);
-        let twice = rows(&load(dir.path(), &g.toml(2.0)), 7);
-        prop_assert_eq!(&once.names, &twice.names);
-        for (j, name) in once.names.iter().enumerate() {
-            let money = ["outlay.", "demand.", "carried."].iter().any(|p| name.starts_with(p));
-            let (a, b) = (once.col_at(j), twice.col_at(j));
-            for r in 0..once.reps {
-                let expected = if money { 2.0 * a[r] } else { a[r] };
-                prop_assert!(
-                    b[r].to_bits() == expected.to_bits(),
-                    "replication {}: {} is {} with amounts doubled, expected {}", r, name, b[r], expected
-                );
-            }
+    fn doubling_every_amount_doubles_the_outlay(g in generated::scenario(None, false)) {
+        assert_doubled(&g, 0.0)?;
+    }
+
+    /// With lognormal amounts and magnitudes, exp(ln(2m) + σz) differs from
+    /// 2·exp(ln(m) + σz) by the rounding of ln(2m): at most an ulp of ln(m) (≈ 16 ×
+    /// 2^-52 for m up to 1e7 yuan), which exp turns into a relative error of that size,
+    /// ≈ 3.6e-15 a draw, and the sums keep relative errors of sums of non-negative terms.
+    /// 1e-12 is that with room for ~300 draws in a metric; no comparison of a draw with a
+    /// cap or bracket is this close in these scenarios' few hundred draws.
+    #[test]
+    fn doubling_lognormal_amounts_doubles_the_outlay_to_rounding(
+        g in generated::scenario(None, true)
+    ) {
+        assert_doubled(&g, 1e-12)?;
+    }
+}
+
+/// Runs `g` and `g` with every amount doubled: money metrics double to within `rel` of
+/// themselves (bit for bit when 0), every other metric is the same bits.
+fn assert_doubled(g: &Generated, rel: f64) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let once = rows(&load(dir.path(), &g.toml(1.0)), 7);
+    let twice = rows(&load(dir.path(), &g.toml(2.0)), 7);
+    prop_assert_eq!(&once.names, &twice.names);
+    for (j, name) in once.names.iter().enumerate() {
+        let money = ["outlay.", "demand.", "carried."].iter().any(|p| name.starts_with(p));
+        let (a, b) = (once.col_at(j), twice.col_at(j));
+        for r in 0..once.reps {
+            let expected = if money { 2.0 * a[r] } else { a[r] };
+            let close = if money && rel > 0.0 {
+                (b[r] - expected).abs() <= rel * expected
+            } else {
+                b[r].to_bits() == expected.to_bits()
+            };
+            prop_assert!(
+                close,
+                "replication {}: {} is {} with amounts doubled, expected {}", r, name, b[r], expected
+            );
         }
     }
+    Ok(())
 }
 
 /// A smoke check of the generator itself: its scenarios pay something, so the
@@ -165,7 +192,7 @@ proptest! {
 #[test]
 fn generated_scenarios_pay_something() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let strategy = generated::scenario(None);
+    let strategy = generated::scenario(None, true);
     let (mut paying, cases) = (0, 40);
     for _ in 0..cases {
         let g: Generated = strategy.new_tree(&mut runner).unwrap().current();

@@ -5,6 +5,10 @@
 //! times a factor, so that one description gives a scenario and the same scenario with
 //! every amount doubled. Nothing else (counts, rates, probabilities, valuations in USD,
 //! durations) depends on the factor, so both draw the same random numbers.
+//!
+//! A lognormal is drawn as exp(ln(median) + σz), and ln(2m) is not exactly ln(m) + ln 2
+//! in floating point: with `lognormal_money` false, money is never lognormal (amounts are
+//! numbers, uniform, gamma or discrete, magnitudes gamma), so that doubling it is exact.
 
 use std::fmt::Write as _;
 
@@ -28,6 +32,8 @@ pub struct Generated {
     /// Per line: its overflow rule and an appropriation (or none) for each year.
     pub lines: Vec<(Overflow, Vec<Option<f64>>)>,
     pub district: bool,
+    /// Whether amounts and magnitudes may be lognormal (see the module's doc).
+    pub lognormal_money: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +77,7 @@ pub enum Amount {
     Number(f64),
     Uniform(f64, f64),
     Lognormal(f64, f64),
+    Gamma(f64, f64),
     Discrete(Vec<f64>),
 }
 
@@ -78,18 +85,22 @@ fn money() -> impl Strategy<Value = f64> {
     1.0e3..5.0e6f64
 }
 
-fn amount() -> impl Strategy<Value = Amount> {
+fn amount(lognormal: bool) -> impl Strategy<Value = Amount> {
     prop_oneof![
         money().prop_map(Amount::Number),
         (money(), money()).prop_map(|(a, b)| Amount::Uniform(a.min(b), a.max(b))),
-        (money(), 0.1..1.0f64).prop_map(|(m, s)| Amount::Lognormal(m, s)),
+        (money(), 0.1..1.0f64).prop_map(move |(m, s)| if lognormal {
+            Amount::Lognormal(m, s)
+        } else {
+            Amount::Gamma(1.0 / s, m)
+        }),
         prop::collection::vec(money(), 1..4).prop_map(Amount::Discrete),
     ]
 }
 
-fn kind() -> impl Strategy<Value = Kind> {
+fn kind(lognormal: bool) -> impl Strategy<Value = Kind> {
     prop_oneof![
-        amount().prop_map(Kind::Fixed),
+        amount(lognormal).prop_map(Kind::Fixed),
         (money(), 0.5..4.0f64).prop_map(|(cap, alpha)| Kind::UpTo { cap, alpha }),
         (0.05..1.0f64, prop::option::of(money()))
             .prop_map(|(ratio, cap)| Kind::Matching { ratio, cap }),
@@ -105,9 +116,9 @@ fn kind() -> impl Strategy<Value = Kind> {
     ]
 }
 
-fn instrument(lines: usize) -> impl Strategy<Value = Instrument> {
+fn instrument(lines: usize, lognormal: bool) -> impl Strategy<Value = Instrument> {
     (
-        kind(),
+        kind(lognormal),
         0..4u8,
         0.2..=1.0f64,
         0.0..12.0f64,
@@ -140,8 +151,12 @@ fn overflow() -> impl Strategy<Value = Overflow> {
     ]
 }
 
-/// Scenarios whose budget lines follow `overflow` (any rule when `None`).
-pub fn scenario(overflow_rule: Option<Overflow>) -> impl Strategy<Value = Generated> {
+/// Scenarios whose budget lines follow `overflow` (any rule when `None`), with lognormal
+/// money or not.
+pub fn scenario(
+    overflow_rule: Option<Overflow>,
+    lognormal_money: bool,
+) -> impl Strategy<Value = Generated> {
     let rule = match overflow_rule {
         Some(o) => Just(o).boxed(),
         None => overflow().boxed(),
@@ -168,13 +183,13 @@ pub fn scenario(overflow_rule: Option<Overflow>) -> impl Strategy<Value = Genera
                     (0.1..1.0f64).prop_map(Occurrence::Rate),
                     (0.2..=1.0f64).prop_map(Occurrence::Scheduled)
                 ],
-                prop::collection::vec(instrument(lines), 1..5),
+                prop::collection::vec(instrument(lines, lognormal_money), 1..5),
                 prop::collection::vec(line, lines),
                 any::<bool>(),
             ),
         )
             .prop_map(
-                |(
+                move |(
                     (extra_years, tiers, apply_probability, cohorts, entry_rate, drift, volatility),
                     (stages, occurrence, instruments, lines, district),
                 )| Generated {
@@ -190,6 +205,7 @@ pub fn scenario(overflow_rule: Option<Overflow>) -> impl Strategy<Value = Genera
                     instruments,
                     lines,
                     district,
+                    lognormal_money,
                 },
             )
     })
@@ -308,11 +324,12 @@ impl Generated {
                 let _ = writeln!(o, "dates = [\"{FIRST_YEAR}-09-30\"]\nprobability = {p:?}");
             }
         }
-        let _ = writeln!(
-            o,
-            "magnitude = {{ dist = \"lognormal\", median = {:?}, sigma = 0.8 }}\n",
-            1.0e6 * factor
-        );
+        let magnitude = if self.lognormal_money {
+            format!("{{ dist = \"lognormal\", median = {:?}, sigma = 0.8 }}", 1.0e6 * factor)
+        } else {
+            format!("{{ dist = \"gamma\", shape = 1.5, scale = {:?} }}", 7.0e5 * factor)
+        };
+        let _ = writeln!(o, "magnitude = {magnitude}\n");
     }
 
     fn instrument_toml(&self, o: &mut String, k: usize, i: &Instrument, m: &dyn Fn(f64) -> String) {
@@ -326,6 +343,9 @@ impl Generated {
                     }
                     Amount::Lognormal(x, s) => {
                         format!("{{ dist = \"lognormal\", median = {}, sigma = {s:?} }}", m(*x))
+                    }
+                    Amount::Gamma(k, x) => {
+                        format!("{{ dist = \"gamma\", shape = {k:?}, scale = {} }}", m(*x / k))
                     }
                     Amount::Discrete(v) => {
                         let values: Vec<String> = v.iter().map(|x| m(*x)).collect();
