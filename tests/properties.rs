@@ -35,7 +35,12 @@ fn rows(loaded: &LoadedScenario, seed: u64) -> common::Run {
 
 /// The run files of one `run` of `loaded` with `threads` worker threads, except the
 /// manifest (it records timing), as (name, bytes).
-fn run_files(loaded: &LoadedScenario, scenario_path: &Path, out: &Path, threads: usize) -> Vec<(String, Vec<u8>)> {
+fn run_files(
+    loaded: &LoadedScenario,
+    scenario_path: &Path,
+    out: &Path,
+    threads: usize,
+) -> Vec<(String, Vec<u8>)> {
     let spec = JobSpec {
         replications: REPS,
         seed: 11,
@@ -50,7 +55,12 @@ fn run_files(loaded: &LoadedScenario, scenario_path: &Path, out: &Path, threads:
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .filter(|(name, _)| name != "manifest.json")
         .collect();
     files.sort();
@@ -169,7 +179,9 @@ fn assert_doubled(g: &Generated, rel: f64) -> Result<(), TestCaseError> {
     let twice = rows(&load(dir.path(), &g.toml(2.0)), 7);
     prop_assert_eq!(&once.names, &twice.names);
     for (j, name) in once.names.iter().enumerate() {
-        let money = ["outlay.", "demand.", "carried."].iter().any(|p| name.starts_with(p));
+        let money = ["outlay.", "demand.", "carried."]
+            .iter()
+            .any(|p| name.starts_with(p));
         let (a, b) = (once.col_at(j), twice.col_at(j));
         for r in 0..once.reps {
             let expected = if money { 2.0 * a[r] } else { a[r] };
@@ -180,7 +192,11 @@ fn assert_doubled(g: &Generated, rel: f64) -> Result<(), TestCaseError> {
             };
             prop_assert!(
                 close,
-                "replication {}: {} is {} with amounts doubled, expected {}", r, name, b[r], expected
+                "replication {}: {} is {} with amounts doubled, expected {}",
+                r,
+                name,
+                b[r],
+                expected
             );
         }
     }
@@ -206,5 +222,8 @@ fn generated_scenarios_pay_something() {
             paying += 1;
         }
     }
-    assert!(paying * 2 > cases, "only {paying} of {cases} generated scenarios pay anything");
+    assert!(
+        paying * 2 > cases,
+        "only {paying} of {cases} generated scenarios pay anything"
+    );
 }

@@ -12,7 +12,10 @@ use policysim_fuzz::description::ScenarioDescription;
 use policysim_fuzz::{outcome, render};
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
     let show: Option<usize> = std::env::var("SHOW").ok().and_then(|s| s.parse().ok());
     let run = std::env::var("RUN").is_ok_and(|v| v == "1");
     // SplitMix64: the inputs only need to differ, not to be good random numbers.

@@ -171,14 +171,28 @@ pub struct InstrumentDescription {
 
 #[derive(Arbitrary, Debug)]
 pub enum InstrumentKind {
-    Fixed { amount: Dist },
-    UpTo { cap: Scalar, fraction: Dist },
-    Matching { ratio: Scalar, cap: Option<Scalar> },
-    CostShare { ratio: Scalar, cap: Option<Scalar> },
+    Fixed {
+        amount: Dist,
+    },
+    UpTo {
+        cap: Scalar,
+        fraction: Dist,
+    },
+    Matching {
+        ratio: Scalar,
+        cap: Option<Scalar>,
+    },
+    CostShare {
+        ratio: Scalar,
+        cap: Option<Scalar>,
+    },
     Tiered {
         brackets: ((Scalar, Scalar), Vec<(Scalar, Scalar)>),
     },
-    Stipend { amount: Scalar, months: Scalar },
+    Stipend {
+        amount: Scalar,
+        months: Scalar,
+    },
 }
 
 #[derive(Arbitrary, Debug)]

@@ -95,11 +95,15 @@ impl Columns for OneBlock<'_> {
     }
     fn metric(&self, j: usize) -> Vec<f64> {
         let m = self.layout.len();
-        (0..self.block.count).map(|i| self.block.metrics[i * m + j]).collect()
+        (0..self.block.count)
+            .map(|i| self.block.metrics[i * m + j])
+            .collect()
     }
     fn series(&self, j: usize) -> Vec<f64> {
         let sl = self.layout.series_len();
-        (0..self.block.count).map(|i| self.block.series[i * sl + j]).collect()
+        (0..self.block.count)
+            .map(|i| self.block.series[i * sl + j])
+            .collect()
     }
 }
 

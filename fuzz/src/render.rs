@@ -137,7 +137,11 @@ fn dist(d: &Dist, typical: f64) -> String {
                 .collect();
             // As many weights as values: the weights given, then 1s.
             let weights: Vec<String> = (0..values.len())
-                .map(|k| weights.get(k).map_or_else(|| "1.0".into(), |w| w.float(1.0)))
+                .map(|k| {
+                    weights
+                        .get(k)
+                        .map_or_else(|| "1.0".into(), |w| w.float(1.0))
+                })
                 .collect();
             format!(
                 "{{ dist = \"discrete\", values = [{}], weights = [{}] }}",
@@ -181,11 +185,19 @@ fn inline_table(entries: impl Iterator<Item = (String, String)>) -> String {
 
 /// Per-tier values.
 fn by_tier(names: &Names, entries: &[(u8, Dist)], typical: f64) -> String {
-    inline_table(entries.iter().map(|(t, d)| (names.tier(*t), dist(d, typical))))
+    inline_table(
+        entries
+            .iter()
+            .map(|(t, d)| (names.tier(*t), dist(d, typical))),
+    )
 }
 
 fn district_weights(names: &Names, entries: &[(u8, Scalar)]) -> String {
-    inline_table(entries.iter().map(|(d, w)| (names.district(*d, false), w.float(1.0))))
+    inline_table(
+        entries
+            .iter()
+            .map(|(d, w)| (names.district(*d, false), w.float(1.0))),
+    )
 }
 
 /// The id of entry `k` of a list (`c0`, `c1`, ...), or rarely the first entry's.
@@ -220,7 +232,11 @@ pub fn scenario_toml(s: &ScenarioDescription) -> String {
         .map_or_else(|| format!("{last_year:04}-12-31"), |d| names.date(d));
     let _ = writeln!(o, "start = {start}\nend = {end}");
     if let Some(p) = w.payments_until {
-        let _ = writeln!(o, "payments_until = {}", p.within(last_year + 1, last_year + 3));
+        let _ = writeln!(
+            o,
+            "payments_until = {}",
+            p.within(last_year + 1, last_year + 3)
+        );
     }
     let _ = writeln!(o, "fx_cny_per_usd = {}", s.fx_cny_per_usd.float(7.0));
     let _ = writeln!(o, "\n[run]\nreplications = 1");
@@ -252,11 +268,19 @@ fn render_firms(o: &mut String, s: &ScenarioDescription, names: &Names) {
                 )
             })
             .collect();
-        let _ = writeln!(o, "\n[[tier]]\nid = \"t{k}\"\nroutes = [{}]", routes.join(", "));
+        let _ = writeln!(
+            o,
+            "\n[[tier]]\nid = \"t{k}\"\nroutes = [{}]",
+            routes.join(", ")
+        );
     }
     let c = &s.certification;
     let _ = writeln!(o, "\n[certification]\ndates = {}", names.dates(&c.dates));
-    let _ = writeln!(o, "apply_probability = {}", probability(&c.apply_probability));
+    let _ = writeln!(
+        o,
+        "apply_probability = {}",
+        probability(&c.apply_probability)
+    );
     if !c.dates_by_tier.is_empty() {
         let items = c
             .dates_by_tier
@@ -265,7 +289,12 @@ fn render_firms(o: &mut String, s: &ScenarioDescription, names: &Names) {
         let _ = writeln!(o, "dates_by_tier = {}", inline_table(items));
     }
     for (k, c) in s.cohorts.iter().take(MAX_ENTRIES).enumerate() {
-        let _ = writeln!(o, "\n[[cohort]]\nid = \"{}\"\ntier = \"{}\"", id('c', k, c.repeat_id), names.tier(c.tier));
+        let _ = writeln!(
+            o,
+            "\n[[cohort]]\nid = \"{}\"\ntier = \"{}\"",
+            id('c', k, c.repeat_id),
+            names.tier(c.tier)
+        );
         let _ = writeln!(o, "count = {}", c.count.integer(4.0));
         let _ = writeln!(o, "valuation_usd = {}", dist(&c.valuation_usd, 1.0e9));
         let _ = writeln!(o, "age_years = {}", dist(&c.age_years, 5.0));
@@ -283,7 +312,11 @@ fn render_firms(o: &mut String, s: &ScenarioDescription, names: &Names) {
         }
     }
     let e = &s.entry;
-    let _ = writeln!(o, "\n[entry]\nrate_per_year = {}", dist(&e.rate_per_year, 2.0));
+    let _ = writeln!(
+        o,
+        "\n[entry]\nrate_per_year = {}",
+        dist(&e.rate_per_year, 2.0)
+    );
     if let Some(a) = &e.attraction_multiplier {
         let _ = writeln!(o, "attraction_multiplier = {}", dist(a, 1.0));
     }
@@ -296,22 +329,44 @@ fn render_firms(o: &mut String, s: &ScenarioDescription, names: &Names) {
         let _ = writeln!(o, "districts = {}", district_weights(names, &e.districts));
     }
     let g = &s.growth;
-    let _ = writeln!(o, "\n[growth]\ndrift_per_year = {}", dist(&g.drift_per_year, -0.1));
-    let _ = writeln!(o, "volatility_per_year = {}", dist(&g.volatility_per_year, 0.3));
+    let _ = writeln!(
+        o,
+        "\n[growth]\ndrift_per_year = {}",
+        dist(&g.drift_per_year, -0.1)
+    );
+    let _ = writeln!(
+        o,
+        "volatility_per_year = {}",
+        dist(&g.volatility_per_year, 0.3)
+    );
     if let Some(r) = &g.rounds_per_year {
         let _ = writeln!(o, "rounds_per_year = {}", dist(r, 0.5));
     }
     if let Some(r) = &g.round_step_up {
         let _ = writeln!(o, "round_step_up = {}", dist(r, 1.5));
     }
-    let _ = writeln!(o, "exit_hazard_per_year = {}", by_tier(names, &g.exit_hazard_per_year, 0.05));
+    let _ = writeln!(
+        o,
+        "exit_hazard_per_year = {}",
+        by_tier(names, &g.exit_hazard_per_year, 0.05)
+    );
     let l = &s.listing;
-    let _ = writeln!(o, "\n[listing]\nentry_hazard_per_year = {}", by_tier(names, &l.entry_hazard_per_year, 0.2));
+    let _ = writeln!(
+        o,
+        "\n[listing]\nentry_hazard_per_year = {}",
+        by_tier(names, &l.entry_hazard_per_year, 0.2)
+    );
     let stages: Vec<String> = std::iter::once(&l.stages.0)
         .chain(&l.stages.1)
         .take(MAX_ENTRIES)
         .enumerate()
-        .map(|(k, st)| format!("{{ id = \"s{k}\", months = {}, pass = {} }}", dist(&st.months, 12.0), probability(&st.pass)))
+        .map(|(k, st)| {
+            format!(
+                "{{ id = \"s{k}\", months = {}, pass = {} }}",
+                dist(&st.months, 12.0),
+                probability(&st.pass)
+            )
+        })
         .collect();
     let _ = writeln!(o, "stages = [{}]", stages.join(", "));
     if !l.regimes.is_empty() {
@@ -409,7 +464,12 @@ fn render_instrument(o: &mut String, k: usize, i: &InstrumentDescription, names:
             let _ = writeln!(o, "kind = \"fixed\"\namount = {}", dist(amount, 1.0e6));
         }
         InstrumentKind::UpTo { cap, fraction } => {
-            let _ = writeln!(o, "kind = \"up_to\"\ncap = {}\nfraction = {}", cap.float(1.0e6), probability(fraction));
+            let _ = writeln!(
+                o,
+                "kind = \"up_to\"\ncap = {}\nfraction = {}",
+                cap.float(1.0e6),
+                probability(fraction)
+            );
         }
         InstrumentKind::Matching { ratio, cap } | InstrumentKind::CostShare { ratio, cap } => {
             let kind = if matches!(i.kind, InstrumentKind::Matching { .. }) {
@@ -442,24 +502,43 @@ fn render_instrument(o: &mut String, k: usize, i: &InstrumentDescription, names:
             let _ = writeln!(o, "kind = \"tiered\"\nbrackets = [{}]", items.join(", "));
         }
         InstrumentKind::Stipend { amount, months } => {
-            let _ = writeln!(o, "kind = \"stipend\"\namount = {}\nmonths = {}", amount.float(5000.0), months.integer(12.0));
+            let _ = writeln!(
+                o,
+                "kind = \"stipend\"\namount = {}\nmonths = {}",
+                amount.float(5000.0),
+                months.integer(12.0)
+            );
         }
     }
     // What pays on a magnitude needs an occurrence trigger: other triggers are refused,
     // so they are written for those kinds only rarely.
     let on_magnitude = matches!(
         i.kind,
-        InstrumentKind::Matching { .. } | InstrumentKind::CostShare { .. } | InstrumentKind::Tiered { .. }
+        InstrumentKind::Matching { .. }
+            | InstrumentKind::CostShare { .. }
+            | InstrumentKind::Tiered { .. }
     );
     let trigger = match i.trigger {
         Trigger::FirstCertified(t) | Trigger::Certified(t) | Trigger::ListingStage(t)
             if on_magnitude && t != u8::MAX =>
         {
-            format!("{{ event = \"occurrence\", occurrence = \"o{}\" }}", usize::from(t) % names.occurrences)
+            format!(
+                "{{ event = \"occurrence\", occurrence = \"o{}\" }}",
+                usize::from(t) % names.occurrences
+            )
         }
-        Trigger::FirstCertified(t) => format!("{{ event = \"first_certified\", tier = \"{}\" }}", names.own_tier(t)),
-        Trigger::Certified(t) => format!("{{ event = \"certified\", tier = \"{}\" }}", names.own_tier(t)),
-        Trigger::ListingStage(st) => format!("{{ event = \"listing_stage\", stage = \"{}\" }}", names.stage(st)),
+        Trigger::FirstCertified(t) => format!(
+            "{{ event = \"first_certified\", tier = \"{}\" }}",
+            names.own_tier(t)
+        ),
+        Trigger::Certified(t) => format!(
+            "{{ event = \"certified\", tier = \"{}\" }}",
+            names.own_tier(t)
+        ),
+        Trigger::ListingStage(st) => format!(
+            "{{ event = \"listing_stage\", stage = \"{}\" }}",
+            names.stage(st)
+        ),
         Trigger::Occurrence(k) => {
             // Rarely an occurrence that does not exist.
             let k = match k {
@@ -486,7 +565,11 @@ fn render_instrument(o: &mut String, k: usize, i: &InstrumentDescription, names:
     let funding = match i.city_share.sensible(1.0) {
         Some(x) => {
             let eighths = (x * 4.0).round().min(8.0);
-            format!("{{ city = {}, district = {} }}", float(eighths / 8.0), float(1.0 - eighths / 8.0))
+            format!(
+                "{{ city = {}, district = {} }}",
+                float(eighths / 8.0),
+                float(1.0 - eighths / 8.0)
+            )
         }
         None => format!("{{ city = {} }}", i.city_share.float(1.0)),
     };
@@ -512,10 +595,18 @@ fn render_districts(o: &mut String, s: &ScenarioDescription, names: &Names) {
     if let Some(n) = &s.nev {
         let _ = writeln!(o, "\n[nev]");
         if let Some(d) = n.start {
-            let _ = writeln!(o, "start = {}", d.within(names.first_year - 1, names.first_year));
+            let _ = writeln!(
+                o,
+                "start = {}",
+                d.within(names.first_year - 1, names.first_year)
+            );
         }
         if let Some(y) = n.base_year {
-            let _ = writeln!(o, "base_year = {}", y.year(names.first_year - 1, names.first_year));
+            let _ = writeln!(
+                o,
+                "base_year = {}",
+                y.year(names.first_year - 1, names.first_year)
+            );
         }
         if let Some(r) = &n.scale_common_shock_correlation {
             let _ = writeln!(o, "scale_common_shock_correlation = {}", probability(r));
@@ -540,7 +631,12 @@ fn render_districts(o: &mut String, s: &ScenarioDescription, names: &Names) {
             );
         }
         if let Some((rate, inv)) = &d.upgrades {
-            let _ = writeln!(o, "upgrades = {{ rate_per_year = {}, investment_100m_cny = {} }}", dist(rate, 3.0), dist(inv, 3.0));
+            let _ = writeln!(
+                o,
+                "upgrades = {{ rate_per_year = {}, investment_100m_cny = {} }}",
+                dist(rate, 3.0),
+                dist(inv, 3.0)
+            );
         }
         if let Some((dates, candidates, p)) = &d.specialized {
             let _ = writeln!(
@@ -555,7 +651,13 @@ fn render_districts(o: &mut String, s: &ScenarioDescription, names: &Names) {
             .listing_candidates
             .iter()
             .take(MAX_ENTRIES)
-            .map(|(st, n)| format!("{{ stage = \"{}\", count = {} }}", names.own_stage(*st), n.integer(3.0)))
+            .map(|(st, n)| {
+                format!(
+                    "{{ stage = \"{}\", count = {} }}",
+                    names.own_stage(*st),
+                    n.integer(3.0)
+                )
+            })
             .collect();
         let _ = writeln!(o, "listing_candidates = [{}]", items.join(", "));
         if let Some((firms, births, death)) = &d.above_scale {
@@ -593,7 +695,11 @@ const TARGET_METRICS: &[&str] = &[
 
 fn render_target(o: &mut String, k: usize, t: &TargetDescription, names: &Names) {
     let metric = TARGET_METRICS[usize::from(t.metric) % TARGET_METRICS.len()];
-    let _ = writeln!(o, "\n[[target]]\nid = \"{}\"\nmetric = \"{metric}\"", id('g', k, t.repeat_id));
+    let _ = writeln!(
+        o,
+        "\n[[target]]\nid = \"{}\"\nmetric = \"{metric}\"",
+        id('g', k, t.repeat_id)
+    );
     // Only district bases take a district (rarely, another metric gets one too).
     let district_metric = metric.starts_with("nev.") && !metric.ends_with(".total");
     if let Some(d) = t.district.filter(|&d| district_metric || d == u8::MAX) {

@@ -128,7 +128,16 @@ fn instrument(lines: usize, lognormal: bool) -> impl Strategy<Value = Instrument
         0..lines,
     )
         .prop_map(
-            |(kind, trigger, take_up, lag_months, max_per_firm, cap_per_firm, city_eighths, line)| {
+            |(
+                kind,
+                trigger,
+                take_up,
+                lag_months,
+                max_per_firm,
+                cap_per_firm,
+                city_eighths,
+                line,
+            )| {
                 Instrument {
                     kind,
                     trigger,
@@ -233,7 +242,9 @@ impl Generated {
                 "[[tier]]\nid = \"t{t}\"\nroutes = [{{ max_age_years = 15, min_valuation_usd = {bar:?} }}]\n"
             );
         }
-        let dates: Vec<String> = (FIRST_YEAR..=last).map(|y| format!("\"{y}-06-30\"")).collect();
+        let dates: Vec<String> = (FIRST_YEAR..=last)
+            .map(|y| format!("\"{y}-06-30\""))
+            .collect();
         let _ = writeln!(
             o,
             "[certification]\ndates = [{}]\napply_probability = {:?}\n",
@@ -264,7 +275,9 @@ impl Generated {
             .stages
             .iter()
             .enumerate()
-            .map(|(k, (months, pass))| format!("{{ id = \"s{k}\", months = {months:?}, pass = {pass:?} }}"))
+            .map(|(k, (months, pass))| {
+                format!("{{ id = \"s{k}\", months = {months:?}, pass = {pass:?} }}")
+            })
             .collect();
         let _ = writeln!(
             o,
@@ -325,9 +338,15 @@ impl Generated {
             }
         }
         let magnitude = if self.lognormal_money {
-            format!("{{ dist = \"lognormal\", median = {:?}, sigma = 0.8 }}", 1.0e6 * factor)
+            format!(
+                "{{ dist = \"lognormal\", median = {:?}, sigma = 0.8 }}",
+                1.0e6 * factor
+            )
         } else {
-            format!("{{ dist = \"gamma\", shape = 1.5, scale = {:?} }}", 7.0e5 * factor)
+            format!(
+                "{{ dist = \"gamma\", shape = 1.5, scale = {:?} }}",
+                7.0e5 * factor
+            )
         };
         let _ = writeln!(o, "magnitude = {magnitude}\n");
     }
@@ -339,13 +358,23 @@ impl Generated {
                 let amount = match a {
                     Amount::Number(x) => m(*x),
                     Amount::Uniform(a, b) => {
-                        format!("{{ dist = \"uniform\", low = {}, high = {} }}", m(*a), m(*b))
+                        format!(
+                            "{{ dist = \"uniform\", low = {}, high = {} }}",
+                            m(*a),
+                            m(*b)
+                        )
                     }
                     Amount::Lognormal(x, s) => {
-                        format!("{{ dist = \"lognormal\", median = {}, sigma = {s:?} }}", m(*x))
+                        format!(
+                            "{{ dist = \"lognormal\", median = {}, sigma = {s:?} }}",
+                            m(*x)
+                        )
                     }
                     Amount::Gamma(k, x) => {
-                        format!("{{ dist = \"gamma\", shape = {k:?}, scale = {} }}", m(*x / k))
+                        format!(
+                            "{{ dist = \"gamma\", shape = {k:?}, scale = {} }}",
+                            m(*x / k)
+                        )
                     }
                     Amount::Discrete(v) => {
                         let values: Vec<String> = v.iter().map(|x| m(*x)).collect();
@@ -389,14 +418,21 @@ impl Generated {
                 true
             }
             Kind::Stipend { amount, months } => {
-                let _ = writeln!(o, "kind = \"stipend\"\namount = {}\nmonths = {months}", m(*amount));
+                let _ = writeln!(
+                    o,
+                    "kind = \"stipend\"\namount = {}\nmonths = {months}",
+                    m(*amount)
+                );
                 false
             }
         };
         let trigger = match (on_magnitude, i.trigger) {
             (true, _) | (_, 3) => "{ event = \"occurrence\", occurrence = \"o0\" }".to_string(),
             (_, 0) => "{ event = \"first_certified\", tier = \"t0\" }".to_string(),
-            (_, 1) => format!("{{ event = \"certified\", tier = \"t{}\" }}", self.tiers - 1),
+            (_, 1) => format!(
+                "{{ event = \"certified\", tier = \"t{}\" }}",
+                self.tiers - 1
+            ),
             _ => "{ event = \"listing_stage\", stage = \"listed\" }".to_string(),
         };
         let eligible: Vec<String> = std::iter::once("\"none\"".to_string())
