@@ -50,6 +50,7 @@ fn run_files(
         force: false,
         quiet: true,
         resume: false,
+        precision: Vec::new(),
     };
     job::run(loaded, scenario_path, &spec).unwrap();
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
