@@ -152,7 +152,7 @@ pub fn run_and_check(loaded: &LoadedScenario, replications: u64) {
     tables::write_budget(&mut csv, &stats).expect("in memory");
     tables::write_timeseries(&mut csv, &stats).expect("in memory");
     check_numbers(&csv);
-    let html = report::run_report(s, &stats, &stats.outlay_total, s.seed);
+    let html = report::run_report(s, &stats, &stats.outlay_total, &[], s.seed);
     assert!(!html.contains("NaN"), "report.html draws a NaN");
 }
 
