@@ -82,7 +82,7 @@ impl Scalar {
 
     /// A rare choice (1 in 16) the renderer may make without another input byte.
     pub fn is_rare(self) -> bool {
-        self.raw % 16 == 0
+        self.raw.is_multiple_of(16)
     }
 
     /// As [`Scalar::sensible`], but a fraction in [0, 1].
