@@ -68,7 +68,7 @@ fn main() {
     }
     println!("{accepted} of {n} accepted");
     let mut by_count: Vec<_> = reasons.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1));
+    by_count.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (reason, count) in by_count.iter().take(25) {
         println!("{count:6}  {reason}");
     }
