@@ -269,7 +269,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node> {
     })?;
     let span = table.span();
     Ok(Node {
-        value: Value::Table(convert_table(file, table.into_inner())?),
+        value: Value::Table(convert_table(file, table.into_inner(), "")?),
         origin: Origin {
             file: file.clone(),
             span,
@@ -277,23 +277,44 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node> {
     })
 }
 
-fn convert_table(file: &Arc<SourceFile>, table: DeTable<'_>) -> Result<Table> {
+/// `path` is the key path of the table (`""` at the top), spelled as the resolver spells
+/// it (`tier[unicorn].routes[0]`), so that a value refused here names its key.
+fn convert_table(file: &Arc<SourceFile>, table: DeTable<'_>, path: &str) -> Result<Table> {
     let mut entries = Vec::with_capacity(table.len());
     for (key, value) in table {
         let key_origin = Origin {
             file: file.clone(),
             span: key.span(),
         };
+        let key = key.into_inner().into_owned();
+        let key_path = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         entries.push(Entry {
-            key: key.into_inner().into_owned(),
+            node: convert_value(file, value, &key_path)?,
+            key,
             key_origin,
-            node: convert_value(file, value)?,
         });
     }
     Ok(Table { entries })
 }
 
-fn convert_value(file: &Arc<SourceFile>, value: Spanned<DeValue<'_>>) -> Result<Node> {
+/// An array element's label in a key path: its `id` if it is a table with one (as
+/// `read::as_array` labels it), else its index.
+fn element_label(value: &DeValue<'_>, index: usize) -> String {
+    let id = match value {
+        DeValue::Table(t) => t.iter().find(|(k, _)| k.get_ref() == "id"),
+        _ => None,
+    };
+    match id.map(|(_, v)| v.get_ref()) {
+        Some(DeValue::String(id)) => id.to_string(),
+        _ => index.to_string(),
+    }
+}
+
+fn convert_value(file: &Arc<SourceFile>, value: Spanned<DeValue<'_>>, path: &str) -> Result<Node> {
     let origin = Origin {
         file: file.clone(),
         span: value.span(),
@@ -302,24 +323,42 @@ fn convert_value(file: &Arc<SourceFile>, value: Spanned<DeValue<'_>>) -> Result<
         DeValue::String(s) => Value::String(s.into_owned()),
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(v) => Value::Integer(v),
-            Err(_) => return Err(ScenarioError::at(&origin, "", "integer out of range")),
+            Err(_) => {
+                return Err(ScenarioError::at(
+                    &origin,
+                    path,
+                    format!(
+                        "expected an integer in {}..={}, found {}",
+                        i64::MIN,
+                        i64::MAX,
+                        i.as_str()
+                    ),
+                ))
+            }
         },
         // NaN and infinities are kept: the reader of the key refuses them naming its
         // key path, which this parser does not know.
         DeValue::Float(f) => match f.as_str().parse::<f64>() {
             Ok(v) => Value::Float(v),
-            Err(_) => return Err(ScenarioError::at(&origin, "", "expected a number")),
+            Err(_) => {
+                return Err(ScenarioError::at(
+                    &origin,
+                    path,
+                    format!("expected a number, found {}", f.as_str()),
+                ))
+            }
         },
         DeValue::Boolean(b) => Value::Boolean(b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
         DeValue::Array(a) => {
             let mut items = Vec::with_capacity(a.len());
-            for v in a {
-                items.push(convert_value(file, v)?);
+            for (i, v) in a.into_iter().enumerate() {
+                let label = element_label(v.get_ref(), i);
+                items.push(convert_value(file, v, &format!("{path}[{label}]"))?);
             }
             Value::Array(items)
         }
-        DeValue::Table(t) => Value::Table(convert_table(file, t)?),
+        DeValue::Table(t) => Value::Table(convert_table(file, t, path)?),
     };
     Ok(Node { value, origin })
 }
