@@ -590,6 +590,7 @@ fn write_run_files(
     tables::write_budget(dir.create("budget.csv")?, stats)?;
     tables::write_timeseries(dir.create("timeseries.csv")?, stats)?;
     crate::output::report::write_run_report(dir, &loaded.scenario, stats, tornado, record.seed)?;
+    crate::output::workbook::write_run_workbook(dir, &loaded.scenario, record.seed)?;
 
     // Hashed in parallel: the row files are most of a run's bytes.
     let outputs = [
@@ -601,6 +602,7 @@ fn write_run_files(
         "budget.csv",
         "timeseries.csv",
         "report.html",
+        crate::output::workbook::FILE,
     ]
     .par_iter()
     .map(|&name| Ok((name.to_string(), sha256_file(&dir.temp_path(name))?)))

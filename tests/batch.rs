@@ -15,6 +15,7 @@ const FILES: &[&str] = &[
     "series.csv",
     "timeseries.csv",
     "report.html",
+    "report.xlsx",
 ];
 
 fn policysim(args: &[&str], env: &[(&str, &str)]) -> Output {

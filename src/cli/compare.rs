@@ -187,6 +187,7 @@ pub fn run(args: Args) -> Result<()> {
     w.write_all(html.as_bytes())?;
     w.flush()?;
     drop(w);
+    crate::output::workbook::write_comparison_workbook(&mut dir, &loaded[0].scenario)?;
     write_manifest(&mut dir, &args.scenarios, &loaded, seed, replications)?;
     dir.commit()?;
 
@@ -203,10 +204,15 @@ fn write_manifest(
     seed: u64,
     replications: u64,
 ) -> Result<()> {
-    let outputs = ["comparison.csv", "comparison_targets.csv", "report.html"]
-        .into_iter()
-        .map(|name| Ok((name.to_string(), job::sha256_file(&dir.temp_path(name))?)))
-        .collect::<Result<_>>()?;
+    let outputs = [
+        "comparison.csv",
+        "comparison_targets.csv",
+        "report.html",
+        crate::output::workbook::FILE,
+    ]
+    .into_iter()
+    .map(|name| Ok((name.to_string(), job::sha256_file(&dir.temp_path(name))?)))
+    .collect::<Result<_>>()?;
     let manifest = ComparisonManifest {
         engine: ENGINE.into(),
         engine_version: ENGINE_VERSION.into(),

@@ -5,3 +5,4 @@ pub mod report;
 pub mod rundir;
 pub mod tables;
 pub mod terminal;
+pub mod workbook;

@@ -31,6 +31,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "report.html",
     "design.csv",
     "sensitivity.csv",
+    "report.xlsx",
     "comparison.csv",
     "comparison_targets.csv",
     "manifest.json",
