@@ -13,6 +13,19 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     Distribution::<f64>::sample(&rand_distr::StandardNormal, rng)
 }
 
+/// Every distribution a scenario may write, with its parameters (docs/scenario-format.md).
+pub const DISTRIBUTIONS: &[(&str, &[&str])] = &[
+    ("fixed", &["value"]),
+    ("uniform", &["low", "high"]),
+    ("triangular", &["low", "mode", "high"]),
+    ("pert", &["low", "mode", "high"]),
+    ("normal", &["mean", "sd"]),
+    ("lognormal", &["median", "sigma"]),
+    ("beta", &["alpha", "beta"]),
+    ("gamma", &["shape", "scale"]),
+    ("discrete", &["values", "weights"]),
+];
+
 /// A number or a distribution, as written in a scenario.
 #[derive(Debug, Clone)]
 pub enum Dist {
@@ -175,7 +188,8 @@ impl Dist {
                             &t.required("dist")?.origin,
                             &t.key_path("dist"),
                             format!(
-                                "unknown distribution `{other}`; expected one of fixed, uniform, triangular, pert, normal, lognormal, beta, gamma, discrete"
+                                "unknown distribution `{other}`; expected one of {}",
+                                DISTRIBUTIONS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
                             ),
                         ))
                     }

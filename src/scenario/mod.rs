@@ -8,6 +8,7 @@ pub mod error;
 pub mod node;
 pub mod read;
 pub mod resolve;
+pub mod schema;
 pub mod spec;
 pub mod types;
 

@@ -293,10 +293,43 @@ pub static KEYS: &[KeySpec] = &[
     num("target.at_most", Kind::Number, -NUMBER_MAX, NUMBER_MAX, "Met when the metric is at most this"),
 ];
 
+/// The tables written as arrays of tables (`[[tier]]`, `routes = [{ ... }]`), whose
+/// keys' patterns drop the index.
+pub static TABLE_ARRAYS: &[&str] = &[
+    "tier",
+    "tier.routes",
+    "cohort",
+    "listing.stages",
+    "listing.regimes",
+    "occurrence",
+    "instrument",
+    "instrument.brackets",
+    "budget_line",
+    "district",
+    "district.listing_candidates",
+    "target",
+];
+
+/// The `Array` keys whose items are dates; the others hold ids.
+pub static DATE_ARRAYS: &[&str] = &[
+    "certification.dates",
+    "certification.dates_by_tier.*",
+    "occurrence.dates",
+    "district.specialized.dates",
+];
+
+/// The data keys (`*`) a table accepts where not every key is one: a regular expression
+/// (a year as `year.parse::<i32>()` reads it; the two funders).
+pub static DATA_KEY_PATTERNS: &[(&str, &str)] = &[
+    ("budget_line.appropriation.*", "^[+-]?[0-9]+$"),
+    ("instrument.funding.*", "^(city|district)$"),
+];
+
 /// Distribution keys (see docs/scenario-format.md) that place a distribution: they lie in
 /// the range of the key they stand for. Its other parameters (scales, weights) only need
 /// to be finite and at most `NUMBER_MAX`.
-const LOCATION_PARAMETERS: &[&str] = &["value", "low", "mode", "high", "mean", "median", "values"];
+pub const LOCATION_PARAMETERS: &[&str] =
+    &["value", "low", "mode", "high", "mean", "median", "values"];
 
 static BY_KEY: LazyLock<HashMap<&'static str, &'static KeySpec>> =
     LazyLock::new(|| KEYS.iter().map(|k| (k.key, k)).collect());
