@@ -69,10 +69,11 @@ check_page() { # name, html, expected charts
     fi
 }
 
-# Run report: fan chart, histogram, instruments, targets. Comparison: the fan chart, then
+# Run report: fan chart, histogram, instruments, targets, and the tornado of outlay.total
+# over the parameters (the baseline draws some once per replication). Comparison: the fan chart, then
 # per pair an outlay-difference chart and, when some target's probability changed, a
 # target-change chart (no_policy changes none; strong_attraction moves firms).
-check_page run "$OUT/run/report.html" 4
+check_page run "$OUT/run/report.html" 5
 check_page compare "$OUT/compare/report.html" 4
 
 echo "$passed passed, $failed failed (screenshots in $OUT)"
