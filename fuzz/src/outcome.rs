@@ -10,7 +10,6 @@ use policysim::engine::Model;
 use policysim::metrics::MetricLayout;
 use policysim::montecarlo::{run_block, Block};
 use policysim::output::{report, tables};
-use policysim::scenario::types::{Param, Scenario};
 use policysim::scenario::{self, LoadedScenario, ScenarioError};
 use policysim::stats::{self, Columns};
 
@@ -57,32 +56,6 @@ pub fn check_refusal(e: &ScenarioError) {
     );
 }
 
-/// A generous bound on the firms one replication holds: the cohorts and the entrants at
-/// four times the entry rate's mean over the window (the same reading as `run`'s
-/// resource estimate).
-fn firms_bound(s: &Scenario) -> f64 {
-    let upper = |p: Param| match p {
-        Param::Const(v) => v,
-        Param::Drawn(i) => {
-            let u = &s.uncertain[i];
-            if u.max.is_finite() {
-                u.max
-            } else {
-                4.0 * u.dist.mean()
-            }
-        }
-    };
-    let years = (s.end / policysim::calendar::DAYS_PER_YEAR).max(0.0);
-    let cohorts: f64 = s.cohorts.iter().map(|c| c.count as f64).sum();
-    let candidates: f64 = s
-        .districts
-        .iter()
-        .flat_map(|d| d.listing_candidates.iter().map(|&(_, n)| n as f64))
-        .sum();
-    let entrants = upper(s.entry.rate_per_year) * upper(s.entry.attraction_multiplier) * years;
-    cohorts + candidates + 4.0 * entrants.max(0.0)
-}
-
 /// One replication of the block's rows, as the statistics pass reads them.
 struct OneBlock<'a> {
     block: &'a Block,
@@ -121,8 +94,8 @@ fn pool() -> &'static rayon::ThreadPool {
 /// a fuzz input) and checks every number it outputs.
 pub fn run_and_check(loaded: &LoadedScenario, replications: u64) {
     let s = &loaded.scenario;
-    // A NaN bound (a NaN rate) is not run either.
-    if firms_bound(s).partial_cmp(&MAX_FIRMS) != Some(std::cmp::Ordering::Less) {
+    // The bound `run`'s resource estimate uses (docs/performance.md).
+    if policysim::footprint::firms_per_replication(s) as f64 >= MAX_FIRMS {
         return;
     }
     let model = Model::new(s);
