@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::JobResult;
+use super::{JobResult, ROW_FILES};
 use crate::engine::events::ModelEvents;
 use crate::interrupt;
 use crate::metrics::MetricLayout;
@@ -75,32 +75,62 @@ pub(crate) fn finish(
 ) -> Result<JobResult> {
     rows.store.seal()?;
     rows.parameters.seal()?;
-    let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
-    let tornado = pool.install(|| {
-        crate::sensitivity::given_data::outlay_tornado(&loaded.scenario, layout, &rows)
-    });
-    drop(rows);
-    // The statistics pass skips its remaining columns once a stop is asked for.
-    if interrupt::requested() {
-        let n = record.replication_count;
-        return Err(dir.stopped(n, n).into());
-    }
-    let manifest = write_run_files(&mut dir, loaded, scenario_path, &stats, &tornado, record)?;
-    dir.commit()?;
-    Ok(JobResult { stats, manifest })
+    // The row files are complete: they are hashed on a thread of their own while the
+    // statistics, the report and the workbook are made, much of which runs on one core.
+    let row_paths = ROW_FILES.map(|name| (name, dir.temp_path(name)));
+    std::thread::scope(|scope| {
+        let row_hashes = scope.spawn(|| {
+            row_paths
+                .iter()
+                .map(|(name, path)| Ok((name.to_string(), sha256_file(path)?)))
+                .collect::<Result<Vec<_>>>()
+        });
+        let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
+        let tornado = pool.install(|| {
+            crate::sensitivity::given_data::outlay_tornado(&loaded.scenario, layout, &rows)
+        });
+        drop(rows);
+        // The statistics pass skips its remaining columns once a stop is asked for.
+        if interrupt::requested() {
+            let n = record.replication_count;
+            return Err(dir.stopped(n, n).into());
+        }
+        let files = RunFiles {
+            loaded,
+            scenario_path,
+            stats: &stats,
+            tornado: &tornado,
+        };
+        let row_hashes = || row_hashes.join().expect("hashing does not panic");
+        let manifest = write_run_files(&mut dir, files, row_hashes, record)?;
+        dir.commit()?;
+        Ok(JobResult { stats, manifest })
+    })
+}
+
+/// What the statistics files, the report and the workbook of a run folder are made of.
+struct RunFiles<'a> {
+    loaded: &'a LoadedScenario,
+    scenario_path: &'a Path,
+    stats: &'a Statistics,
+    tornado: &'a [crate::sensitivity::Swing],
 }
 
 /// Writes the statistics files and the manifest of a run folder whose row files are
-/// already written (a run, or a merge of shards).
-#[allow(clippy::too_many_arguments)]
+/// already written (a run, or a merge of shards); `row_hashes` gives the row files'
+/// hashes, (name, SHA-256) in `ROW_FILES` order.
 fn write_run_files(
     dir: &mut RunDir,
-    loaded: &LoadedScenario,
-    scenario_path: &Path,
-    stats: &Statistics,
-    tornado: &[crate::sensitivity::Swing],
+    files: RunFiles<'_>,
+    row_hashes: impl FnOnce() -> Result<Vec<(String, String)>>,
     record: RunRecord,
 ) -> Result<Manifest> {
+    let RunFiles {
+        loaded,
+        scenario_path,
+        stats,
+        tornado,
+    } = files;
     tables::write_summary(dir.create("summary.csv")?, stats)?;
     tables::write_targets(dir.create("targets.csv")?, stats)?;
     tables::write_budget(dir.create("budget.csv")?, stats)?;
@@ -108,11 +138,7 @@ fn write_run_files(
     crate::output::report::write_run_report(dir, &loaded.scenario, stats, tornado, record.seed)?;
     crate::output::workbook::write_run_workbook(dir, &loaded.scenario, record.seed)?;
 
-    // Hashed in parallel: the row files are most of a run's bytes.
-    let outputs = [
-        "replications.csv",
-        "series.csv",
-        "parameters.csv",
+    let mut outputs = [
         "summary.csv",
         "targets.csv",
         "budget.csv",
@@ -123,6 +149,7 @@ fn write_run_files(
     .par_iter()
     .map(|&name| Ok((name.to_string(), sha256_file(&dir.temp_path(name))?)))
     .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
+    outputs.extend(row_hashes()?);
     let execution = Execution {
         threads: record.threads,
         started_at: record.started.at,
