@@ -195,6 +195,7 @@ impl Dist {
                     }
                 };
                 t.finish()?;
+                super::tails::check(&d, node, path)?;
                 Ok(d)
             }
             other => Err(ScenarioError::at(

@@ -10,6 +10,7 @@ pub mod read;
 pub mod resolve;
 pub mod schema;
 pub mod spec;
+pub mod tails;
 pub mod types;
 
 use std::path::Path;

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::dist::DISTRIBUTIONS;
 use super::spec::{
-    KeySpec, Kind, DATA_KEY_PATTERNS, DATE_ARRAYS, KEYS, LOCATION_PARAMETERS, NUMBER_MAX,
+    self, KeySpec, Kind, DATA_KEY_PATTERNS, DATE_ARRAYS, KEYS, LOCATION_PARAMETERS, NUMBER_MAX,
     TABLE_ARRAYS,
 };
 
@@ -197,11 +197,15 @@ fn distribution() -> Value {
             let mut properties = Map::new();
             properties.insert("dist".into(), json!({ "const": name }));
             for p in *parameters {
+                // A scale or shape parameter has its range (`spec::DIST_PARAMETERS`); a
+                // location parameter is bounded here and by its key (`distribution_within`).
+                let item = spec::dist_parameter(p)
+                    .map_or_else(|| bounded.clone(), |k| number(k, "number"));
                 let schema = match *p {
                     "values" | "weights" => {
-                        json!({ "type": "array", "items": bounded, "minItems": 1 })
+                        json!({ "type": "array", "items": item, "minItems": 1 })
                     }
-                    _ => bounded.clone(),
+                    _ => item,
                 };
                 properties.insert(p.to_string(), schema);
             }

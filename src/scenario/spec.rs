@@ -326,10 +326,66 @@ pub static DATA_KEY_PATTERNS: &[(&str, &str)] = &[
 ];
 
 /// Distribution keys (see docs/scenario-format.md) that place a distribution: they lie in
-/// the range of the key they stand for. Its other parameters (scales, weights) only need
-/// to be finite and at most `NUMBER_MAX`.
+/// the range of the key they stand for. Its other parameters have ranges of their own
+/// (`DIST_PARAMETERS`).
 pub const LOCATION_PARAMETERS: &[&str] =
     &["value", "low", "mode", "high", "mean", "median", "values"];
+
+/// How far into its tails a distribution must stay within its key's range: its quantiles
+/// at this probability and at one minus it (`super::tails`). At 1e-12 a run of a billion
+/// draws reaches past them with probability about 1e-3, and a draw beyond them is still
+/// finite (the scale parameters' ranges below see to that).
+pub const TAIL_PROBABILITY: f64 = 1e-12;
+
+/// The scale and shape parameters of the distributions (`dist::DISTRIBUTIONS`), each with
+/// the range a draw needs to stay finite and meaningful; on top of it, the distribution's
+/// tails must stay within its key's range (`TAIL_PROBABILITY`). The key is
+/// `distribution.parameter`; a parameter's name belongs to one distribution only.
+pub static DIST_PARAMETERS: &[KeySpec] = &[
+    num(
+        "normal.sd",
+        Kind::Number,
+        0.0,
+        NUMBER_MAX,
+        "Standard deviation; mean ± 7.03·sd (the 1e-12 tails) lie in the key's range",
+    ),
+    num(
+        "lognormal.sigma",
+        Kind::Number,
+        0.0,
+        10.0,
+        "Standard deviation of the log; median·e^(±7.03·sigma) lie in the key's range",
+    ),
+    num(
+        "gamma.shape",
+        Kind::Number,
+        1e-3,
+        1e6,
+        "Shape k; with scale, the 1 − 1e-12 quantile lies in the key's range",
+    ),
+    positive(num(
+        "gamma.scale",
+        Kind::Number,
+        0.0,
+        NUMBER_MAX,
+        "Scale θ (mean k·θ)",
+    )),
+    num(
+        "beta.alpha",
+        Kind::Number,
+        1e-3,
+        1e6,
+        "First shape; draws lie in [0, 1], which must be within the key's range",
+    ),
+    num("beta.beta", Kind::Number, 1e-3, 1e6, "Second shape"),
+    num(
+        "discrete.weights",
+        Kind::Number,
+        0.0,
+        NUMBER_MAX,
+        "Weight of each value; the weights have a positive sum",
+    ),
+];
 
 static BY_KEY: LazyLock<HashMap<&'static str, &'static KeySpec>> =
     LazyLock::new(|| KEYS.iter().map(|k| (k.key, k)).collect());
@@ -363,7 +419,15 @@ pub fn lookup(path: &str) -> Option<&'static KeySpec> {
     if LOCATION_PARAMETERS.contains(&last) {
         return lookup_parent(parent);
     }
-    None
+    dist_parameter(last)
+        .filter(|_| lookup_parent(parent).is_some_and(|k| k.kind == Kind::NumberOrDist))
+}
+
+/// The spec of a distribution's scale or shape parameter named `name` (`sigma`).
+pub fn dist_parameter(name: &str) -> Option<&'static KeySpec> {
+    DIST_PARAMETERS
+        .iter()
+        .find(|k| k.key.split_once('.').is_some_and(|(_, p)| p == name))
 }
 
 fn lookup_parent(parent: &str) -> Option<&'static KeySpec> {
@@ -408,7 +472,7 @@ impl KeySpec {
         } else {
             "number"
         };
-        if (self.min, self.max) == (0.0, 1.0) && self.kind != Kind::Integer {
+        if (self.min, self.max) == (0.0, 1.0) && self.kind != Kind::Integer && !self.min_exclusive {
             format!("expected a probability in [0, 1], found {v}")
         } else if self.min == 0.0 && !self.min_exclusive && v < 0.0 {
             format!(
@@ -431,12 +495,20 @@ impl KeySpec {
 pub fn markdown() -> String {
     let mut out = String::new();
     let mut section = "";
-    for k in KEYS {
-        let this = k.key.split('.').next().unwrap_or(k.key);
+    for k in KEYS.iter().chain(DIST_PARAMETERS) {
+        let mut this = k.key.split('.').next().unwrap_or(k.key);
+        if DIST_PARAMETERS.iter().any(|d| std::ptr::eq(d, k)) {
+            this = "distribution parameters";
+        }
         if this != section {
             section = this;
+            let heading = if this == "distribution parameters" {
+                "Distribution parameters (in `{ dist = ... }` tables)".to_string()
+            } else {
+                format!("`{section}`")
+            };
             out.push_str(&format!(
-                "\n#### `{section}`\n\n| key | type | range | default | meaning |\n| --- | --- | --- | --- | --- |\n"
+                "\n#### {heading}\n\n| key | type | range | default | meaning |\n| --- | --- | --- | --- | --- |\n"
             ));
         }
         let range = if k.values.is_empty() {

@@ -3,6 +3,8 @@
 //! tests compare against.
 #![allow(dead_code)]
 
+pub mod edits;
+
 use std::path::{Path, PathBuf};
 
 use policysim::engine::Model;

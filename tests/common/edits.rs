@@ -1,0 +1,190 @@
+//! The one valid scenario the refusal tests break, a line at a time: `VALID`, and how a
+//! case edits it and finds where its error must point.
+
+use std::path::Path;
+use std::process::Command;
+
+/// A valid scenario the cases break. Deterministic: every firm of `pool` is certified on
+/// 2024-06-30; `reward` pays 1e6 each then, `later` pays 1e6 each twelve months on.
+pub const VALID: &str = r#"[scenario]
+name = "ranges"
+start = "2024-01-01"
+end = "2025-12-31"
+fx_cny_per_usd = 7.0
+
+[[tier]]
+id = "unicorn"
+routes = [{ max_age_years = 100, min_valuation_usd = 1.0 }]
+
+[certification]
+dates = ["2024-06-30"]
+apply_probability = 1
+
+[[cohort]]
+id = "pool"
+tier = "none"
+count = 10
+valuation_usd = 1.0e9
+age_years = 5
+districts = { d1 = 1 }
+
+[[cohort]]
+id = "spare"
+tier = "none"
+count = 0
+valuation_usd = 1.0e9
+age_years = 5
+
+[entry]
+rate_per_year = 0
+valuation_usd = 1.0e9
+age_years = 1
+
+[growth]
+drift_per_year = 0
+volatility_per_year = 0
+
+[listing]
+stages = [{ id = "only", months = 12, pass = 0.5 }, { id = "second", months = 6, pass = 0.5 }]
+regimes = [{ id = "calm", weight = 1 }, { id = "hot", weight = 1 }]
+
+[[occurrence]]
+id = "assessment"
+dates = ["2024-09-01"]
+probability = 0
+magnitude = 1.0e6
+
+[[instrument]]
+id = "reward"
+kind = "fixed"
+amount = 1.0e6
+trigger = { event = "first_certified", tier = "unicorn" }
+eligible_tiers = ["none", "unicorn"]
+funding = { city = 0.7, district = 0.3 }
+budget_line = "main"
+max_per_firm = 1
+
+[[instrument]]
+id = "later"
+kind = "fixed"
+amount = 1.0e6
+payment_lag_months = 12
+trigger = { event = "first_certified", tier = "unicorn" }
+eligible_tiers = ["none", "unicorn"]
+funding = { city = 1 }
+budget_line = "main"
+
+[[instrument]]
+id = "stipend"
+kind = "stipend"
+amount = 1.0e4
+months = 24
+trigger = { event = "occurrence", occurrence = "assessment" }
+eligible_tiers = ["unicorn"]
+funding = { city = 1 }
+budget_line = "other"
+
+[[budget_line]]
+id = "main"
+appropriation = { 2024 = 1.0e8 }
+
+[[budget_line]]
+id = "other"
+
+[[district]]
+id = "d1"
+scale_100m_cny = 100
+projects = { rate_per_year = 6, investment_100m_cny = 15 }
+
+[[target]]
+id = "outlay"
+metric = "outlay.total"
+at_most = 1.0e8
+"#;
+
+/// `VALID` with each `from` replaced by `to`; each must occur exactly once.
+pub fn broken(edits: &[(&str, &str)]) -> String {
+    let mut text = VALID.to_string();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "edit `{from}` must be unique"
+        );
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// 1-based line and column (in characters) of the unique occurrence of `at` in `text`.
+pub fn line_col(text: &str, at: &str) -> (usize, usize) {
+    assert_eq!(text.matches(at).count(), 1, "`{at}` must occur once");
+    let before = &text[..text.find(at).expect("found")];
+    let line = before.matches('\n').count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |j| j + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+/// `VALID` with each `from` replaced by `to` (each must occur exactly once), refused at
+/// the unique text `at`, naming `key_path`, with `message` in the error.
+pub struct Case {
+    pub what: &'static str,
+    pub edits: &'static [(&'static str, &'static str)],
+    pub at: &'static str,
+    pub key_path: &'static str,
+    pub message: &'static str,
+}
+
+/// Loads the case's broken scenario (refused where and how the case says), then runs
+/// `check` and `run` on it (exit 2, the same message, nothing written).
+pub fn check_case(case: &Case) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("broken.toml");
+    let text = broken(case.edits);
+    std::fs::write(&file, &text).expect("write");
+    let (line, col) = line_col(&text, case.at);
+    let err = match policysim::scenario::load(&file) {
+        Ok(_) => panic!("{}: accepted", case.what),
+        Err(e) => e,
+    };
+    let what = case.what;
+    assert_eq!((err.line, err.column), (line, col), "{what}: {err}");
+    assert_eq!(err.key_path, case.key_path, "{what}: {err}");
+    assert!(err.message.contains(case.message), "{what}: {err}");
+    let prefix = format!("{}:{line}:{col}: {}: ", file.display(), case.key_path);
+    assert_refused(dir.path(), &file, &prefix, case.message, what);
+}
+
+pub fn policysim(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run the policysim binary")
+}
+
+/// `check` and `run` both exit 2 with `file:line:col: key_path: ...message`, and `run`
+/// writes nothing.
+pub fn assert_refused(dir: &Path, file: &Path, prefix: &str, message: &str, what: &str) {
+    let name = file.to_str().expect("a UTF-8 path");
+    for args in [
+        vec!["check", name],
+        vec!["run", name, "--reps", "2", "--quiet", "--out", "out"],
+    ] {
+        let out = policysim(dir, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {args:?}: {stderr}");
+        assert!(
+            stderr.contains(prefix),
+            "{what}: `{prefix}` not in {stderr}"
+        );
+        assert!(
+            stderr.contains(message),
+            "{what}: `{message}` not in {stderr}"
+        );
+        assert!(!dir.join("out").exists(), "{what}: run wrote output");
+    }
+}
