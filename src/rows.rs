@@ -5,12 +5,26 @@
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::stats::Columns;
 
 /// Above this many values (512 MiB), rows go to a scratch file: 100,000 baseline
 /// replications (≈ 500 values each) stay in memory, a million do not.
 const IN_MEMORY_VALUES: usize = 64 * 1024 * 1024;
+
+/// `IN_MEMORY_VALUES`, or what the POLICYSIM_TEST_IN_MEMORY_VALUES test seam sets
+/// (`job::Seams`), so that a test can make a small run spill to scratch.
+static IN_MEMORY_LIMIT: AtomicUsize = AtomicUsize::new(IN_MEMORY_VALUES);
+
+/// Sets the number of values above which rows spill (test seam only).
+pub fn set_in_memory_limit(values: usize) {
+    IN_MEMORY_LIMIT.store(values, Ordering::Relaxed);
+}
+
+fn in_memory_values() -> usize {
+    IN_MEMORY_LIMIT.load(Ordering::Relaxed)
+}
 
 enum Storage {
     /// Column-major blocks, as in the scratch file.
@@ -34,7 +48,7 @@ pub struct RowStore {
 impl RowStore {
     /// A store for `expected` replications; spills to `scratch` if they would be large.
     pub fn new(m: usize, sl: usize, expected: usize, scratch: &Path) -> std::io::Result<RowStore> {
-        RowStore::with_limit(m, sl, expected, scratch, IN_MEMORY_VALUES)
+        RowStore::with_limit(m, sl, expected, scratch, in_memory_values())
     }
 
     /// One of `stores` stores held at the same time (the scenarios of a comparison): they
@@ -46,12 +60,12 @@ impl RowStore {
         expected: usize,
         scratch: &Path,
     ) -> std::io::Result<RowStore> {
-        RowStore::with_limit(m, sl, expected, scratch, IN_MEMORY_VALUES / stores.max(1))
+        RowStore::with_limit(m, sl, expected, scratch, in_memory_values() / stores.max(1))
     }
 
     /// Whether one of `stores` stores of `expected` replications spills to scratch.
     pub fn spills(stores: usize, m: usize, sl: usize, expected: u64) -> bool {
-        expected.saturating_mul((m + sl) as u64) > (IN_MEMORY_VALUES / stores.max(1)) as u64
+        expected.saturating_mul((m + sl) as u64) > (in_memory_values() / stores.max(1)) as u64
     }
 
     fn with_limit(

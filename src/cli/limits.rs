@@ -12,7 +12,8 @@
 //!   replications, so that no shard is empty.
 //! - Test seams (environment, not for users): POLICYSIM_BLOCK from 1 to 2^20,
 //!   POLICYSIM_STOP_AFTER_BLOCKS from 1, POLICYSIM_TEST_MEMORY_AVAILABLE and
-//!   POLICYSIM_TEST_DISK_FREE (bytes) from 0 to 2^64 − 1.
+//!   POLICYSIM_TEST_DISK_FREE (bytes) from 0 to 2^64 − 1, POLICYSIM_TEST_IN_MEMORY_VALUES
+//!   from 0 to 2^32 − 1.
 
 use crate::error::Error;
 

@@ -58,7 +58,8 @@ pub struct JobSpec {
 
 /// Test seams (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
 /// size (the rows do not depend on it), `POLICYSIM_STOP_AFTER_BLOCKS=n` raises the
-/// interrupt flag after `n` blocks, as a signal would.
+/// interrupt flag after `n` blocks, as a signal would, `POLICYSIM_TEST_IN_MEMORY_VALUES=n`
+/// makes rows of more than `n` values spill to scratch (`rows::set_in_memory_limit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seams {
     pub block: u64,
@@ -68,6 +69,9 @@ pub struct Seams {
 impl Seams {
     pub fn from_env() -> Result<Seams, Error> {
         use crate::cli::limits::{env_seam, MAX_BLOCK};
+        if let Some(n) = env_seam("POLICYSIM_TEST_IN_MEMORY_VALUES", 0, u32::MAX as u64)? {
+            crate::rows::set_in_memory_limit(n as usize);
+        }
         Ok(Seams {
             block: env_seam("POLICYSIM_BLOCK", 1, MAX_BLOCK)?.unwrap_or(BLOCK),
             stop_after_blocks: env_seam("POLICYSIM_STOP_AFTER_BLOCKS", 1, u64::MAX)?,

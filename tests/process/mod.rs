@@ -25,6 +25,7 @@ pub fn command(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         "POLICYSIM_STOP_AFTER_BLOCKS",
         "POLICYSIM_TEST_MEMORY_AVAILABLE",
         "POLICYSIM_TEST_DISK_FREE",
+        "POLICYSIM_TEST_IN_MEMORY_VALUES",
     ] {
         cmd.env_remove(var);
     }

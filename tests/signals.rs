@@ -1,0 +1,128 @@
+//! SIGINT and SIGTERM during a run (src/interrupt.rs, issue 11 item 4): the first stops
+//! the run cleanly (exit code 130, its checkpoint kept for `--resume`, no output file and
+//! no scratch left); a second ends the process at once, still with exit code 130 and
+//! without the scratch only that process could use.
+//!
+//! The runs spill their rows to scratch (the POLICYSIM_TEST_IN_MEMORY_VALUES seam), so
+//! that there is scratch to leave behind.
+
+mod process;
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use process::{command, root, s, BASELINE};
+
+const SCRATCH: &str = ".rows.scratch.partial";
+
+/// Starts a long baseline run into `dir` that spills its rows, and waits until it has
+/// written its scratch and finished a block.
+fn start_spilling_run(dir: &Path) -> Child {
+    let child = command(
+        root(),
+        &[
+            "run",
+            BASELINE,
+            "--reps",
+            "20000",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            s(dir),
+        ],
+        &[
+            ("POLICYSIM_BLOCK", "20"),
+            ("POLICYSIM_TEST_IN_MEMORY_VALUES", "1"),
+        ],
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("policysim starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let progress = std::fs::read_to_string(dir.join(".progress.json")).unwrap_or_default();
+        let past_first_block =
+            progress.contains("\"completed\"") && !progress.contains("\"completed\": 0,");
+        if past_first_block && dir.join(SCRATCH).exists() {
+            return child;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no block and scratch in a minute"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Sends `signal` (`INT`, `TERM`) to the child; false if it had already ended.
+fn signal(child: &Child, signal: &str) -> bool {
+    Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .expect("kill runs")
+        .success()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// No output file of the run, and no scratch.
+fn assert_nothing_kept(dir: &Path, err: &str) {
+    for f in ["summary.csv", "replications.csv", "manifest.json", SCRATCH] {
+        assert!(!dir.join(f).exists(), "{f} left after the signal: {err}");
+    }
+}
+
+/// One SIGTERM (what `kill`, a scheduler or a container stop sends) stops a run as one
+/// Ctrl-C does: exit code 130, a message, the checkpoint kept so `--resume` can finish
+/// it, and nothing else left.
+#[test]
+fn sigterm_during_a_run_stops_it_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let child = start_spilling_run(&dir);
+    assert!(signal(&child, "TERM"), "the run ended before the signal");
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupt received, stopping"), "{err}");
+    assert!(err.contains("interrupted after"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(dir.join(".progress.json").exists(), "no checkpoint: {err}");
+    assert_nothing_kept(&dir, &err);
+}
+
+/// A second Ctrl-C ends the run at once, whatever it is doing: exit code 130 and no
+/// scratch. The first one's clean stop takes milliseconds, so the second signal can come
+/// too late (the run already stopped by itself); such an attempt proves nothing and is
+/// tried again, up to ten times.
+#[test]
+fn a_second_sigint_ends_a_run_at_once_and_leaves_no_scratch() {
+    for attempt in 1..=10 {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        let child = start_spilling_run(&dir);
+        assert!(
+            signal(&child, "INT"),
+            "the run ended before the first signal"
+        );
+        let second_sent = signal(&child, "INT");
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(130), "attempt {attempt}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_nothing_kept(&dir, &err);
+        if second_sent && err.contains("second interrupt: ended at once") {
+            assert!(
+                !err.contains("interrupted after"),
+                "stopped cleanly, not at once: {err}"
+            );
+            return;
+        }
+    }
+    panic!("in ten attempts the second SIGINT never came before the run stopped by itself");
+}
