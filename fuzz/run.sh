@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# Runs each fuzz target for a fixed time: `bash fuzz/run.sh [SECONDS] [TARGET...]`
-# (default 60 s, both targets). Used by .ci/run; see fuzz/README.md. Exits non-zero on
-# the first crash, leak, timeout or out-of-memory, leaving the input in
+# Runs the fuzz targets (fuzz/README.md).
+#
+#   bash fuzz/run.sh [--runs N | --seconds N] [TARGET...]     (default: --runs 4000, both)
+#
+# --runs N (what .ci/run does) is deterministic: each target starts from the committed
+# seeds only (fuzz/seeds/TARGET/, and for `loader` the shipped scenarios), with a fixed -seed= and a fixed number of inputs, so the same commit
+# tries the same inputs and a finding fails every time. --seconds N searches for that
+# long from fuzz/corpus/TARGET (kept between runs, not committed) and the seeds: for
+# finding new things locally, not for CI.
+#
+# Exits non-zero on the first crash, leak, timeout or out-of-memory, after printing the
+# input (for `scenario`, the scenario file it wrote); the input stays in
 # fuzz/artifacts/TARGET/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
-shift || true
+mode=runs
+amount=4000
+case ${1:-} in
+    --runs) amount=$2; shift 2 ;;
+    --seconds) mode=seconds; amount=$2; shift 2 ;;
+esac
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(scenario loader)
 
@@ -21,16 +34,42 @@ fi
 # Per input: at most 20 s (a hang), 2 GB resident, 1 GB in one allocation (what a
 # scenario asks the engine to allocate is part of what is checked). One replication of
 # an accepted scenario takes milliseconds.
-limits=(-timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_total_time="$seconds")
+limits=(-timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=1024)
+
+# Prints a failing input so that a CI log alone tells what broke.
+show() {
+    local target=$1 artifact
+    artifact=$(ls -t "fuzz/artifacts/$target"/* 2>/dev/null | head -n 1) || true
+    [ -n "$artifact" ] || return 0
+    echo "fuzz: $target failed on $artifact; the input:" >&2
+    if [ "$target" = scenario ]; then
+        # Replayed, the target prints the scenario file before it fails again.
+        FUZZ_SHOW_SCENARIO=1 cargo +nightly fuzz run scenario "$artifact" -- -runs=1 >&2 || true
+    else
+        cat -v "$artifact" >&2
+        echo >&2
+    fi
+}
+
 for target in "${targets[@]}"; do
-    mkdir -p "fuzz/corpus/$target"
-    case $target in
-        # The shipped scenarios seed the byte-level target; they are read, never written
-        # (new inputs go to the first folder, fuzz/corpus/loader).
-        loader) seeds=(scenarios tests/scenarios); extra=(-dict=fuzz/loader.dict -max_len=65536) ;;
-        *) seeds=(); extra=() ;;
-    esac
-    echo "fuzz: $target for ${seconds}s"
-    cargo +nightly fuzz run "$target" "fuzz/corpus/$target" "${seeds[@]}" -- \
-        "${limits[@]}" "${extra[@]}" -print_final_stats=1
+    seeds=("fuzz/seeds/$target")
+    extra=()
+    # The shipped scenarios seed the byte-level target too; they are read, never written.
+    [ "$target" = loader ] && seeds+=(scenarios tests/scenarios) && extra=(-dict=fuzz/loader.dict -max_len=65536)
+    if [ "$mode" = runs ]; then
+        # New inputs go to a fresh folder; the seeds are only read.
+        corpus=$(mktemp -d)
+        run=(-seed=1 -runs="$amount")
+    else
+        corpus=fuzz/corpus/$target
+        mkdir -p "$corpus"
+        run=(-max_total_time="$amount")
+    fi
+    echo "fuzz: $target, $mode $amount"
+    if ! cargo +nightly fuzz run "$target" "$corpus" "${seeds[@]}" -- \
+        "${limits[@]}" "${run[@]}" "${extra[@]}" -print_final_stats=1; then
+        show "$target"
+        exit 1
+    fi
+    [ "$mode" = runs ] && rm -rf "$corpus"
 done

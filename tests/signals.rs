@@ -19,7 +19,7 @@ const SCRATCH: &str = ".rows.scratch.partial";
 /// Starts a long baseline run into `dir` that spills its rows, and waits until it has
 /// written its scratch and finished a block.
 fn start_spilling_run(dir: &Path) -> Child {
-    let child = command(
+    let mut child = command(
         root(),
         &[
             "run",
