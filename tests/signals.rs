@@ -40,21 +40,27 @@ fn start_spilling_run(dir: &Path) -> Child {
     .stderr(Stdio::piped())
     .spawn()
     .expect("policysim starts");
+    if !wait_for_block_and_scratch(dir) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no block and scratch in a minute");
+    }
+    child
+}
+
+/// Whether, within a minute, the run in `dir` finished a block and spilled to scratch.
+fn wait_for_block_and_scratch(dir: &Path) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    while Instant::now() < deadline {
         let progress = std::fs::read_to_string(dir.join(".progress.json")).unwrap_or_default();
         let past_first_block =
             progress.contains("\"completed\"") && !progress.contains("\"completed\": 0,");
         if past_first_block && dir.join(SCRATCH).exists() {
-            return child;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no block and scratch in a minute");
+            return true;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    false
 }
 
 /// Sends `signal` (`INT`, `TERM`) to the child; false if it had already ended.
