@@ -144,6 +144,22 @@ const CASES: &[Case] = &[
         key_path: "target[outlay].id",
         message: "duplicate target id `outlay`",
     },
+    // Ids name metrics and columns: an empty id named `outlay.instrument.`, one with a
+    // dot read as another metric; both once accepted with exit 0.
+    Case {
+        what: "an empty instrument id",
+        edits: &[("id = \"reward\"", "id = \"\"")],
+        at: "\"\"",
+        key_path: "instrument[0].id",
+        message: "expected an id of 1 to 64 ASCII letters, digits, `_` or `-`, found \"\"",
+    },
+    Case {
+        what: "a budget line id with a dot",
+        edits: &[("id = \"main\"", "id = \"ma.in\"")],
+        at: "\"ma.in\"",
+        key_path: "budget_line[0].id",
+        message: "found \"ma.in\"",
+    },
     // Keys that denote the same thing are one key.
     Case {
         what: "appropriations keyed 2024 and 02024 (both once accepted)",
@@ -205,7 +221,7 @@ const CASES: &[Case] = &[
         )],
         at: "1.7e308, 1.7e308",
         key_path: "instrument[reward].amount.weights[0]",
-        message: "expected a number in [-1e15, 1e15], found 17",
+        message: "expected a number in [0, 1e15], found 17",
     },
     Case {
         what: "IPO regime weights whose sum is not finite",
@@ -289,9 +305,9 @@ const CASES: &[Case] = &[
     Case {
         what: "a normal with a negative sd",
         edits: &[("drift_per_year = 0", "drift_per_year = { dist = \"normal\", mean = 0, sd = -1 }")],
-        at: "{ dist = \"normal\"",
-        key_path: "growth.drift_per_year",
-        message: "normal needs sd >= 0",
+        at: "-1 }",
+        key_path: "growth.drift_per_year.sd",
+        message: "expected a non-negative number, found -1",
     },
     Case {
         what: "a lognormal with a median of 0",
@@ -306,9 +322,9 @@ const CASES: &[Case] = &[
             "max_per_firm = 1",
             "max_per_firm = 1\ntake_up = { dist = \"beta\", alpha = 0, beta = 1 }",
         )],
-        at: "{ dist = \"beta\"",
-        key_path: "instrument[reward].take_up",
-        message: "beta needs alpha > 0 and beta > 0",
+        at: "0, beta = 1 }",
+        key_path: "instrument[reward].take_up.alpha",
+        message: "expected a number in [0.001, 1e6], found 0",
     },
     Case {
         what: "a triangular whose mode lies outside",
@@ -320,9 +336,9 @@ const CASES: &[Case] = &[
     Case {
         what: "a gamma with shape 0",
         edits: &[("amount = 1.0e6\ntrigger", "amount = { dist = \"gamma\", shape = 0, scale = 1 }\ntrigger")],
-        at: "{ dist = \"gamma\"",
-        key_path: "instrument[reward].amount",
-        message: "gamma needs shape > 0 and scale > 0",
+        at: "0, scale = 1 }",
+        key_path: "instrument[reward].amount.shape",
+        message: "expected a number in [0.001, 1e6], found 0",
     },
     Case {
         what: "a discrete with fewer weights than values",

@@ -195,7 +195,10 @@ pub fn as_array<'a>(node: &'a Node, path: &str) -> Result<Vec<(&'a Node, String)
             .map(|(i, item)| {
                 let label = match &item.value {
                     Value::Table(t) => match t.get("id").map(|e| &e.node.value) {
-                        Some(Value::String(id)) => id.clone(),
+                        // An entry is named by its id only where the id can name it.
+                    Some(Value::String(id)) if super::resolve::ids::well_formed(id) => {
+                        id.clone()
+                    }
                         _ => i.to_string(),
                     },
                     _ => i.to_string(),

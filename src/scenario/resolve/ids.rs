@@ -8,6 +8,33 @@ use std::collections::HashMap;
 use super::super::error::{Result, ScenarioError};
 use super::super::node::Origin;
 
+/// The longest id: ids name metrics, columns and sheets (`outlay.instrument.<id>`).
+pub const ID_MAX_CHARS: usize = 64;
+
+/// An id is 1 to `ID_MAX_CHARS` ASCII letters, digits, `_` and `-`: an empty id would
+/// name the metric `outlay.instrument.`, and one with a `.` could read as another metric
+/// (`outlay.line.a.2024`: line `a` in 2024, or line `a.2024`?).
+pub fn check_id(id: &str, origin: &Origin, path: &str) -> Result<()> {
+    if !well_formed(id) {
+        let shown: String = id.chars().take(ID_MAX_CHARS).collect();
+        let more = if id.chars().count() > ID_MAX_CHARS { "..." } else { "" };
+        return Err(ScenarioError::at(
+            origin,
+            path,
+            format!(
+                "expected an id of 1 to {ID_MAX_CHARS} ASCII letters, digits, `_` or `-`, found {shown:?}{more}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `id` is an id `check_id` accepts (and a key path may name an entry by).
+pub fn well_formed(id: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    !id.is_empty() && id.len() <= ID_MAX_CHARS && id.chars().all(allowed)
+}
+
 pub struct Ids {
     /// What the ids name, as a message says it ("tier", "listing stage", ...).
     kind: &'static str,
@@ -27,8 +54,10 @@ impl Ids {
         }
     }
 
-    /// Adds `id` as the next index; a duplicate or reserved id is refused at `origin`.
+    /// Adds `id` as the next index; a malformed, duplicate or reserved id is refused at
+    /// `origin`.
     pub fn add(&mut self, id: &str, origin: &Origin, path: &str) -> Result<usize> {
+        check_id(id, origin, path)?;
         if self.index.contains_key(id) || self.reserved.contains(&id) {
             let what = if self.reserved.is_empty() {
                 "duplicate"

@@ -7,7 +7,7 @@
 mod budget;
 mod districts;
 mod firms;
-mod ids;
+pub(crate) mod ids;
 mod instruments;
 mod listing;
 mod occurrences;
