@@ -64,7 +64,7 @@ const CASES: &[Case] = &[
         edits: &[("magnitude = 1.0e6", "magnitude = { dist = \"gamma\", shape = 1e-9, scale = 1 }")],
         at: "1e-9,",
         key_path: "occurrence[assessment].magnitude.shape",
-        message: "expected a number in [0.001, 1e6], found 0.000000001",
+        message: "expected a number in [0.001, 1e6], found 1e-9",
     },
     Case {
         what: "gamma whose upper tail passes the money range",
@@ -85,7 +85,7 @@ const CASES: &[Case] = &[
         edits: &[("apply_probability = 1", "apply_probability = { dist = \"beta\", alpha = 1e-5, beta = 1 }")],
         at: "1e-5,",
         key_path: "certification.apply_probability.alpha",
-        message: "expected a number in [0.001, 1e6], found 0.00001",
+        message: "expected a number in [0.001, 1e6], found 1e-5",
     },
     Case {
         what: "beta beta above its range",
@@ -99,7 +99,7 @@ const CASES: &[Case] = &[
         edits: &[("magnitude = 1.0e6", "magnitude = { dist = \"discrete\", values = [1, 2], weights = [1, 1e16] }")],
         at: "1e16]",
         key_path: "occurrence[assessment].magnitude.weights[1]",
-        message: "expected a number in [0, 1e15], found 10000000000000000",
+        message: "expected a number in [0, 1e15], found 1e16",
     },
 ];
 

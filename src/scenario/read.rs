@@ -196,9 +196,9 @@ pub fn as_array<'a>(node: &'a Node, path: &str) -> Result<Vec<(&'a Node, String)
                 let label = match &item.value {
                     Value::Table(t) => match t.get("id").map(|e| &e.node.value) {
                         // An entry is named by its id only where the id can name it.
-                    Some(Value::String(id)) if super::resolve::ids::well_formed(id) => {
-                        id.clone()
-                    }
+                        Some(Value::String(id)) if super::resolve::ids::well_formed(id) => {
+                            id.clone()
+                        }
                         _ => i.to_string(),
                     },
                     _ => i.to_string(),

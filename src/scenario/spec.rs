@@ -110,6 +110,15 @@ impl KeySpec {
     }
 }
 
+/// A value as a refusal shows it: `1e308`, not its 309 digits.
+fn found_text(v: f64) -> String {
+    if v != 0.0 && !(1e-4..1e16).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 fn number_text(x: f64) -> String {
     if x.abs() >= 1e6 && x.fract() == 0.0 {
         format!("{x:e}")
@@ -455,9 +464,10 @@ pub fn check_number(node: &Node, path: &str, v: f64) -> Result<f64> {
             &node.origin,
             path,
             format!(
-                "expected a number in [{}, {}], found {v}",
+                "expected a number in [{}, {}], found {}",
                 number_text(-NUMBER_MAX),
-                number_text(NUMBER_MAX)
+                number_text(NUMBER_MAX),
+                found_text(v)
             ),
         )),
         _ => Ok(v),
@@ -467,21 +477,22 @@ pub fn check_number(node: &Node, path: &str, v: f64) -> Result<f64> {
 impl KeySpec {
     /// "expected ..., found v": what was expected in the words a user knows it by.
     fn refusal(&self, v: f64) -> String {
+        let found = found_text(v);
         let noun = if self.kind == Kind::Integer {
             "integer"
         } else {
             "number"
         };
         if (self.min, self.max) == (0.0, 1.0) && self.kind != Kind::Integer && !self.min_exclusive {
-            format!("expected a probability in [0, 1], found {v}")
+            format!("expected a probability in [0, 1], found {found}")
         } else if self.min == 0.0 && !self.min_exclusive && v < 0.0 {
             format!(
-                "expected a non-negative {noun}, found {v} (range {})",
+                "expected a non-negative {noun}, found {found} (range {})",
                 self.range_text()
             )
         } else {
             format!(
-                "expected {} {noun} in {}, found {v}",
+                "expected {} {noun} in {}, found {found}",
                 if noun == "integer" { "an" } else { "a" },
                 self.range_text()
             )

@@ -17,7 +17,11 @@ pub const ID_MAX_CHARS: usize = 64;
 pub fn check_id(id: &str, origin: &Origin, path: &str) -> Result<()> {
     if !well_formed(id) {
         let shown: String = id.chars().take(ID_MAX_CHARS).collect();
-        let more = if id.chars().count() > ID_MAX_CHARS { "..." } else { "" };
+        let more = if id.chars().count() > ID_MAX_CHARS {
+            "..."
+        } else {
+            ""
+        };
         return Err(ScenarioError::at(
             origin,
             path,
