@@ -25,20 +25,12 @@ fn resume_merge_and_verify_work_from_another_folder() {
     let work = own_scenario(tmp.path());
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
-    let stopped = [
-        "run",
-        "stipend.toml",
-        "--reps",
-        "60",
-        "--quiet",
-        "--out",
-        "stopped",
-    ];
     let env = [
         ("POLICYSIM_BLOCK", "20"),
         ("POLICYSIM_STOP_AFTER_BLOCKS", "1"),
     ];
-    assert_eq!(code(&policysim_in(&work, &stopped, &env)), 130);
+    let stopped = run_in(&work, "stipend.toml", 60, "stopped", &[], &env);
+    assert_eq!(code(&stopped), 130);
     let stopped_dir = work.join("stopped");
     let o = policysim_in(
         &elsewhere,
@@ -46,24 +38,9 @@ fn resume_merge_and_verify_work_from_another_folder() {
         &[],
     );
     ok(&o);
-    for k in 0..2 {
-        let shard = format!("{k}/2");
-        let out = format!("shard-{k}");
-        let args = [
-            "run",
-            "stipend.toml",
-            "--reps",
-            "60",
-            "--quiet",
-            "--shard",
-            &shard,
-            "--out",
-            &out,
-        ];
-        ok(&policysim_in(&work, &args, &[]));
-    }
+    let shards = run_shards(&work, "stipend.toml", 60, 2, &work);
     let merged = tmp.path().join("merged");
-    let (a, b) = (work.join("shard-0"), work.join("shard-1"));
+    let (a, b) = (shards[0].clone(), shards[1].clone());
     let o = policysim_in(
         &elsewhere,
         &["merge", "--quiet", "--out", s(&merged), s(&a), s(&b)],
@@ -75,16 +52,7 @@ fn resume_merge_and_verify_work_from_another_folder() {
     assert!(stdout(&o).contains("verified"), "{}", stdout(&o));
     // The merged folder, the resumed one and one run of all 60 hold the same rows.
     let single = tmp.path().join("single");
-    let args = [
-        "run",
-        "stipend.toml",
-        "--reps",
-        "60",
-        "--quiet",
-        "--out",
-        s(&single),
-    ];
-    ok(&policysim_in(&work, &args, &[]));
+    ok(&run_in(&work, "stipend.toml", 60, s(&single), &[], &[]));
     for f in ["replications.csv", "summary.csv", "report.html"] {
         let one = std::fs::read(single.join(f)).unwrap();
         assert!(one == std::fs::read(merged.join(f)).unwrap(), "{f} merged");
@@ -101,26 +69,11 @@ fn resume_merge_and_verify_work_from_another_folder() {
 fn a_changed_or_missing_scenario_is_exit_2_under_verify_and_merge() {
     let tmp = tempfile::tempdir().unwrap();
     let work = own_scenario(tmp.path());
-    for k in 0..2 {
-        let shard = format!("{k}/2");
-        let out = format!("shard-{k}");
-        let args = [
-            "run",
-            "stipend.toml",
-            "--reps",
-            "40",
-            "--quiet",
-            "--shard",
-            &shard,
-            "--out",
-            &out,
-        ];
-        ok(&policysim_in(&work, &args, &[]));
-    }
+    let shards = run_shards(&work, "stipend.toml", 40, 2, &work);
     let file = work.join("stipend.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("amount = 5000", "amount = 6000")).unwrap();
-    let (a, b) = (work.join("shard-0"), work.join("shard-1"));
+    let (a, b) = (shards[0].clone(), shards[1].clone());
     let merged = tmp.path().join("merged");
     let o = policysim(
         &["merge", "--quiet", "--out", s(&merged), s(&a), s(&b)],
@@ -176,24 +129,7 @@ fn help_lists_every_output_and_help_of_help_succeeds() {
 #[test]
 fn merge_reports_no_throughput_and_targets_show_their_thresholds() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut dirs = Vec::new();
-    for k in 0..2 {
-        let dir = tmp.path().join(format!("shard-{k}"));
-        let shard = format!("{k}/2");
-        let args = [
-            "run",
-            BASELINE,
-            "--reps",
-            "40",
-            "--quiet",
-            "--shard",
-            &shard,
-            "--out",
-            s(&dir),
-        ];
-        ok(&policysim(&args, &[]));
-        dirs.push(dir);
-    }
+    let dirs = run_shards(root(), BASELINE, 40, 2, tmp.path());
     let merged = tmp.path().join("merged");
     let o = policysim(
         &["merge", "--out", s(&merged), s(&dirs[0]), s(&dirs[1])],

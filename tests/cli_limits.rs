@@ -15,19 +15,8 @@ fn a_trillion_replications_are_refused_with_the_estimate_before_writing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     for force in [false, true] {
-        let mut args = vec![
-            "run",
-            BASELINE,
-            "--reps",
-            "1000000000000",
-            "--quiet",
-            "--out",
-            s(&out),
-        ];
-        if force {
-            args.push("--force");
-        }
-        let o = policysim(&args, &[]);
+        let flags: &[&str] = if force { &["--force"] } else { &[] };
+        let o = run_in(root(), BASELINE, 1_000_000_000_000, s(&out), flags, &[]);
         refused(
             &o,
             &[
@@ -142,8 +131,10 @@ fn numbers_out_of_range_are_refused_with_their_range() {
         ),
     ];
     for (var, value, words) in envs {
-        let args = ["run", STIPEND, "--reps", "10", "--quiet", "--out", s(&out)];
-        refused(&policysim(&args, &[(var, value)]), &[words]);
+        refused(
+            &run_in(root(), STIPEND, 10, s(&out), &[], &[(var, value)]),
+            &[words],
+        );
     }
     let o = policysim(&["compare", STIPEND, STIPEND, "--threads", "100000"], &[]);
     refused(&o, &["thread count"]);
@@ -340,36 +331,15 @@ fn sigint_stops_a_run_inside_its_block() {
 fn force_removes_a_killed_runs_leftovers_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    let mut child = command(
-        root(),
-        &[
-            "run",
-            BASELINE,
-            "--reps",
-            "20000",
-            "--quiet",
-            "--out",
-            s(&dir),
-        ],
-        &[("POLICYSIM_BLOCK", "20")],
-    )
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read_to_string(dir.join(".progress.json")).unwrap_or_default();
-        if text.contains("\"completed\"") && !text.contains("\"completed\": 0,") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no progress");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // Its rows spill (the test seam), so that the kill leaves real scratch.
+    let mut child = start_long_run(
+        &dir,
+        &[("POLICYSIM_TEST_IN_MEMORY_VALUES", "1")],
+        &[".rows.scratch.partial"],
+    );
     child.kill().unwrap(); // SIGKILL: no handler runs, nothing is cleaned.
     child.wait().unwrap();
-    // The scratch a spilling run leaves (too large to make in a test: written by hand),
-    // and the user's own files, one named like ours but not ours.
-    std::fs::write(dir.join(".rows.scratch.partial"), vec![0u8; 4096]).unwrap();
+    // A comparison's scratch, and the user's own files, one named like ours but not ours.
     std::fs::write(dir.join(".rows-1.scratch.partial"), b"compare scratch").unwrap();
     std::fs::write(dir.join("notes.txt"), b"mine").unwrap();
     std::fs::write(dir.join(".draft.partial"), b"mine too").unwrap();
@@ -388,19 +358,7 @@ fn force_removes_a_killed_runs_leftovers_and_nothing_else() {
         &[],
     );
     refused(&o, &["interrupted run", "--force"]);
-    let o = policysim(
-        &[
-            "run",
-            STIPEND,
-            "--reps",
-            "10",
-            "--quiet",
-            "--force",
-            "--out",
-            s(&dir),
-        ],
-        &[],
-    );
+    let o = run_in(root(), STIPEND, 10, s(&dir), &["--force"], &[]);
     ok(&o);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

@@ -10,57 +10,14 @@ mod process;
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-use process::{command, root, s, BASELINE};
+use process::start_long_run;
 
 const SCRATCH: &str = ".rows.scratch.partial";
 
-/// Starts a long baseline run into `dir` that spills its rows, and waits until it has
-/// written its scratch and finished a block.
+/// A long run into `dir` whose rows spill, past its first block and with its scratch.
 fn start_spilling_run(dir: &Path) -> Child {
-    let mut child = command(
-        root(),
-        &[
-            "run",
-            BASELINE,
-            "--reps",
-            "20000",
-            "--threads",
-            "1",
-            "--quiet",
-            "--out",
-            s(dir),
-        ],
-        &[
-            ("POLICYSIM_BLOCK", "20"),
-            ("POLICYSIM_TEST_IN_MEMORY_VALUES", "1"),
-        ],
-    )
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("policysim starts");
-    if !wait_for_block_and_scratch(dir) {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("no block and scratch in a minute");
-    }
-    child
-}
-
-/// Whether, within a minute, the run in `dir` finished a block and spilled to scratch.
-fn wait_for_block_and_scratch(dir: &Path) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let progress = std::fs::read_to_string(dir.join(".progress.json")).unwrap_or_default();
-        let past_first_block =
-            progress.contains("\"completed\"") && !progress.contains("\"completed\": 0,");
-        if past_first_block && dir.join(SCRATCH).exists() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    false
+    start_long_run(dir, &[("POLICYSIM_TEST_IN_MEMORY_VALUES", "1")], &[SCRATCH])
 }
 
 /// Sends `signal` (`INT`, `TERM`) to the child; false if it had already ended.

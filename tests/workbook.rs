@@ -4,8 +4,10 @@
 //! reproducibility across threads, shards and resume is pinned in tests/batch.rs, which
 //! compares report.xlsx with the other outputs.
 
+mod common;
+mod process;
+
 use std::path::Path;
-use std::process::Command;
 
 use calamine::{open_workbook, Data, Range, Reader, Xlsx};
 
@@ -24,30 +26,15 @@ const TEXT_COLUMNS: &[&str] = &[
     "scenario_b",
 ];
 
+/// Runs policysim from the crate root; it must succeed.
 fn policysim(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_policysim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("JOB_COMPLETION_INDEX")
-        .output()
-        .expect("policysim runs");
-    assert!(
-        out.status.success(),
-        "policysim {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    process::ok(&process::policysim(args, &[]));
 }
 
 /// A CSV file as text: header and records.
 fn csv_text(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).expect("csv");
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
+    let csv = common::Csv::read(path);
+    (csv.header, csv.rows)
 }
 
 fn sheet(path: &Path, name: &str) -> Range<Data> {

@@ -2,8 +2,8 @@
 //! shard and test-seam variables cleared, and a hang counted as a failure.
 #![allow(dead_code)]
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const BASELINE: &str = "scenarios/baseline.toml";
@@ -84,4 +84,87 @@ pub fn refused(o: &Output, words: &[&str]) {
 
 pub fn ok(o: &Output) {
     assert_eq!(code(o), 0, "{}{}", stdout(o), stderr(o));
+}
+
+/// `policysim run SCENARIO --reps REPS --quiet --out OUT` with `extra` arguments, in
+/// `cwd`: the run most command-line tests start from.
+pub fn run_in(
+    cwd: &Path,
+    scenario: &str,
+    reps: u64,
+    out: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let reps = reps.to_string();
+    let mut args = vec!["run", scenario, "--reps", &reps, "--quiet", "--out", out];
+    args.extend_from_slice(extra);
+    policysim_in(cwd, &args, env)
+}
+
+/// Runs the `n` shards K/n of `scenario` (REPS replications in all) in `cwd`, each into
+/// `dir/shard-K`; every one must succeed. Returns their folders, in order.
+pub fn run_shards(cwd: &Path, scenario: &str, reps: u64, n: u32, dir: &Path) -> Vec<PathBuf> {
+    (0..n)
+        .map(|k| {
+            let out = dir.join(format!("shard-{k}"));
+            let shard = format!("{k}/{n}");
+            ok(&run_in(
+                cwd,
+                scenario,
+                reps,
+                s(&out),
+                &["--shard", &shard],
+                &[],
+            ));
+            out
+        })
+        .collect()
+}
+
+/// Starts a long run of the baseline (20,000 replications in blocks of 20, one thread)
+/// into `dir`, with `env` added, and waits until it has finished a block and written
+/// each of `files` in `dir`: a run to signal or kill in the middle.
+pub fn start_long_run(dir: &Path, env: &[(&str, &str)], files: &[&str]) -> Child {
+    let mut all_env = vec![("POLICYSIM_BLOCK", "20")];
+    all_env.extend_from_slice(env);
+    let args = [
+        "run",
+        BASELINE,
+        "--reps",
+        "20000",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        s(dir),
+    ];
+    let mut child = command(root(), &args, &all_env)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("policysim starts");
+    if !wait_for_a_block(dir, files) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "no block and {files:?} in {} within a minute",
+            dir.display()
+        );
+    }
+    child
+}
+
+/// Whether, within a minute, the run in `dir` checkpointed a block and wrote `files`.
+fn wait_for_a_block(dir: &Path, files: &[&str]) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let progress = std::fs::read_to_string(dir.join(".progress.json")).unwrap_or_default();
+        let past_first_block =
+            progress.contains("\"completed\"") && !progress.contains("\"completed\": 0,");
+        if past_first_block && files.iter().all(|f| dir.join(f).exists()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
 }
