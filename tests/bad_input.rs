@@ -2,88 +2,12 @@
 //! `check` and by `run` with exit code 2, a message naming the file, `line:column`, the key
 //! path and what was expected — and `run` creates no output.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// A valid scenario the cases break one line at a time.
-const VALID: &str = r#"[scenario]
-name = "bad_input"
-start = "2024-01-01"
-end = "2025-12-31"
-fx_cny_per_usd = 7.0
-
-[[tier]]
-id = "unicorn"
-routes = [{ max_age_years = 100, min_valuation_usd = 1.0 }]
-
-[certification]
-dates = ["2024-06-30"]
-apply_probability = 1
-
-[[cohort]]
-id = "pool"
-tier = "none"
-count = 40
-valuation_usd = 1.0e9
-age_years = 5
-
-[entry]
-rate_per_year = 0
-valuation_usd = 1.0e9
-age_years = 1
-
-[growth]
-drift_per_year = 0
-volatility_per_year = 0
-
-[listing]
-stages = [{ id = "only", months = 12, pass = 0.5 }]
-
-[[occurrence]]
-id = "assessment"
-dates = ["2024-09-01"]
-probability = 1
-magnitude = 1.0e6
-
-[[instrument]]
-id = "reward"
-kind = "fixed"
-amount = 1.0e6
-trigger = { event = "first_certified", tier = "unicorn" }
-eligible_tiers = ["none", "unicorn"]
-take_up = 0.3
-funding = { city = 0.7, district = 0.3 }
-budget_line = "main"
-
-[[instrument]]
-id = "matching"
-kind = "matching"
-ratio = 1.0
-cap = 5.0e6
-trigger = { event = "occurrence", occurrence = "assessment" }
-eligible_tiers = ["unicorn"]
-funding = { city = 1 }
-budget_line = "main"
-
-[[budget_line]]
-id = "main"
-
-[[district]]
-id = "d1"
-scale_100m_cny = 100
-projects = { rate_per_year = 6, investment_100m_cny = 15 }
-
-[[target]]
-id = "projects"
-metric = "nev.projects.count"
-district = "d1"
-at_least = 10
-
-[[target]]
-id = "outlay"
-metric = "outlay.total"
-at_most = 1.0e8
-"#;
+use common::edits::{broken, line_col, VALID};
 
 /// A broken scenario and where and how it must be refused.
 struct Case {
@@ -94,36 +18,6 @@ struct Case {
     key_path: &'static str,
     /// A stable fragment of the expected-thing message.
     message: &'static str,
-}
-
-fn broken(edits: &[(&str, &str)]) -> String {
-    let mut text = VALID.to_string();
-    for (from, to) in edits {
-        assert_eq!(
-            text.matches(from).count(),
-            1,
-            "edit target `{from}` must be unique"
-        );
-        text = text.replace(from, to);
-    }
-    text
-}
-
-/// 1-based line and column (in characters) of the unique occurrence of `at` in `text`.
-fn line_col(text: &str, at: &str) -> (usize, usize) {
-    assert_eq!(
-        text.matches(at).count(),
-        1,
-        "`{at}` must occur once in the broken file"
-    );
-    let i = text.find(at).expect("found");
-    let before = &text[..i];
-    let line = before.matches('\n').count() + 1;
-    let col = before[before.rfind('\n').map_or(0, |j| j + 1)..]
-        .chars()
-        .count()
-        + 1;
-    (line, col)
 }
 
 fn policysim(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
@@ -251,7 +145,7 @@ fn unknown_key_is_refused() {
     check_case(&Case {
         edits: &[("take_up = 0.3", "tak_up = 0.3")],
         at: "tak_up",
-        key_path: "instrument[reward].tak_up",
+        key_path: "instrument[stipend].tak_up",
         message: "unknown key",
     });
     // A misplaced key in a fixed table.
@@ -269,7 +163,7 @@ fn unknown_key_is_refused() {
 #[test]
 fn wrong_type_is_refused() {
     check_case(&Case {
-        edits: &[("amount = 1.0e6", "amount = \"1.0e6\"")],
+        edits: &[("amount = 1.0e6\ntrigger", "amount = \"1.0e6\"\ntrigger")],
         at: "\"1.0e6\"",
         key_path: "instrument[reward].amount",
         message: "expected a number or a distribution table",
@@ -290,7 +184,7 @@ fn wrong_type_is_refused() {
         message: "expected a non-negative integer, found a float",
     });
     check_case(&Case {
-        edits: &[("count = 40", "count = 4.5")],
+        edits: &[("count = 10", "count = 4.5")],
         at: "4.5",
         key_path: "cohort[pool].count",
         message: "expected a non-negative integer, found a float",
@@ -302,7 +196,7 @@ fn probability_outside_0_1_is_refused() {
     check_case(&Case {
         edits: &[("take_up = 0.3", "take_up = 1.5")],
         at: "1.5",
-        key_path: "instrument[reward].take_up",
+        key_path: "instrument[stipend].take_up",
         message: "expected a probability in [0, 1], found 1.5",
     });
     check_case(&Case {
@@ -316,7 +210,7 @@ fn probability_outside_0_1_is_refused() {
 #[test]
 fn negative_amount_is_refused() {
     check_case(&Case {
-        edits: &[("amount = 1.0e6", "amount = -1.0e6")],
+        edits: &[("amount = 1.0e6\ntrigger", "amount = -1.0e6\ntrigger")],
         at: "-1.0e6",
         key_path: "instrument[reward].amount",
         message: "expected a non-negative number, found -1000000",
@@ -346,8 +240,8 @@ fn funding_shares_not_summing_to_1_are_refused() {
 fn unknown_tier_in_eligible_tiers_is_refused() {
     check_case(&Case {
         edits: &[(
-            "eligible_tiers = [\"none\", \"unicorn\"]",
-            "eligible_tiers = [\"none\", \"unicron\"]",
+            "eligible_tiers = [\"none\", \"unicorn\"]\nfunding = { city = 0.7",
+            "eligible_tiers = [\"none\", \"unicron\"]\nfunding = { city = 0.7",
         )],
         at: "\"unicron\"",
         key_path: "instrument[reward].eligible_tiers[1]",
@@ -363,7 +257,7 @@ fn unknown_trigger_occurrence_is_refused() {
             "occurrence = \"asessment\" }",
         )],
         at: "\"asessment\"",
-        key_path: "instrument[matching].trigger.occurrence",
+        key_path: "instrument[stipend].trigger.occurrence",
         message: "unknown occurrence `asessment`; expected one of `assessment`",
     });
 }

@@ -130,8 +130,8 @@ const CASES: &[Case] = &[
     Case {
         what: "duplicate district ids",
         edits: &[(
-            "[[target]]",
-            "[[district]]\nid = \"d1\"\nscale_100m_cny = 1\n\n[[target]]",
+            "[[target]]\nid = \"projects\"",
+            "[[district]]\nid = \"d1\"\nscale_100m_cny = 1\n\n[[target]]\nid = \"projects\"",
         )],
         at: "\"d1\"\nscale_100m_cny = 1\n",
         key_path: "district[d1].id",
@@ -257,7 +257,7 @@ const CASES: &[Case] = &[
     },
     Case {
         what: "an unknown trigger event",
-        edits: &[("event = \"occurrence\"", "event = \"founded\"")],
+        edits: &[("event = \"occurrence\", occurrence", "event = \"founded\", occurrence")],
         at: "\"founded\"",
         key_path: "instrument[stipend].trigger.event",
         message: "unknown trigger event `founded`",
@@ -526,7 +526,8 @@ fn a_hundred_thousand_targets_validate() {
         text.len(),
         started.elapsed()
     );
-    assert_eq!(loaded.scenario.targets.len(), 100_001);
+    // VALID's own two targets, and 100,000.
+    assert_eq!(loaded.scenario.targets.len(), 100_002);
     let model = policysim::engine::Model::new(&loaded.scenario);
     assert!(model.layout.index_of("target.t99999").is_some());
     eprintln!("and the model built after {:.2?}", started.elapsed());

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 /// A valid scenario the cases break. Deterministic: every firm of `pool` is certified on
-/// 2024-06-30; `reward` pays 1e6 each then, `later` pays 1e6 each twelve months on.
+/// 2024-06-30; `reward` pays 1e6 each then, `later` pays 1e6 each twelve months on;
+/// `stipend` and `matching` pay nothing (their occurrence has probability 0).
 pub const VALID: &str = r#"[scenario]
 name = "ranges"
 start = "2024-01-01"
@@ -81,6 +82,17 @@ amount = 1.0e4
 months = 24
 trigger = { event = "occurrence", occurrence = "assessment" }
 eligible_tiers = ["unicorn"]
+take_up = 0.3
+funding = { city = 1 }
+budget_line = "other"
+
+[[instrument]]
+id = "matching"
+kind = "matching"
+ratio = 1.0
+cap = 5.0e6
+trigger = { occurrence = "assessment", event = "occurrence" }
+eligible_tiers = ["unicorn"]
 funding = { city = 1 }
 budget_line = "other"
 
@@ -95,6 +107,12 @@ id = "other"
 id = "d1"
 scale_100m_cny = 100
 projects = { rate_per_year = 6, investment_100m_cny = 15 }
+
+[[target]]
+id = "projects"
+metric = "nev.projects.count"
+district = "d1"
+at_least = 10
 
 [[target]]
 id = "outlay"
