@@ -4,8 +4,9 @@
 #   bash fuzz/run.sh [--runs N | --seconds N] [TARGET...]     (default: --runs 4000, both)
 #
 # --runs N (what .ci/run does) is deterministic: each target starts from the committed
-# seeds only (fuzz/seeds/TARGET/, and for `loader` the shipped scenarios), with a fixed -seed= and a fixed number of inputs, so the same commit
-# tries the same inputs and a finding fails every time. --seconds N searches for that
+# seeds only (fuzz/seeds/scenario/; for `loader` the shipped scenarios), with a fixed
+# -seed= and a fixed number of inputs, so the same commit tries the same inputs and a
+# finding fails every time. --seconds N searches for that
 # long from fuzz/corpus/TARGET (kept between runs, not committed) and the seeds: for
 # finding new things locally, not for CI.
 #
@@ -52,7 +53,8 @@ show() {
 }
 
 for target in "${targets[@]}"; do
-    seeds=("fuzz/seeds/$target")
+    seeds=()
+    [ -d "fuzz/seeds/$target" ] && seeds+=("fuzz/seeds/$target")
     extra=()
     # The shipped scenarios seed the byte-level target too; they are read, never written.
     [ "$target" = loader ] && seeds+=(scenarios tests/scenarios) && extra=(-dict=fuzz/loader.dict -max_len=65536)

@@ -23,7 +23,9 @@ const MAX_FIRMS: f64 = 20_000.0;
 fn workdir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("policysim-fuzz-{}", std::process::id()));
+        // A fixed-width name: the messages a refusal formats (with this path in them)
+        // take the same code paths whatever the process id, so a seeded run is repeatable.
+        let dir = std::env::temp_dir().join(format!("policysim-fuzz-{:010}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary folder");
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for shipped in ["scenarios", "tests/scenarios"] {
