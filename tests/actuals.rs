@@ -181,7 +181,7 @@ fn impossible_dates_and_dates_outside_start_and_as_of_are_refused() {
             "2024-06-20,F006",
             "2024-02-30,F006",
             "date",
-            "expected a date YYYY-MM-DD that exists, found `2024-02-30`",
+            "expected a date YYYY-MM-DD that exists, from 1900-01-01 to 2200-12-31, found `2024-02-30`",
         ),
         (
             "firms.csv",
@@ -246,6 +246,68 @@ fn impossible_dates_and_dates_outside_start_and_as_of_are_refused() {
             .contains("2026-02-27 is after the as-of date 2026-01-31"),
         "{err}"
     );
+}
+
+/// Numbers and dates in an actuals folder have the scenario format's ranges
+/// (docs/scenario-format.md): a ledger amount of 1.6e13 yuan (a typo of a few zeros), an
+/// infinite one, a founding in year 1, a valuation of 1e300 were all read, and summing
+/// such amounts can reach infinity.
+#[test]
+fn numbers_and_dates_outside_the_scenario_ranges_are_refused() {
+    let cases = [
+        (
+            "payments.csv",
+            "F001,first_cert_unicorn,1600000",
+            "F001,first_cert_unicorn,1.6e13",
+            "amount",
+            "expected a number in [0, 1e12] (yuan), found `1.6e13`",
+        ),
+        (
+            "payments.csv",
+            "F001,first_cert_unicorn,1600000",
+            "F001,first_cert_unicorn,inf",
+            "amount",
+            "found `inf`",
+        ),
+        (
+            "payments.csv",
+            "F001,first_cert_unicorn,1600000",
+            "F001,first_cert_unicorn,NaN",
+            "amount",
+            "found `NaN`",
+        ),
+        (
+            "events.csv",
+            "occurrence:platform_provincial,",
+            "occurrence:platform_provincial,1e13",
+            "magnitude",
+            "expected a number in [0, 1e12] (yuan), found `1e13`",
+        ),
+        (
+            "firms.csv",
+            "1.6e9,,2025-06-30",
+            "1e300,,2025-06-30",
+            "valuation_usd",
+            "expected a number in [0, 1e15], found `1e300`",
+        ),
+        (
+            "firms.csv",
+            "2016-04-12",
+            "0001-04-12",
+            "founded",
+            "from 1900-01-01 to 2200-12-31, found `0001-04-12`",
+        ),
+        (
+            "observations.csv",
+            "listings.new,by 2025-12-31,0",
+            "listings.new,by 2025-12-31,-1e16",
+            "value",
+            "expected a number in [-1e15, 1e15], found `-1e16`",
+        ),
+    ];
+    for (file, from, to, column, expected) in cases {
+        assert_refused(file, from, to, column, expected);
+    }
 }
 
 #[test]
@@ -334,7 +396,7 @@ fn payment_before_its_trigger_negative_or_on_the_wrong_line_is_refused() {
             "sci_award_first_unit,500000",
             "sci_award_first_unit,-500000",
             "amount",
-            "expected a number at least 0, found `-500000`",
+            "expected a number in [0, 1e12] (yuan), found `-500000`",
         ),
         (
             "2024-12-16,science",

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::error::Result;
-use super::table::Table;
+use super::table::{Range, Table};
 use super::{firm_ids, firm_index, Bounds, KnownFirm};
 use crate::scenario::types::{Scenario, TierIx};
 
@@ -108,7 +108,7 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds, firms: &[KnownFirm]) -> R
                             s.occurrences.iter().map(|x| x.id.as_str()).collect(),
                         )
                     })?;
-                EventKind::Occurrence(j, row.number("magnitude", true)?.unwrap_or(0.0))
+                EventKind::Occurrence(j, row.number("magnitude", Range::Money)?.unwrap_or(0.0))
             }
             _ => {
                 return Err(row.error(

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::error::Result;
-use super::table::Table;
+use super::table::{Range, Table};
 use super::Bounds;
 use crate::scenario::types::Scenario;
 
@@ -68,8 +68,8 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds) -> Result<Vec<KnownFirm>>
                 ));
             }
         }
-        let usd = row.number("valuation_usd", true)?;
-        let cny = row.number("valuation_cny", true)?;
+        let usd = row.number("valuation_usd", Range::Valuation)?;
+        let cny = row.number("valuation_cny", Range::Valuation)?;
         let valuation = match (usd, cny) {
             (Some(_), Some(_)) => {
                 return Err(row.error(

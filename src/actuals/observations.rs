@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 
 use super::error::Result;
-use super::table::Table;
+use super::table::{Range, Table};
 use super::Bounds;
 use crate::metrics::MetricLayout;
 use crate::scenario::types::Scenario;
@@ -80,7 +80,7 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds) -> Result<Vec<Observation
         }
         row.required("value")?;
         let value = row
-            .number("value", false)?
+            .number("value", Range::Any)?
             .expect("a required field is present");
         observations.push(Observation {
             metric: metric.to_string(),

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::error::Result;
-use super::table::Table;
+use super::table::{Range, Table};
 use super::{firm_ids, firm_index, Bounds, KnownFirm};
 use crate::scenario::types::Scenario;
 
@@ -66,7 +66,7 @@ pub fn read(
             })?;
         row.required("amount")?;
         let amount = row
-            .number("amount", true)?
+            .number("amount", Range::Money)?
             .expect("a required field is present");
         let triggered_on = row.date("triggered_on")?;
         if let Some(trigger) = triggered_on {

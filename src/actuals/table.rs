@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::error::{ActualsError, Result};
+use crate::scenario::spec;
 
 /// The rows of one file, its columns checked against what the file may hold.
 pub struct Table {
@@ -97,6 +98,29 @@ impl Table {
     }
 }
 
+/// What a number in an actuals file may hold: the ranges of the scenario format
+/// (docs/scenario-format.md, "Valid ranges"), so that a ledger's typo of a few zeros is
+/// refused as a scenario's is, and sums of amounts stay finite.
+#[derive(Debug, Clone, Copy)]
+pub enum Range {
+    /// Yuan: [0, `spec::MONEY_MAX`].
+    Money,
+    /// A valuation: [0, `spec::NUMBER_MAX`], as a tier route's.
+    Valuation,
+    /// An observed quantity: [-`spec::NUMBER_MAX`, `spec::NUMBER_MAX`].
+    Any,
+}
+
+impl Range {
+    fn bounds(self) -> (f64, f64, &'static str) {
+        match self {
+            Range::Money => (0.0, spec::MONEY_MAX, "[0, 1e12] (yuan)"),
+            Range::Valuation => (0.0, spec::NUMBER_MAX, "[0, 1e15]"),
+            Range::Any => (-spec::NUMBER_MAX, spec::NUMBER_MAX, "[-1e15, 1e15]"),
+        }
+    }
+}
+
 impl<'t> Row<'t> {
     /// An error about `column` of this row.
     pub fn error(&self, column: &str, message: impl Into<String>) -> ActualsError {
@@ -117,12 +141,19 @@ impl<'t> Row<'t> {
     pub fn date(&self, column: &str) -> Result<Option<NaiveDate>> {
         self.optional(column)
             .map(|v| {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                    self.error(
-                        column,
-                        format!("expected a date YYYY-MM-DD that exists, found `{v}`"),
-                    )
-                })
+                NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .ok()
+                    .filter(|d| (spec::first_date()..=spec::last_date()).contains(d))
+                    .ok_or_else(|| {
+                        self.error(
+                            column,
+                            format!(
+                                "expected a date YYYY-MM-DD that exists, from {} to {}, found `{v}`",
+                                spec::FIRST_DATE,
+                                spec::LAST_DATE
+                            ),
+                        )
+                    })
             })
             .transpose()
     }
@@ -132,15 +163,13 @@ impl<'t> Row<'t> {
         Ok(self.date(column)?.expect("a required field is present"))
     }
 
-    /// A finite number, at least 0 when `non_negative`.
-    pub fn number(&self, column: &str, non_negative: bool) -> Result<Option<f64>> {
+    /// A finite number in `range` (the scenario format's: `Money`, `Valuation`, `Any`).
+    pub fn number(&self, column: &str, range: Range) -> Result<Option<f64>> {
+        let (lo, hi, text) = range.bounds();
         self.optional(column)
             .map(|v| match v.parse::<f64>() {
-                Ok(x) if x.is_finite() && (x >= 0.0 || !non_negative) => Ok(x),
-                _ if non_negative => {
-                    Err(self.error(column, format!("expected a number at least 0, found `{v}`")))
-                }
-                _ => Err(self.error(column, format!("expected a number, found `{v}`"))),
+                Ok(x) if x.is_finite() && (lo..=hi).contains(&x) => Ok(x),
+                _ => Err(self.error(column, format!("expected a number in {text}, found `{v}`"))),
             })
             .transpose()
     }
