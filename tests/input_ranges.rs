@@ -160,6 +160,13 @@ const CASES: &[Case] = &[
         key_path: "budget_line[0].id",
         message: "found \"ma.in\"",
     },
+    Case {
+        what: "a scenario name too long for a folder name (exit 1 after loading)",
+        edits: &[("name = \"ranges\"", concat!("name = \"", "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", "\""))],
+        at: "\"nnnn",
+        key_path: "scenario.name",
+        message: "expected a name of 1 to 100 ASCII letters",
+    },
     // Keys that denote the same thing are one key.
     Case {
         what: "appropriations keyed 2024 and 02024 (both once accepted)",

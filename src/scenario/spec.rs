@@ -173,7 +173,7 @@ const P: (f64, f64) = (0.0, 1.0);
 pub static KEYS: &[KeySpec] = &[
     other("extends", Kind::String, "Path of a base scenario (relative to this file): a regular file of at most 16 MiB; chains at most 32 deep"),
     // [scenario]
-    other("scenario.name", Kind::String, "ASCII letters, digits, `_`, `-`, `.`; names the output folder"),
+    other("scenario.name", Kind::String, "1 to 100 ASCII letters, digits, `_`, `-`, `.`; names the output folder"),
     other("scenario.title", Kind::String, "Free text shown in reports"),
     other("scenario.start", Kind::Date, "First day of the policy window"),
     other("scenario.end", Kind::Date, "Last day of the policy window (after start)"),

@@ -16,18 +16,30 @@ pub struct Header {
     pub fx_cny_per_usd: f64,
 }
 
+/// The longest scenario name.
+pub const NAME_MAX_CHARS: usize = 100;
+
 pub fn resolve_header(top: &TableReader<'_>) -> Result<Header> {
     let s = top.table("scenario")?;
     let name = s.string("name")?;
+    // At most NAME_MAX_CHARS: the default folder `<name>-<seed>-shard-K-of-N` must stay
+    // within the 255 bytes a file name may have.
     if name.is_empty()
+        || name.len() > NAME_MAX_CHARS
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
     {
+        let shown: String = name.chars().take(NAME_MAX_CHARS).collect();
+        let more = if name.chars().count() > NAME_MAX_CHARS {
+            "..."
+        } else {
+            ""
+        };
         return Err(ScenarioError::at(
             &s.required("name")?.origin,
             "scenario.name",
-            format!("expected a name of ASCII letters, digits, `_`, `-` or `.` (it names the output folder), found `{name}`"),
+            format!("expected a name of 1 to {NAME_MAX_CHARS} ASCII letters, digits, `_`, `-` or `.` (it names the output folder), found `{shown}`{more}"),
         ));
     }
     let title = s.opt_string("title")?.unwrap_or_default();
