@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (fuzz/README.md).
 #
-#   bash fuzz/run.sh [--runs N | --seconds N] [TARGET...]     (default: --runs 4000, both)
+#   bash fuzz/run.sh [--runs N | --seconds N] [TARGET...]     (default: --runs 10000, both)
 #
 # --runs N (what .ci/run does) is deterministic: each target starts from the committed
 # seeds only (fuzz/seeds/scenario/; for `loader` the shipped scenarios), with a fixed
@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=runs
-amount=4000
+amount=10000
 case ${1:-} in
     --runs) amount=$2; shift 2 ;;
     --seconds) mode=seconds; amount=$2; shift 2 ;;
