@@ -16,7 +16,7 @@ pub struct MetricLayout {
     pub names: Vec<String>,
     /// Position of each name: targets look their metric up, and a scenario may hold
     /// 100,000 targets (each one a metric too), so a linear scan would be quadratic.
-    index: std::collections::HashMap<String, usize>,
+    index: std::collections::BTreeMap<String, usize>,
     pub first_year: i32,
     pub years: usize,
     pub instruments: usize,

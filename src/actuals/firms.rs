@@ -1,6 +1,6 @@
 //! `firms.csv`: one row per known firm.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::error::Result;
@@ -31,7 +31,7 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds) -> Result<Vec<KnownFirm>>
     else {
         return Ok(Vec::new());
     };
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     let mut firms = Vec::new();
     for row in table.rows() {
         let id = row.required("firm_id")?;

@@ -1,7 +1,7 @@
 //! One CSV file of an actuals folder, read row by row with the position of every field,
 //! so that each check can say where it failed.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -12,7 +12,7 @@ use crate::scenario::spec;
 /// The rows of one file, its columns checked against what the file may hold.
 pub struct Table {
     pub file: PathBuf,
-    columns: HashMap<String, usize>,
+    columns: BTreeMap<String, usize>,
     names: Vec<String>,
     rows: Vec<(u64, csv::StringRecord)>,
 }
@@ -54,7 +54,7 @@ impl Table {
             .map_err(|e| err(1, 0, format!("cannot read the header row: {e}")))?
             .clone();
         let names: Vec<String> = header.iter().map(str::to_string).collect();
-        let mut columns = HashMap::new();
+        let mut columns = BTreeMap::new();
         for (k, h) in names.iter().enumerate() {
             if !required.contains(&h.as_str()) && !optional.contains(&h.as_str()) {
                 let mut known = required.to_vec();

@@ -2,7 +2,7 @@
 //! it came from, so that errors found after `extends` merging still point at the right
 //! line of the right file.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -394,7 +394,7 @@ fn is_one_value(key: &str, table: &Table) -> bool {
 
 fn merge_tables(mut base: Table, over: Table) -> Table {
     // Positions by key: a linear scan per key would be quadratic in a table's size.
-    let position: HashMap<String, usize> = base
+    let position: BTreeMap<String, usize> = base
         .entries
         .iter()
         .enumerate()
@@ -429,7 +429,7 @@ fn entry_id(node: &Node) -> Option<&str> {
 
 fn merge_by_id(mut base: Vec<Node>, over: Vec<Node>) -> Vec<Node> {
     // The first entry of each id, as a scan from the start would find it.
-    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut position: BTreeMap<String, usize> = BTreeMap::new();
     for (i, b) in base.iter().enumerate() {
         if let Some(id) = entry_id(b) {
             position.entry(id.to_string()).or_insert(i);

@@ -7,7 +7,7 @@
 //! Key patterns drop array indices (`instrument.months` for `instrument[grant].months`);
 //! `*` stands for a key that is data (a year, a tier id, a district id, a funder).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use super::error::{Result, ScenarioError};
@@ -396,7 +396,7 @@ pub static DIST_PARAMETERS: &[KeySpec] = &[
     ),
 ];
 
-static BY_KEY: LazyLock<HashMap<&'static str, &'static KeySpec>> =
+static BY_KEY: LazyLock<BTreeMap<&'static str, &'static KeySpec>> =
     LazyLock::new(|| KEYS.iter().map(|k| (k.key, k)).collect());
 
 /// `instrument[grant].trigger.tier` → `instrument.trigger.tier`.
