@@ -3,12 +3,12 @@
 #
 #   bash fuzz/run.sh [--runs N | --seconds N] [TARGET...]     (default: --runs 10000, both)
 #
-# --runs N (what .ci/run does) is deterministic: each target starts from the committed
-# seeds only (fuzz/seeds/scenario/; for `loader` the shipped scenarios), with a fixed
-# -seed= and a fixed number of inputs, so the same commit tries the same inputs and a
-# finding fails every time. --seconds N searches for that
-# long from fuzz/corpus/TARGET (kept between runs, not committed) and the seeds: for
-# finding new things locally, not for CI.
+# --runs N (what .ci/run does): each target starts from the committed seeds only
+# (fuzz/seeds/scenario/; for `loader` the shipped scenarios), with a fixed -seed= and a
+# fixed number of inputs; every seed runs every time (the mutations after them can still
+# differ a little between runs, see fuzz/README.md). --seconds N searches for that long
+# from fuzz/corpus/TARGET (kept between runs, not committed) and the seeds: for finding
+# new things locally, not for CI.
 #
 # Exits non-zero on the first crash, leak, timeout or out-of-memory, after printing the
 # input (for `scenario`, the scenario file it wrote); the input stays in
