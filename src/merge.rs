@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::actuals::AsOfRun;
 use crate::engine::events::ModelEvents;
 use crate::engine::params::ParameterLayout;
 use crate::engine::Model;
@@ -80,6 +81,13 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<Part>> {
                 b.scenario_hash.clone(),
             )
             .into());
+        }
+        if a.actuals != b.actuals {
+            let show = |r: &Option<crate::actuals::RecordedActuals>| match r {
+                Some(r) => format!("{} as of {} (sha256 {})", r.dir, r.as_of, r.sha256),
+                None => "no actuals".into(),
+            };
+            return Err(differ("actuals", show(&a.actuals), show(&b.actuals)).into());
         }
         if a.seed != b.seed {
             return Err(differ("seed", a.seed.to_string(), b.seed.to_string()).into());
@@ -161,6 +169,17 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let path = recorded::scenario_path(&head.scenario_path, working_dir, spec.scenario.as_deref());
     let loaded =
         recorded::load(&path, &head.scenario_hash, "--scenario").map_err(|e| refused(e.message))?;
+    let actuals = match &head.actuals {
+        Some(rec) => {
+            let mut run = AsOfRun::reload(rec, working_dir, &loaded.scenario, "cannot merge")?;
+            if spec.scenario.is_some() {
+                // Recorded relative to this folder, as the scenario then is.
+                run.dir = recorded::scenario_path(&rec.dir, working_dir, None);
+            }
+            Some(std::sync::Arc::new(run))
+        }
+        None => None,
+    };
     // The merged manifest records the scenario as the shards did, unless --scenario
     // named another file, which is then recorded relative to this folder.
     let (scenario_path, record_dir) = match &spec.scenario {
@@ -196,7 +215,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     }
 
     let s = &loaded.scenario;
-    let model = Model::new(s);
+    let model = Model::starting(s, actuals.as_deref());
     let layout = &model.layout;
     let replications = head.replications;
     let rep_header = tables::replication_header(layout);
@@ -290,6 +309,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         precision: Vec::new(),
         started,
         working_dir: record_dir,
+        actuals,
     };
     let rows = job::Rows {
         store,

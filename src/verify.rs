@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::actuals::AsOfRun;
 use crate::error::Error;
 use crate::job::{self, JobSpec, Seams};
 use crate::output::manifest::Manifest;
@@ -74,6 +75,14 @@ pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
         ))
         .into());
     }
+    let actuals = match &manifest.actuals {
+        Some(rec) => {
+            let what = format!("cannot re-run {}", dir.display());
+            let run = AsOfRun::reload(rec, working_dir, &loaded.scenario, &what)?;
+            Some(std::sync::Arc::new(run))
+        }
+        None => None,
+    };
     let scratch = ScratchDir::new()?;
     let rerun = JobSpec {
         precision: Vec::new(),
@@ -86,6 +95,7 @@ pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
         quiet: spec.quiet,
         resume: false,
         working_dir: manifest.execution.working_dir.clone(),
+        actuals,
         seams: Seams::from_env()?,
     };
     let scenario_path = Path::new(&manifest.scenario_path);

@@ -52,6 +52,7 @@ fn run_files(
         resume: false,
         precision: Vec::new(),
         working_dir: None,
+        actuals: None,
         seams: job::Seams {
             block: job::BLOCK,
             stop_after_blocks: None,

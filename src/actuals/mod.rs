@@ -2,6 +2,7 @@
 //! knows, the events it observed, the payments it made and aggregate observations, read
 //! and validated against a scenario once per run, before any simulation.
 
+mod as_of;
 pub mod error;
 mod events;
 mod firms;
@@ -14,6 +15,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+pub use as_of::{AsOfRun, RecordedActuals};
 pub use error::ActualsError;
 pub use events::{Event, EventKind};
 pub use firms::KnownFirm;
@@ -43,8 +45,9 @@ pub struct Actuals {
     pub sha256: String,
 }
 
-/// The dates every dated row must fall between: the scenario's start and, for an as-of
-/// run, the as-of date (inclusive: what happened on that day is known).
+/// The dates every dated row must fall between: the scenario's start (for a successor
+/// policy, one that starts on or after the as-of date: any date) and, for an as-of run,
+/// the as-of date (inclusive: what happened on that day is known).
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
     pub start: NaiveDate,
@@ -76,15 +79,15 @@ pub fn load(dir: &Path, s: &Scenario, as_of: Option<NaiveDate>) -> Result<Actual
         ));
     }
     let start = s.calendar.date(0.0);
-    if let Some(as_of) = as_of {
-        if as_of < start {
-            return Err(ActualsError::file(
-                dir.to_path_buf(),
-                format!("the as-of date {as_of} is before the scenario's start {start}"),
-            ));
-        }
-    }
-    let bounds = Bounds { start, as_of };
+    // A scenario that starts on or after the as-of date is a successor policy: the
+    // actuals are the history it starts from, and may all precede its start.
+    let bounds = match as_of {
+        Some(a) if a <= start => Bounds {
+            start: crate::scenario::spec::first_date(),
+            as_of,
+        },
+        _ => Bounds { start, as_of },
+    };
     let firms = firms::read(dir, s, &bounds)?;
     let events = events::read(dir, s, &bounds, &firms)?;
     let payments = payments::read(dir, s, &bounds, &firms)?;

@@ -17,8 +17,8 @@ pub struct Args {
     /// Actuals folder to validate against the scenario (docs/actuals-format.md)
     #[arg(long, value_name = "DIR")]
     actuals: Option<PathBuf>,
-    /// With --actuals: no date in the actuals may be after this one (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", requires = "actuals", value_parser = parse_date)]
+    /// With actuals: no date in them may be after this one (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     as_of: Option<chrono::NaiveDate>,
 }
 
@@ -26,9 +26,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = super::load_scenario(&args.scenario)?;
     let s = &loaded.scenario;
     let mut out = String::new();
-    if let Some(dir) = &args.actuals {
+    // The flags, else the scenario's [actuals] section.
+    let section = s.actuals.as_ref();
+    let named = match (&args.actuals, section) {
+        (Some(dir), _) => Some((dir.clone(), args.as_of.or(section.map(|a| a.as_of)))),
+        (None, Some(sec)) => Some((sec.dir.clone(), args.as_of.or(Some(sec.as_of)))),
+        (None, None) if args.as_of.is_some() => {
+            return Err(Error::bad_input(
+                "--as-of needs --actuals DIR (or an [actuals] dir in the scenario)",
+            )
+            .into())
+        }
+        (None, None) => None,
+    };
+    if let Some((dir, as_of)) = &named {
         // Bad actuals are bad input (exit code 2), reported as the file, line and column.
-        let a = actuals::load(dir, s, args.as_of).map_err(|e| Error::bad_input(e.to_string()))?;
+        let a = actuals::load(dir, s, *as_of).map_err(|e| Error::bad_input(e.to_string()))?;
         writeln!(
             out,
             "# actuals {}: {} firms, {} events, {} payments, {} observations (sha256 {})",
@@ -92,10 +105,4 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
-}
-
-/// `--as-of`: a date that exists, `YYYY-MM-DD`.
-fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("expected a date YYYY-MM-DD that exists, found `{text}`"))
 }

@@ -65,6 +65,9 @@ impl Args {
             .iter()
             .map(|p| super::load_scenario(p))
             .collect::<Result<_, _>>()?;
+        for (path, l) in self.scenarios.iter().zip(&loaded) {
+            super::refuse_actuals(&l.scenario, path, "compare")?;
+        }
         let first = &loaded[0].scenario;
         let seed = self.seed.unwrap_or(first.seed);
         let replications = self.reps.unwrap_or(first.replications);

@@ -91,3 +91,28 @@ fn help(command: Option<&str>) -> anyhow::Result<()> {
 pub fn load_scenario(path: &std::path::Path) -> Result<crate::scenario::LoadedScenario, Error> {
     Ok(crate::scenario::load(path)?)
 }
+
+/// `--as-of`: a date that exists, `YYYY-MM-DD`.
+pub(crate) fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date YYYY-MM-DD that exists, found `{text}`"))
+}
+
+/// Refuses a scenario with an `[actuals]` section in a command that does not run from
+/// actuals: running it from its cohorts instead would answer another question silently.
+pub(crate) fn refuse_actuals(
+    s: &crate::scenario::Scenario,
+    path: &std::path::Path,
+    command: &str,
+) -> Result<(), Error> {
+    match &s.actuals {
+        Some(a) => Err(Error::bad_input(format!(
+            "{}: `policysim {command}` does not run from actuals; its [actuals] section \
+             (dir {}, as_of {}) is for `policysim run`",
+            path.display(),
+            a.dir.display(),
+            a.as_of
+        ))),
+        None => Ok(()),
+    }
+}

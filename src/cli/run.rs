@@ -2,8 +2,10 @@
 //! folder; `policysim run --resume DIR`: finish an interrupted run.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::limits;
+use crate::actuals::AsOfRun;
 use crate::error::Error;
 use crate::job::{self, JobSpec, Seams};
 use crate::scenario::LoadedScenario;
@@ -32,6 +34,12 @@ use crate::shard::Shard;
 /// as an uninterrupted run. The scenario, seed, replications and shard come from the
 /// checkpoint (a relative scenario path is looked up in the folder the run was started
 /// in); any given again must match it.
+///
+/// Actuals: `--actuals DIR --as-of DATE` (or the scenario's [actuals] section) runs from
+/// what has happened (docs/model.md, Runs from actuals): the folder is validated before
+/// any work, the known firms continue from their observed state on the as-of date, and
+/// nothing before it is simulated. The manifest records the folder's SHA-256; `--resume`,
+/// `merge` and `verify` refuse a changed folder.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -73,6 +81,14 @@ pub struct Args {
     /// With --precision: the most replications to run (default: 1000000)
     #[arg(long, requires = "precision")]
     max_reps: Option<u64>,
+    /// Start from what has happened: the actuals folder (docs/actuals-format.md); with
+    /// --as-of. Overrides the scenario's [actuals] dir
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    actuals: Option<PathBuf>,
+    /// The day the actuals are known to (YYYY-MM-DD); nothing before it is simulated.
+    /// Overrides the scenario's [actuals] as_of
+    #[arg(long, value_name = "DATE", conflicts_with = "resume", value_parser = super::parse_date)]
+    as_of: Option<chrono::NaiveDate>,
 }
 
 /// A run as the job will do it: the scenario loaded, the path to record for it, and the
@@ -108,6 +124,7 @@ impl Args {
             resume: false,
             precision: Vec::new(),
             working_dir: job::working_dir(),
+            actuals: None,
             seams: Seams {
                 block: job::BLOCK,
                 stop_after_blocks: None,
@@ -122,6 +139,7 @@ impl Args {
             .ok_or_else(|| Error::bad_input("a scenario file is required"))?;
         let loaded = super::load_scenario(&path)?;
         let s = &loaded.scenario;
+        let actuals = AsOfRun::resolve(self.actuals.as_deref(), self.as_of, s)?.map(Arc::new);
         let seed = self.seed.unwrap_or(s.seed);
         let replications = match self.max_reps {
             Some(m) => m,
@@ -160,6 +178,7 @@ impl Args {
         let spec = JobSpec {
             seams,
             precision,
+            actuals,
             ..self.spec(replications, seed, shard, out)
         };
         Ok(Resolved {
@@ -212,6 +231,15 @@ impl Args {
             )));
         }
         let loaded = super::load_scenario(&path)?;
+        let actuals = match &saved.actuals {
+            Some(rec) => {
+                let what = format!("cannot resume {}", dir.display());
+                let run =
+                    AsOfRun::reload(rec, saved.working_dir.as_deref(), &loaded.scenario, &what)?;
+                Some(Arc::new(run))
+            }
+            None => None,
+        };
         let (scenario_path, working_dir) = match &self.scenario {
             Some(given) => (given.clone(), job::working_dir()),
             None => (
@@ -223,6 +251,7 @@ impl Args {
             resume: true,
             working_dir,
             seams,
+            actuals,
             ..self.spec(
                 saved.replications,
                 saved.seed,

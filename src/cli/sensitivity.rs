@@ -74,6 +74,7 @@ pub fn run(args: Args) -> Result<()> {
     let path = args.scenario.clone().expect("clap requires it");
     let loaded = scenario::load(&path)?;
     let s = &loaded.scenario;
+    super::refuse_actuals(s, &path, "sensitivity")?;
     let seed = args.seed.unwrap_or(s.seed);
     let rows = args.reps.unwrap_or(1000);
     if rows < 10 {

@@ -47,6 +47,15 @@ impl<'s> Model<'s> {
         Model::with_pool(scenario, InitialPool::from_cohorts(scenario))
     }
 
+    /// The model of a run of `scenario`, from its cohorts or, for a run from actuals, from
+    /// the state observed on the as-of date.
+    pub fn starting(
+        scenario: &'s Scenario,
+        _actuals: Option<&crate::actuals::AsOfRun>,
+    ) -> Model<'s> {
+        Model::new(scenario)
+    }
+
     /// The model of a scenario that starts from `pool`.
     pub fn with_pool(scenario: &'s Scenario, pool: InitialPool<'s>) -> Model<'s> {
         let layout = MetricLayout::new(scenario);

@@ -59,6 +59,8 @@ pub(crate) struct RunRecord {
     pub started: Started,
     /// The folder the scenario path is relative to.
     pub working_dir: Option<String>,
+    /// A run from actuals.
+    pub actuals: Option<std::sync::Arc<crate::actuals::AsOfRun>>,
 }
 
 /// The end of a run and of a merge, once every row is in `store` and the row files are
@@ -152,6 +154,7 @@ fn write_run_files(
         first_replication: record.first_replication,
         replication_count: record.replication_count,
         shard: record.shard,
+        actuals: record.actuals.as_ref().map(|a| a.record()),
         outputs,
         resolved_scenario: loaded.resolved.clone(),
         execution,

@@ -10,10 +10,12 @@ mod finish;
 mod open;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::actuals::AsOfRun;
 use crate::engine::events::ModelEvents;
 use crate::engine::params::ParameterLayout;
 use crate::engine::Model;
@@ -53,6 +55,8 @@ pub struct JobSpec {
     /// The folder the scenario path is relative to (recorded in the checkpoint and the
     /// manifest, so that `--resume`, `merge` and `verify` work from anywhere).
     pub working_dir: Option<String>,
+    /// A run from actuals: loaded and validated once, before any work.
+    pub actuals: Option<Arc<AsOfRun>>,
     pub seams: Seams,
 }
 
@@ -103,7 +107,7 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Result<JobResult> {
     let started = Started::now();
     let s = &loaded.scenario;
-    let model = Model::new(s);
+    let model = Model::starting(s, spec.actuals.as_deref());
     let layout = &model.layout;
     let range = spec
         .shard
@@ -133,6 +137,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         parameters_bytes: 0,
         events: 0,
         model_events: ModelEvents::default(),
+        actuals: spec.actuals.as_ref().map(|a| a.record()),
     };
 
     let param_layout = ParameterLayout::new(s);
@@ -187,6 +192,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         model_events: progress.model_events,
         started,
         working_dir: spec.working_dir.clone(),
+        actuals: spec.actuals.clone(),
     };
     let rows = Rows {
         store,

@@ -141,6 +141,11 @@ fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress, Error> {
         ),
         ("seed", saved.seed.to_string(), expected.seed.to_string()),
         (
+            "actuals (folder, as-of date, SHA-256)",
+            format!("{:?}", saved.actuals),
+            format!("{:?}", expected.actuals),
+        ),
+        (
             "replication count",
             saved.replications.to_string(),
             expected.replications.to_string(),

@@ -56,6 +56,10 @@ pub struct Manifest {
     pub first_replication: u64,
     pub replication_count: u64,
     pub shard: Option<Shard>,
+    /// A run from actuals (docs/model.md, Runs from actuals): the folder, the as-of date
+    /// and the folder's SHA-256, so `merge` and `verify` refuse a changed folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actuals: Option<crate::actuals::RecordedActuals>,
     /// SHA-256 of each output file of this folder (manifest aside).
     pub outputs: std::collections::BTreeMap<String, String>,
     pub resolved_scenario: serde_json::Value,

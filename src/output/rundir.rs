@@ -78,6 +78,9 @@ pub struct Progress {
     pub events: u64,
     #[serde(default)]
     pub model_events: crate::engine::events::ModelEvents,
+    /// A run from actuals: its folder, as-of date and the folder's SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actuals: Option<crate::actuals::RecordedActuals>,
 }
 
 /// The folder being written.

@@ -173,6 +173,9 @@ pub static KEYS: &[KeySpec] = &[
     // [run]
     with_default(num("run.replications", Kind::Integer, 1.0, 1e9, "Replications (`--reps` overrides)"), "1000"),
     with_default(num("run.seed", Kind::Integer, 0.0, 9.223372036854776e18, "Seed (`--seed` overrides)"), "0"),
+    // [actuals]
+    other("actuals.dir", Kind::String, "Actuals folder (docs/actuals-format.md), relative to this file; the run starts from it (`--actuals` overrides)"),
+    other("actuals.as_of", Kind::Date, "The day the actuals are known to, inclusive; nothing before it is simulated (`--as-of` overrides)"),
     // [[tier]]
     other("tier.id", Kind::String, "Tier id, unique among tiers; `none` is reserved"),
     other("tier.label", Kind::String, "Display name"),

@@ -52,6 +52,16 @@ pub struct Scenario {
     pub districts: Vec<District>,
     pub targets: Vec<Target>,
     pub uncertain: Vec<UncertainParam>,
+    /// `[actuals]`: run from what has happened (docs/model.md, Runs from actuals).
+    pub actuals: Option<ActualsSection>,
+}
+
+/// The `[actuals]` section: the actuals folder (resolved against the file that names
+/// it) and the as-of date. `run --actuals/--as-of` override it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActualsSection {
+    pub dir: std::path::PathBuf,
+    pub as_of: chrono::NaiveDate,
 }
 
 impl Scenario {

@@ -46,6 +46,7 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
     run::check_horizon(&top, &header, nev_start.min(start))?;
     let calendar = Calendar::new(start, nev_start.min(start), start, header.payments_until);
     let (replications, seed) = run::resolve_run(&top)?;
+    let actuals = run::resolve_actuals(&top)?;
 
     let mut r = Resolver::new(calendar.clone(), start, end);
     let tiers = tiers::resolve_tiers(&mut r, &top, tree, header.fx_cny_per_usd)?;
@@ -86,6 +87,7 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
         districts,
         targets,
         uncertain: r.uncertain,
+        actuals,
     };
     check_summary_metrics(&scenario, summary_checks)?;
     Ok(scenario)

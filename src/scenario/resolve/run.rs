@@ -5,6 +5,7 @@ use chrono::{Months, NaiveDate};
 use super::super::error::{Result, ScenarioError};
 use super::super::read::TableReader;
 use super::super::spec::HORIZON_YEARS_MAX;
+use super::super::types::ActualsSection;
 
 /// The `[scenario]` table, read.
 pub struct Header {
@@ -90,6 +91,36 @@ pub fn resolve_run(top: &TableReader<'_>) -> Result<(u64, u64)> {
         }
         None => Ok((1000, 0)),
     }
+}
+
+/// `[actuals]`: the folder of what has happened (relative to the file that names it)
+/// and the day a run starts from it. Both keys or neither: an as-of date means nothing
+/// without the folder, and a folder without a date does not say what is known.
+pub fn resolve_actuals(top: &TableReader<'_>) -> Result<Option<ActualsSection>> {
+    let Some(t) = top.opt_table("actuals")? else {
+        return Ok(None);
+    };
+    let dir_node = t.required("dir")?;
+    let dir = t.string("dir")?;
+    if dir.is_empty() {
+        return Err(ScenarioError::at(
+            &dir_node.origin,
+            "actuals.dir",
+            "expected the path of an actuals folder (docs/actuals-format.md), found an empty string",
+        ));
+    }
+    let as_of = t.date("as_of")?;
+    t.finish()?;
+    let base = dir_node
+        .origin
+        .file
+        .path
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    Ok(Some(ActualsSection {
+        dir: base.join(dir),
+        as_of,
+    }))
 }
 
 /// Refuses a calendar longer than `HORIZON_YEARS_MAX`, from `from` (the earlier of
