@@ -68,11 +68,13 @@ impl World<'_, '_> {
             }
         }
         self.row[layout.firms_entered] = r.lifecycle.entered as f64;
+        // Simulated exits: a known firm that exited before the pool's day did not here.
+        let from = self.model.pool.day;
         r.model_events.exits = r
             .lifecycle
             .firms
             .iter()
-            .filter(|f| f.exit_day < s.end)
+            .filter(|f| f.exit_day >= from && f.exit_day < s.end)
             .count() as u64;
         self.row[layout.firms_exited] = r.model_events.exits as f64;
     }

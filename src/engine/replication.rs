@@ -51,9 +51,15 @@ impl<'s> Model<'s> {
     /// the state observed on the as-of date.
     pub fn starting(
         scenario: &'s Scenario,
-        _actuals: Option<&crate::actuals::AsOfRun>,
+        actuals: Option<&crate::actuals::AsOfRun>,
     ) -> Model<'s> {
-        Model::new(scenario)
+        match actuals {
+            Some(run) => {
+                let triggers = TriggerIndex::new(scenario);
+                Model::with_pool(scenario, InitialPool::observed(scenario, run, &triggers))
+            }
+            None => Model::new(scenario),
+        }
     }
 
     /// The model of a scenario that starts from `pool`.

@@ -166,6 +166,10 @@ pub mod entity {
     pub fn listing_candidate(d: usize, k: u64) -> u64 {
         (4 << 56) | ((d as u64) << 32) | k
     }
+    /// Firm `k` of an actuals folder's `firms.csv` (a run from actuals).
+    pub fn known_firm(k: u64) -> u64 {
+        (5 << 56) | k
+    }
     /// An uncertain parameter, by the hash of its key path (see `engine::params`).
     pub fn parameter(key_hash: u64) -> u64 {
         (1 << 63) | key_hash >> 1

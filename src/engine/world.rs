@@ -8,6 +8,7 @@ use super::params::ParamValues;
 use super::replication::{Model, Replication};
 use super::stream::Streams;
 use crate::model::firm::ListingState;
+use crate::model::listing::StageStart;
 use crate::scenario::types::{IpoRegime, Scenario};
 
 /// What the event queue holds. Occurrences of Poisson processes are not events: they
@@ -36,13 +37,15 @@ pub(crate) struct World<'a, 's> {
 }
 
 impl World<'_, '_> {
-    /// Adds the initial pool and schedules every process's first events.
+    /// Adds the initial pool and schedules every process's first events, from the pool's
+    /// day on.
     pub(crate) fn populate(&mut self) {
-        let model = self.model;
-        for firm in &model.pool.firms {
+        let pool = &self.model.pool;
+        let day = pool.day;
+        for firm in &pool.firms {
             self.add_firm(
                 firm.entity,
-                0.0,
+                day,
                 firm.tier,
                 firm.valuation_usd,
                 firm.age_years,
@@ -50,9 +53,14 @@ impl World<'_, '_> {
                 firm.stage,
             );
         }
-        self.schedule_entry(0.0);
-        self.schedule_certification_rounds();
-        self.schedule_assessments();
+        let first_known = self.r.lifecycle.firms.len();
+        for known in &pool.observed.firms {
+            self.add_known_firm(known, day);
+        }
+        self.open_observed_claims(first_known, day);
+        self.schedule_entry(day);
+        self.schedule_certification_rounds(pool.scheduled_from);
+        self.schedule_assessments(pool.scheduled_from);
     }
 
     pub(crate) fn run_events(&mut self) {
@@ -76,7 +84,7 @@ impl World<'_, '_> {
                     let fm = &self.r.lifecycle.firms[f];
                     if fm.epoch == epoch && fm.alive_at(t) && fm.listing == ListingState::NotStarted
                     {
-                        self.enter_stage(f, 0, t, false);
+                        self.enter_stage(f, 0, t, StageStart::Enters);
                     }
                 }
                 Event::StageEnd { firm } => self.on_stage_end(firm as usize, t),

@@ -22,8 +22,12 @@ impl Certification {
 }
 
 impl World<'_, '_> {
-    pub(crate) fn schedule_certification_rounds(&mut self) {
+    /// Schedules the rounds dated on or after `from`.
+    pub(crate) fn schedule_certification_rounds(&mut self, from: f64) {
         for (round, &day) in self.s.certification.dates.iter().enumerate() {
+            if day < from {
+                continue;
+            }
             self.r.queue.push(
                 day,
                 Event::Certification {

@@ -6,6 +6,8 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1, Poisson};
 
 use super::firm::{Firm, ListingState};
+use super::listing::StageStart;
+use super::observed::{KnownStart, StartListing, StartValuation};
 use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::stream::{entity, process, StreamRng};
 use crate::engine::world::{Event, World, NO_SLOTS};
@@ -155,7 +157,56 @@ impl World<'_, '_> {
         self.r.occurrences.tier.push(tier);
         self.r.occurrences.pending.push(0);
         if let Some(stage) = stage {
-            self.enter_stage(f, stage, day, true);
+            self.enter_stage(f, stage, day, StageStart::Amid);
+        }
+        self.schedule_tier_processes(f, day);
+    }
+
+    /// Adds a known firm of a run from actuals as it stands on `day` (see
+    /// `model::observed`): its observed tier, listing stage (the time already spent in it
+    /// counts) and valuation; an exited firm takes part in nothing.
+    pub(crate) fn add_known_firm(&mut self, known: &KnownStart<'_>, day: f64) {
+        let key = self.streams.entity_key(known.entity);
+        let (log_valuation_usd, valued_on) = match known.valuation {
+            StartValuation::Known { log_usd, day } => (log_usd, day),
+            StartValuation::Band { low, high, day } => {
+                let mut rng = self.streams.keyed(key, process::FIRM_INIT, 0);
+                (low + (high - low) * rng.random::<f64>(), day)
+            }
+            StartValuation::Drawn(dist) => {
+                let mut rng = self.streams.keyed(key, process::FIRM_INIT, 0);
+                (dist.sample_ln(&mut rng).max(0.0), day)
+            }
+        };
+        let f = self.r.lifecycle.firms.len();
+        self.r.lifecycle.firms.push(Firm {
+            entity: known.entity,
+            key,
+            founded: known.founded,
+            log_valuation_usd,
+            valued_on,
+            tier: known.tier,
+            ever_certified: known.ever_certified,
+            exit_day: known.exited.unwrap_or(f64::INFINITY),
+            epoch: 0,
+            listing: match known.listing {
+                StartListing::Listed => ListingState::Listed,
+                _ => ListingState::NotStarted,
+            },
+            district: known.district,
+            nev: known.nev,
+            exit_draws: 0,
+            listing_draws: 0,
+        });
+        self.r.occurrences.slots.push(NO_SLOTS);
+        self.r.claims.uptake_slots.push(NO_SLOTS);
+        self.r.occurrences.tier.push(known.tier);
+        self.r.occurrences.pending.push(0);
+        if known.exited.is_some() {
+            return;
+        }
+        if let StartListing::InStage { stage, entered } = known.listing {
+            self.enter_stage(f, stage, day, StageStart::Elapsed(day - entered));
         }
         self.schedule_tier_processes(f, day);
     }

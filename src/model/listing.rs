@@ -9,6 +9,7 @@ use crate::engine::params::ParamValues;
 use crate::engine::stream::process;
 use crate::engine::world::{Event, World};
 use crate::policy::claims::Fired;
+use crate::scenario::dist::Dist;
 use crate::scenario::types::{IpoRegime, Listing, NO_TIER};
 
 /// How one stage ends: after `days`, passed or not.
@@ -18,21 +19,38 @@ pub struct StageOutcome {
     pub passed: bool,
 }
 
-/// Draws the duration and result of `stage`. A firm already in the stage at the start
-/// (`already_in`) has a uniformly distributed share of the stage left.
+/// How a firm comes to be in a stage when its outcome is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StageStart {
+    /// It enters the stage now.
+    Enters,
+    /// It is in the stage at the start of a synthetic pool, for an unknown time: a
+    /// uniformly distributed share of the stage is left.
+    Amid,
+    /// It was observed entering the stage this many days ago: what is left is the
+    /// stage's duration given that it exceeds them, less them (docs/model.md).
+    Elapsed(f64),
+}
+
+/// Draws the duration and result of `stage` for a firm that starts it as `start` says.
 pub fn stage_outcome<R: Rng + ?Sized>(
     listing: &Listing,
     params: &ParamValues,
     regime: &IpoRegime,
     stage: usize,
-    already_in: bool,
+    start: StageStart,
     rng: &mut R,
 ) -> StageOutcome {
     let st = &listing.stages[stage];
-    let mut months = st.months.sample(rng).max(0.0) * regime.months_multiplier;
-    if already_in {
-        months *= rng.random::<f64>();
-    }
+    let multiplier = regime.months_multiplier;
+    let months = match start {
+        StageStart::Enters => st.months.sample(rng).max(0.0) * multiplier,
+        StageStart::Amid => st.months.sample(rng).max(0.0) * multiplier * rng.random::<f64>(),
+        StageStart::Elapsed(days) => {
+            let elapsed = days / DAYS_PER_MONTH;
+            remaining_months(&st.months, multiplier, elapsed, rng)
+        }
+    };
     let pass = (params.get(st.pass) * regime.pass_multiplier).clamp(0.0, 1.0);
     let passed = rng.random::<f64>() < pass;
     StageOutcome {
@@ -53,13 +71,53 @@ pub fn listing_day<R: Rng + ?Sized>(
 ) -> Option<f64> {
     let mut day = start;
     for s in stage..listing.stages.len() {
-        let outcome = stage_outcome(listing, params, regime, s, s == stage, rng);
+        let start = if s == stage {
+            StageStart::Amid
+        } else {
+            StageStart::Enters
+        };
+        let outcome = stage_outcome(listing, params, regime, s, start, rng);
         day += outcome.days;
         if !outcome.passed || day >= until {
             return None;
         }
     }
     Some(day)
+}
+
+/// Most draws the rejection sampler of `remaining_months` makes before it takes the
+/// observation as contradicting the model (see there).
+const MAX_REJECTIONS: u32 = 1000;
+
+/// The months left of a stage of duration `multiplier × months` (floored at 0) given that
+/// `elapsed` months of it have passed: a draw of the duration conditioned on exceeding
+/// `elapsed`, less `elapsed`. Exact for fixed and uniform durations (by their inverse
+/// distribution function), by rejection otherwise; when the duration cannot exceed
+/// `elapsed` (or did not in `MAX_REJECTIONS` draws), the stage is overdue and ends now.
+pub fn remaining_months<R: Rng + ?Sized>(
+    months: &Dist,
+    multiplier: f64,
+    elapsed: f64,
+    rng: &mut R,
+) -> f64 {
+    // The duration exceeds `elapsed` when the draw exceeds `bar`.
+    let bar = if multiplier > 0.0 {
+        elapsed / multiplier
+    } else {
+        f64::INFINITY
+    };
+    match *months {
+        Dist::Fixed(v) => (v.max(0.0) * multiplier - elapsed).max(0.0),
+        Dist::Uniform { low, high } if bar < high => {
+            let from = low.max(bar);
+            ((from + (high - from) * rng.random::<f64>()).max(0.0) * multiplier - elapsed).max(0.0)
+        }
+        Dist::Uniform { .. } => 0.0,
+        ref other => (0..MAX_REJECTIONS)
+            .map(|_| other.sample(rng).max(0.0) * multiplier)
+            .find(|&d| d > elapsed)
+            .map_or(0.0, |d| d - elapsed),
+    }
 }
 
 /// What the pipeline leaves for the monthly series and the NEV districts.
@@ -80,8 +138,8 @@ impl Pipeline {
 
 impl World<'_, '_> {
     /// Puts firm `f` into `stage` on day `t`, drawing how and when the stage ends. A firm
-    /// `already_in` the stage (the initial pool) fires nothing: it entered before.
-    pub(crate) fn enter_stage(&mut self, f: usize, stage: usize, t: f64, already_in: bool) {
+    /// already in the stage (the initial pool) fires nothing: it entered before.
+    pub(crate) fn enter_stage(&mut self, f: usize, stage: usize, t: f64, start: StageStart) {
         let s = self.s;
         let firm = &mut self.r.lifecycle.firms[f];
         let mut rng = self
@@ -93,7 +151,7 @@ impl World<'_, '_> {
             &self.params,
             self.regime,
             stage,
-            already_in,
+            start,
             &mut rng,
         );
         firm.listing = ListingState::InStage {
@@ -105,7 +163,7 @@ impl World<'_, '_> {
                 .queue
                 .push(t + outcome.days, Event::StageEnd { firm: f as u32 });
         }
-        if !already_in {
+        if start == StageStart::Enters {
             self.r.model_events.listing_steps += 1;
             self.row[self.model.layout.listing_stage_entries + stage] += 1.0;
             let tier = self.r.lifecycle.firms[f].tier;
@@ -129,7 +187,7 @@ impl World<'_, '_> {
         }
         let next = stage as usize + 1;
         if next < s.listing.stages.len() {
-            self.enter_stage(f, next, t, false);
+            self.enter_stage(f, next, t, StageStart::Enters);
             return;
         }
         // Listed: rewards are judged on the tier the firm held; then it leaves the tiers.

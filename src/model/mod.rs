@@ -6,5 +6,6 @@ pub mod district;
 pub mod firm;
 pub mod lifecycle;
 pub mod listing;
+pub mod observed;
 pub mod occurrence;
 pub mod pool;

@@ -61,10 +61,11 @@ impl Occurrences {
 }
 
 impl World<'_, '_> {
-    pub(crate) fn schedule_assessments(&mut self) {
+    /// Schedules the assessments dated on or after `from`.
+    pub(crate) fn schedule_assessments(&mut self, from: f64) {
         for (j, occ) in self.s.occurrences.iter().enumerate() {
             if let OccurrenceProcess::Scheduled { dates, .. } = &occ.process {
-                for (k, &day) in dates.iter().enumerate() {
+                for (k, &day) in dates.iter().enumerate().filter(|(_, &d)| d >= from) {
                     self.r.queue.push(
                         day,
                         Event::Assessment {

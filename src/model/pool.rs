@@ -1,8 +1,12 @@
-//! The state a replication starts from: the firms already there on the scenario's start
-//! day, built once per run and handed to the engine, which does not care where it came
-//! from (synthetic cohorts today; see docs/model.md).
+//! The state a replication starts from: the firms already there on the day the run
+//! starts, built once per run and handed to the engine, which does not care where it came
+//! from: the scenario's synthetic cohorts on its start day, or the state observed on the
+//! as-of day of a run from actuals (see docs/model.md).
 
+use super::observed::ObservedState;
+use crate::actuals::AsOfRun;
 use crate::engine::stream::entity;
+use crate::policy::instrument::TriggerIndex;
 use crate::scenario::dist::Dist;
 use crate::scenario::types::{Placement, Scenario, TierIx};
 
@@ -22,10 +26,19 @@ pub struct PoolFirm<'s> {
 }
 
 /// The firms a replication starts with, in the order they are added (which fixes their
-/// indices, hence the order certification rounds and assessments visit them).
+/// indices, hence the order certification rounds and assessments visit them): the
+/// synthetic ones, then the observed ones.
 #[derive(Debug, Clone, Default)]
 pub struct InitialPool<'s> {
+    /// The day the pool is placed and every process starts: the scenario's start (0), or
+    /// the as-of day of a run from actuals (never before the start).
+    pub day: f64,
+    /// Scheduled events (certification rounds, assessments) dated before this day are not
+    /// simulated: -∞ for a synthetic pool, `day` for a run from actuals.
+    pub scheduled_from: f64,
     pub firms: Vec<PoolFirm<'s>>,
+    /// The known firms, their open claims and what the ledger paid them.
+    pub observed: ObservedState<'s>,
 }
 
 impl<'s> InitialPool<'s> {
@@ -46,6 +59,30 @@ impl<'s> InitialPool<'s> {
                 })
             })
             .collect();
-        InitialPool { firms }
+        InitialPool {
+            day: 0.0,
+            scheduled_from: f64::NEG_INFINITY,
+            firms,
+            observed: ObservedState::default(),
+        }
+    }
+
+    /// The pool of a run from actuals, on the as-of day (or the scenario's start, if that
+    /// is later: a successor policy). The known firms replace the synthetic cohorts; when
+    /// the actuals name no firm, the cohorts stand for the pool, placed on that day
+    /// (docs/model.md, Runs from actuals).
+    pub fn observed(s: &'s Scenario, run: &AsOfRun, triggers: &TriggerIndex) -> InitialPool<'s> {
+        let day = run.day(s).max(0.0);
+        let firms = if run.actuals.firms.is_empty() {
+            InitialPool::from_cohorts(s).firms
+        } else {
+            Vec::new()
+        };
+        InitialPool {
+            day,
+            scheduled_from: day,
+            firms,
+            observed: ObservedState::new(s, &run.actuals, triggers),
+        }
     }
 }

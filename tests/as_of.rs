@@ -1,0 +1,291 @@
+//! Runs from actuals (docs/model.md, Runs from actuals) against closed forms: an as-of
+//! date before which nothing happened gives the plain run byte for byte; in a frozen
+//! world the remaining outlay is a binomial take-up of the unpaid claims plus a compound
+//! Poisson of the occurrences after the as-of date; a firm observed part-way through a
+//! listing stage lists after its remaining duration; a ledger that covers everything
+//! leaves nothing to simulate.
+
+mod common;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use common::*;
+use policysim::actuals::AsOfRun;
+use policysim::calendar::{DAYS_PER_MONTH, DAYS_PER_YEAR};
+use policysim::engine::Model;
+use policysim::montecarlo::run_block;
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+}
+
+/// An actuals folder holding `firms.csv`, `events.csv` and `payments.csv` rows (headers
+/// added).
+fn actuals(firms: &[String], events: &[String], payments: &[String]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, header: &str, rows: &[String]| {
+        let text = std::iter::once(header.to_string())
+            .chain(rows.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(dir.path().join(name), text + "\n").expect("write");
+    };
+    write("firms.csv", "firm_id,district,nev,founded", firms);
+    write("events.csv", "date,firm_id,event", events);
+    write(
+        "payments.csv",
+        "paid_on,firm_id,instrument,amount,triggered_on",
+        payments,
+    );
+    dir
+}
+
+/// `n` firms F000.. founded 2019-01-01, without district.
+fn firms(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|k| format!("F{k:03},,false,2019-01-01"))
+        .collect()
+}
+
+/// Runs `reps` replications of `tests/scenarios/<name>` from the actuals in `dir` as of
+/// `as_of`.
+fn run_from(name: &str, dir: &Path, as_of: &str, reps: u64) -> Run {
+    let loaded = load(name);
+    let s = &loaded.scenario;
+    let run = AsOfRun::load(dir.to_path_buf(), date(as_of), s).expect("valid actuals");
+    let model = Model::starting(s, Some(&run));
+    let block = run_block(&model, seed(), 0..reps, &|| {});
+    Run {
+        names: model.layout.names.clone(),
+        reps: block.count,
+        metrics: block.metrics,
+        series_names: model
+            .layout
+            .series_names
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+        months: model.layout.months,
+        series: block.series,
+    }
+}
+
+/// Every output of a run folder but the manifest, and the manifest without what differs
+/// between two runs of the same replications (execution) or names the actuals.
+fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("run folder")
+        .map(|e| e.expect("entry").path())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let mut bytes = std::fs::read(&p).expect("read");
+            if name == "manifest.json" {
+                let mut m: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+                let m = m.as_object_mut().expect("object");
+                m.remove("execution");
+                m.remove("actuals");
+                bytes = serde_json::to_vec(m).expect("json");
+            }
+            (name, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// (1) An as-of date on the scenario's start with empty actuals: nothing has happened,
+/// so every output is the plain run's, byte for byte.
+#[test]
+fn an_as_of_run_from_the_start_with_nothing_observed_is_the_plain_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for (scenario, start) in [
+        ("tests/scenarios/lifecycle.toml", "2024-01-01"),
+        ("tests/scenarios/as_of_frozen.toml", "2024-01-01"),
+        ("scenarios/baseline.toml", "2023-09-08"),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(scenario);
+        let (plain, as_of) = (tmp.path().join("plain"), tmp.path().join("as_of"));
+        let common = [
+            "run",
+            path.to_str().unwrap(),
+            "--reps",
+            "40",
+            "--seed",
+            "9",
+            "--quiet",
+            "--force",
+        ];
+        let mut args = common.to_vec();
+        args.extend(["--out", plain.to_str().unwrap()]);
+        policysim_ok(&args);
+        let mut args = common.to_vec();
+        args.extend([
+            "--out",
+            as_of.to_str().unwrap(),
+            "--actuals",
+            empty.to_str().unwrap(),
+            "--as-of",
+            start,
+        ]);
+        policysim_ok(&args);
+        let (a, b) = (outputs(&plain), outputs(&as_of));
+        assert_eq!(
+            a.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            b.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        for ((name, x), (_, y)) in a.iter().zip(&b) {
+            assert!(x == y, "{scenario}: {name} differs from the plain run's");
+        }
+    }
+}
+
+/// (2) 30 unicorns certified on 2024-06-30; the ledger paid 10 of them their reward by
+/// the as-of date 2024-09-30. The other 20 claims fall due 6 months after the trigger
+/// (after the as-of date, so the ledger could not have shown them): 1e6 × Binomial(20,
+/// 0.3). Each unicorn then has prizes at 2 a year until the policy ends, paid at take-up
+/// 0.5: 1e5 × Poisson(30 · 2 · 0.5 · T). Nothing else moves.
+#[test]
+fn a_frozen_world_owes_binomial_unpaid_claims_plus_compound_poisson() {
+    let (n, paid, as_of) = (30usize, 10usize, "2024-09-30");
+    let events: Vec<String> = (0..n)
+        .map(|k| format!("2024-06-30,F{k:03},certified:unicorn"))
+        .collect();
+    let payments: Vec<String> = (0..paid)
+        .map(|k| format!("2024-09-15,F{k:03},reward,1000000,2024-06-30"))
+        .collect();
+    let dir = actuals(&firms(n), &events, &payments);
+    let run = run_from("as_of_frozen.toml", dir.path(), as_of, 20000);
+
+    let (a, p, unpaid) = (1.0e6, 0.3, (n - paid) as f64);
+    let reward = run.col("outlay.instrument.reward");
+    for x in &reward {
+        let k = x / a;
+        assert!(
+            k.fract() == 0.0 && (0.0..=unpaid).contains(&k),
+            "reward {x}"
+        );
+    }
+    let var_r = unpaid * p * (1.0 - p) * a * a;
+    assert_mean("unpaid rewards", &reward, unpaid * p * a, var_r.sqrt());
+    assert_variance(
+        "unpaid rewards",
+        &reward,
+        var_r,
+        binomial_mu4(unpaid, p) * a.powi(4),
+    );
+
+    let years = (day("2025-12-31") + 1.0 - day(as_of)) / DAYS_PER_YEAR;
+    let (b, mu) = (1.0e5, n as f64 * 2.0 * 0.5 * years);
+    let prizes = run.col("outlay.instrument.prize_reward");
+    let var_p = mu * b * b;
+    assert_mean("prizes", &prizes, mu * b, var_p.sqrt());
+    // The fourth central moment of Poisson(μ) is μ + 3μ².
+    assert_variance("prizes", &prizes, var_p, (mu + 3.0 * mu * mu) * b.powi(4));
+
+    // The two are independent: the total's variance is the sum, its fourth central
+    // moment μ4(X) + μ4(Y) + 6 Var(X) Var(Y).
+    let total = run.col("outlay.total");
+    let mu4 = binomial_mu4(unpaid, p) * a.powi(4)
+        + (mu + 3.0 * mu * mu) * b.powi(4)
+        + 6.0 * var_r * var_p;
+    assert_mean(
+        "remaining outlay",
+        &total,
+        unpaid * p * a + mu * b,
+        (var_r + var_p).sqrt(),
+    );
+    assert_variance("remaining outlay", &total, var_r + var_p, mu4);
+    // Nothing before the as-of date is simulated: no certification, no payment.
+    assert!(run
+        .col("firms.first_certified.unicorn")
+        .iter()
+        .all(|&c| c == 0.0));
+}
+
+/// A distribution function of the days left.
+type Cdf = dyn Fn(f64) -> f64;
+
+/// (3) 400 firms observed entering the one listing stage on 2024-01-01 (its duration
+/// uniform on 6..18 months, always passed); as of 2024-10-01, 274 days in, what is left is
+/// uniform on 0..(18 months − 274 days). With an exponential duration (mean 8 months) it is
+/// that exponential again. The cumulative listings by a month's end are Binomial(400, F).
+#[test]
+fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
+    let (n, as_of) = (400usize, "2024-10-01");
+    let events: Vec<String> = (0..n)
+        .map(|k| format!("2024-01-01,F{k:03},listing_stage:only"))
+        .collect();
+    let dir = actuals(&firms(n), &events, &[]);
+    let elapsed = day(as_of);
+    let width = 18.0 * DAYS_PER_MONTH - elapsed;
+    let mean_exp = 8.0 * DAYS_PER_MONTH;
+    let cases: [(&str, Box<Cdf>); 2] = [
+        (
+            "as_of_listing.toml",
+            Box::new(move |x: f64| (x / width).clamp(0.0, 1.0)),
+        ),
+        (
+            "as_of_listing_exponential.toml",
+            Box::new(move |x: f64| 1.0 - (-x / mean_exp).exp()),
+        ),
+    ];
+    for (scenario, cdf) in cases {
+        let run = run_from(scenario, dir.path(), as_of, 4000);
+        // Series month m of a scenario starting 2024-01-01 ends before `next`.
+        for (m, next) in [
+            (8, "2024-10-01"),
+            (9, "2024-11-01"),
+            (13, "2025-03-01"),
+            (16, "2025-06-01"),
+        ] {
+            let listed = run.series_col("listings.cumulative", m);
+            let p = cdf(day(next) - day(as_of));
+            let what = format!("{scenario}: listed before {next}");
+            if p == 0.0 {
+                assert!(listed.iter().all(|&c| c == 0.0), "{what}");
+            } else {
+                assert_binomial(&what, &listed, n as f64, p);
+            }
+        }
+        let total = run.col("listings.new");
+        let p = cdf(day("2027-12-31") + 1.0 - day(as_of));
+        if p >= 1.0 {
+            assert!(total.iter().all(|&c| c == n as f64), "{scenario}: all list");
+        } else {
+            assert_binomial(&format!("{scenario}: listings"), &total, n as f64, p);
+        }
+    }
+}
+
+/// (4) A ledger that paid every claim, read as of a day after `payments_until`: nothing
+/// is left to simulate, and the remaining outlay is exactly 0 in every replication. Every
+/// claim is taken up, so one the ledger did not pay would be owed; without the prizes'
+/// payments, each unicorn is owed 1e5 on the as-of day, after the horizon.
+#[test]
+fn a_ledger_covering_everything_leaves_no_remaining_outlay() {
+    let n = 30usize;
+    let mut events: Vec<String> = (0..n)
+        .map(|k| format!("2024-06-30,F{k:03},certified:unicorn"))
+        .collect();
+    events.extend((0..n).map(|k| format!("2025-03-01,F{k:03},occurrence:prize")));
+    let mut payments: Vec<String> = (0..n)
+        .map(|k| format!("2024-12-30,F{k:03},reward,1000000,2024-06-30"))
+        .collect();
+    payments.extend((0..n).map(|k| format!("2025-03-01,F{k:03},prize_reward,100000,")));
+    let dir = actuals(&firms(n), &events, &payments);
+    let run = run_from("as_of_frozen_certain.toml", dir.path(), "2027-01-15", 500);
+    for (j, name) in run.names.iter().enumerate() {
+        if name.starts_with("outlay.") || name.starts_with("demand.") {
+            let col = run.col_at(j);
+            assert!(col.iter().all(|&x| x == 0.0), "{name}: {:?}", &col[..5]);
+        }
+    }
+    let unpaid = actuals(&firms(n), &events, &payments[..n]);
+    let run = run_from("as_of_frozen_certain.toml", unpaid.path(), "2027-01-15", 50);
+    for x in run.col("outlay.after_horizon") {
+        assert_eq!(x, n as f64 * 1.0e5);
+    }
+}
