@@ -298,3 +298,27 @@ fn the_scenario_section_resolves_against_its_file() {
     .unwrap();
     refused(&policysim(&["check", s(&scenario)], &[]), "actuals.as_of");
 }
+
+/// The shipped successor policy passes `check` (with its actuals) and runs from them.
+#[test]
+fn the_renewal_scenario_checks_and_runs_from_the_actual_pool() {
+    let o = policysim(&["check", "scenarios/renewal_2026.toml"], &[]);
+    ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.starts_with("# actuals "), "{text}");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("renewal");
+    let run = [
+        "run",
+        "scenarios/renewal_2026.toml",
+        "--reps",
+        "20",
+        "--quiet",
+        "--out",
+        s(&out),
+    ];
+    ok(&policysim(&run, &[]));
+    let m = manifest(&out);
+    assert_eq!(m["actuals"]["as_of"], "2026-03-31");
+    assert_eq!(m["actuals"]["dir"], "scenarios/../actuals/example");
+}
