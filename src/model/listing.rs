@@ -209,3 +209,40 @@ impl World<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_fixed_stage_has_exactly_its_rest_left() {
+        let mut rng = rand_xoshiro::SplitMix64::seed_from_u64(1);
+        assert_eq!(
+            remaining_months(&Dist::Fixed(12.0), 1.5, 6.0, &mut rng),
+            12.0
+        );
+        assert_eq!(
+            remaining_months(&Dist::Fixed(12.0), 1.0, 13.0, &mut rng),
+            0.0
+        );
+    }
+
+    #[test]
+    fn a_uniform_stage_is_cut_at_the_time_spent() {
+        let mut rng = rand_xoshiro::SplitMix64::seed_from_u64(2);
+        let d = Dist::Uniform {
+            low: 6.0,
+            high: 18.0,
+        };
+        for _ in 0..1000 {
+            // Before `low`: the whole law, shifted.
+            let early = remaining_months(&d, 1.0, 2.0, &mut rng);
+            assert!((4.0..=16.0).contains(&early), "{early}");
+            // After it: uniform on what is left.
+            let late = remaining_months(&d, 1.0, 10.0, &mut rng);
+            assert!((0.0..=8.0).contains(&late), "{late}");
+        }
+        assert_eq!(remaining_months(&d, 1.0, 18.0, &mut rng), 0.0);
+    }
+}
