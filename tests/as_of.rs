@@ -198,11 +198,13 @@ fn a_frozen_world_owes_binomial_unpaid_claims_plus_compound_poisson() {
         (var_r + var_p).sqrt(),
     );
     assert_variance("remaining outlay", &total, var_r + var_p, mu4);
-    // Nothing before the as-of date is simulated: no certification, no payment.
-    assert!(run
-        .col("firms.first_certified.unicorn")
-        .iter()
-        .all(|&c| c == 0.0));
+    // The counts hold what was observed: nothing is certified after the as-of date, and
+    // what was is counted in every replication.
+    for name in ["firms.first_certified.unicorn", "firms.certified.unicorn"] {
+        assert!(run.col(name).iter().all(|&c| c == n as f64), "{name}");
+    }
+    let by_june = run.series_col("firms.first_certified.cumulative", 5);
+    assert!(by_june.iter().all(|&c| c == n as f64));
 }
 
 /// A distribution function of the days left.

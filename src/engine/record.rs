@@ -68,7 +68,8 @@ impl World<'_, '_> {
             }
         }
         self.row[layout.firms_entered] = r.lifecycle.entered as f64;
-        // Simulated exits: a known firm that exited before the pool's day did not here.
+        // Simulated exits (a known firm that exited before the pool's day is counted with
+        // the observed ones).
         let from = self.model.pool.day;
         r.model_events.exits = r
             .lifecycle
@@ -76,7 +77,8 @@ impl World<'_, '_> {
             .iter()
             .filter(|f| f.exit_day >= from && f.exit_day < s.end)
             .count() as u64;
-        self.row[layout.firms_exited] = r.model_events.exits as f64;
+        let observed = self.model.pool.observed.counts.exits;
+        self.row[layout.firms_exited] = (r.model_events.exits + u64::from(observed)) as f64;
     }
 
     /// Simulates the NEV districts, writes their whole-run quantities and every target.

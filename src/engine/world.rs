@@ -58,9 +58,34 @@ impl World<'_, '_> {
             self.add_known_firm(known, day);
         }
         self.open_observed_claims(first_known, day);
+        self.count_observed();
         self.schedule_entry(day);
         self.schedule_certification_rounds(pool.scheduled_from);
         self.schedule_assessments(pool.scheduled_from);
+    }
+
+    /// Adds what was observed before the pool's day to the count metrics and series.
+    fn count_observed(&mut self) {
+        let counts = &self.model.pool.observed.counts;
+        let layout = &self.model.layout;
+        for (t, &n) in counts.certified.iter().enumerate().skip(1) {
+            self.row[layout.firms_certified + t - 1] += f64::from(n);
+        }
+        for &(d, t) in &counts.first_certified {
+            self.row[layout.firms_first_certified + t - 1] += 1.0;
+            self.r.certification.first_days.push(d);
+        }
+        for (k, &n) in counts.stage_entries.iter().enumerate() {
+            self.row[layout.listing_stage_entries + k] += f64::from(n);
+        }
+        for &d in &counts.listings {
+            self.row[layout.listings_new] += 1.0;
+            self.r.pipeline.listing_days.push(d);
+        }
+        self.r
+            .pipeline
+            .nev_firm_listings
+            .extend_from_slice(&counts.nev_listings);
     }
 
     pub(crate) fn run_events(&mut self) {

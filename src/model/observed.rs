@@ -77,12 +77,30 @@ pub struct Settled {
     pub owed: f64,
 }
 
+/// What was observed inside the scenario's horizon before the as-of day, counted into the
+/// run's count metrics and monthly series as a replication counts what it simulates.
+#[derive(Debug, Clone, Default)]
+pub struct ObservedCounts {
+    /// Certifications by tier (index = tier).
+    pub certified: Vec<u32>,
+    /// Days of first certifications in a tier, with the tier.
+    pub first_certified: Vec<(f64, TierIx)>,
+    /// Entries by listing stage.
+    pub stage_entries: Vec<u32>,
+    /// Days of listings.
+    pub listings: Vec<f64>,
+    /// (day, district) of the listings of NEV firms with a district.
+    pub nev_listings: Vec<(f64, usize)>,
+    pub exits: u32,
+}
+
 /// The observed state a run from actuals starts from.
 #[derive(Debug, Clone, Default)]
 pub struct ObservedState<'s> {
     pub firms: Vec<KnownStart<'s>>,
     pub open: Vec<OpenClaim>,
     pub settled: Vec<Settled>,
+    pub counts: ObservedCounts,
 }
 
 /// A trigger an observed event fired for one instrument, eligible and in its window.
@@ -100,7 +118,14 @@ impl<'s> ObservedState<'s> {
     /// Replays each known firm's events up to the as-of day and matches the ledger to the
     /// triggers they fired (docs/model.md, Runs from actuals).
     pub fn new(s: &'s Scenario, a: &Actuals, triggers: &TriggerIndex) -> ObservedState<'s> {
-        let mut state = ObservedState::default();
+        let mut state = ObservedState {
+            counts: ObservedCounts {
+                certified: vec![0; s.tiers.len()],
+                stage_entries: vec![0; s.listing.stages.len()],
+                ..ObservedCounts::default()
+            },
+            ..ObservedState::default()
+        };
         let mut events: Vec<Vec<(f64, EventKind)>> = vec![Vec::new(); a.firms.len()];
         for e in &a.events {
             events[e.firm].push((e.day, e.kind));
@@ -110,7 +135,7 @@ impl<'s> ObservedState<'s> {
             paid[p.firm].push(k);
         }
         for (k, firm) in a.firms.iter().enumerate() {
-            let (start, mut fired) = replay(s, triggers, &events[k]);
+            let (start, mut fired) = replay(s, triggers, &events[k], &mut state.counts);
             let mut payments: Vec<_> = paid[k].iter().map(|&j| &a.payments[j]).collect();
             payments.sort_by(|x, y| x.paid_on.total_cmp(&y.paid_on));
             let settled = match_ledger(s, &payments, &mut fired);
@@ -124,6 +149,11 @@ impl<'s> ObservedState<'s> {
                     owed,
                 }));
             state.open.extend(open_claims(s, &fired, k));
+            if let (Some(day), true, Some(d)) = (start.listed_on, firm.nev, firm.district) {
+                if day >= 0.0 {
+                    state.counts.nev_listings.push((day, d));
+                }
+            }
             let valuation = match (firm.valuation_usd, start.tier) {
                 (Some((usd, day)), _) => StartValuation::Known {
                     log_usd: usd.max(f64::MIN_POSITIVE).ln().max(0.0),
@@ -161,6 +191,7 @@ struct Replayed {
     ever_certified: u32,
     certified_on: f64,
     listing: StartListing,
+    listed_on: Option<f64>,
     exited: Option<f64>,
 }
 
@@ -171,12 +202,14 @@ fn replay(
     s: &Scenario,
     ix: &TriggerIndex,
     events: &[(f64, EventKind)],
+    counts: &mut ObservedCounts,
 ) -> (Replayed, Vec<Triggered>) {
     let mut st = Replayed {
         tier: NO_TIER,
         ever_certified: 0,
         certified_on: 0.0,
         listing: StartListing::NotStarted,
+        listed_on: None,
         exited: None,
     };
     let mut fired = Vec::new();
@@ -195,6 +228,10 @@ fn replay(
         }
     };
     for &(day, kind) in events {
+        // Before a successor policy's start: its history, not its horizon.
+        if day >= 0.0 {
+            count(counts, day, kind, st.ever_certified);
+        }
         match kind {
             EventKind::Certified(t) => {
                 let first = st.ever_certified & (1 << t) == 0;
@@ -217,6 +254,7 @@ fn replay(
             EventKind::Listed => {
                 fire(&ix.listing_stage[s.listing.listed()], st.tier, day, 0.0);
                 st.listing = StartListing::Listed;
+                st.listed_on = Some(day);
                 st.tier = NO_TIER;
             }
             EventKind::Exited => st.exited = Some(day),
@@ -224,6 +262,22 @@ fn replay(
         }
     }
     (st, fired)
+}
+
+/// Counts one observed event as the count metrics count a simulated one.
+fn count(counts: &mut ObservedCounts, day: f64, kind: EventKind, ever_certified: u32) {
+    match kind {
+        EventKind::Certified(t) => {
+            counts.certified[t] += 1;
+            if ever_certified & (1 << t) == 0 {
+                counts.first_certified.push((day, t));
+            }
+        }
+        EventKind::ListingStage(k) => counts.stage_entries[k] += 1,
+        EventKind::Listed => counts.listings.push(day),
+        EventKind::Exited => counts.exits += 1,
+        EventKind::Decertified | EventKind::Occurrence(..) => {}
+    }
 }
 
 /// Matches a firm's ledger payments (in date order) to its triggers: a payment with
