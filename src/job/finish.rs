@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 use super::JobResult;
 use crate::engine::events::ModelEvents;
 use crate::interrupt;
-use crate::metrics::MetricLayout;
 use crate::output::manifest::{Execution, Manifest, ScenarioFile, ENGINE, ENGINE_VERSION};
 use crate::output::rundir::RunDir;
 use crate::output::tables;
@@ -65,19 +64,25 @@ pub(crate) struct RunRecord {
 
 /// The end of a run and of a merge, once every row is in `store` and the row files are
 /// written: the statistics pass on `pool`, the summary files, report and manifest, and
-/// the folder committed.
+/// the folder committed. `model` gives the metric layout and, for a run from actuals, the
+/// ledger the files show beside the simulation.
 pub(crate) fn finish(
     mut dir: RunDir,
     loaded: &LoadedScenario,
     scenario_path: &Path,
-    layout: &MetricLayout,
+    model: &crate::engine::Model<'_>,
     mut rows: Rows,
     pool: &rayon::ThreadPool,
     record: RunRecord,
 ) -> Result<JobResult> {
     rows.store.seal()?;
     rows.parameters.seal()?;
-    let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
+    let layout = &model.layout;
+    let mut stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
+    let ledger = model.ledger.as_ref();
+    if let Some(l) = ledger {
+        stats.mark_targets(l);
+    }
     let tornado = pool.install(|| {
         crate::sensitivity::given_data::outlay_tornado(&loaded.scenario, layout, &rows)
     });
@@ -87,7 +92,15 @@ pub(crate) fn finish(
         let n = record.replication_count;
         return Err(dir.stopped(n, n).into());
     }
-    let manifest = write_run_files(&mut dir, loaded, scenario_path, &stats, &tornado, record)?;
+    let manifest = write_run_files(
+        &mut dir,
+        loaded,
+        scenario_path,
+        &stats,
+        &tornado,
+        ledger,
+        record,
+    )?;
     dir.commit()?;
     Ok(JobResult { stats, manifest })
 }
@@ -101,13 +114,15 @@ fn write_run_files(
     scenario_path: &Path,
     stats: &Statistics,
     tornado: &[crate::sensitivity::Swing],
+    ledger: Option<&crate::actuals::Ledger>,
     record: RunRecord,
 ) -> Result<Manifest> {
     tables::write_summary(dir.create("summary.csv")?, stats)?;
     tables::write_targets(dir.create("targets.csv")?, stats)?;
     tables::write_budget(dir.create("budget.csv")?, stats)?;
     tables::write_timeseries(dir.create("timeseries.csv")?, stats)?;
-    crate::output::report::write_run_report(dir, &loaded.scenario, stats, tornado, record.seed)?;
+    let s = &loaded.scenario;
+    crate::output::report::write_run_report(dir, s, stats, tornado, record.seed, ledger)?;
     crate::output::workbook::write_run_workbook(dir, &loaded.scenario, record.seed)?;
 
     // Hashed in parallel: the row files are most of a run's bytes.

@@ -74,8 +74,12 @@ fn room_left(paid: f64, limit: f64) -> f64 {
 ///
 /// `years[k]` receives calendar year `first_year + k`; claims due after the last year are
 /// paid as they fall (they are reported as after the horizon) and never limited.
+/// `paid_to_date[k]` (empty in a plain run) is what the ledger already paid in year `k`
+/// of a run from actuals: it uses the appropriation first, and the claims share what is
+/// left of it (docs/model.md, "Runs from actuals").
 pub fn settle(
     line: &BudgetLine,
+    paid_to_date: &[f64],
     claims: &[Claim],
     calendar: &Calendar,
     payments: &mut Vec<Payment>,
@@ -96,7 +100,10 @@ pub fn settle(
         let due = &claims[from..next];
         let carried_in = total(carried.iter().map(|c| c.1));
         year.demand = carried_in + total(due.iter().map(|c| c.amount));
-        let limit = line.appropriation[k];
+        let limit = line.appropriation[k].map(|a| match paid_to_date.get(k) {
+            Some(&paid) => room_left(paid, a),
+            None => a,
+        });
         match (line.overflow, limit) {
             (Overflow::None, _) | (_, None) => {
                 let jan_first = calendar.year_start(first_year + k as i32);
@@ -221,7 +228,7 @@ mod tests {
                     overflow,
                 };
                 let (mut payments, mut years) = (Vec::new(), vec![LineYear::default(); 3]);
-                settle(&line, &claims, &calendar, &mut payments, &mut years);
+                settle(&line, &[], &claims, &calendar, &mut payments, &mut years);
                 for (k, y) in years.iter().enumerate() {
                     let paid_in_year = payments
                         .iter()
