@@ -140,7 +140,10 @@ impl MetricLayout {
             LedgerBlocks {
                 actual: block(&mut names, renamed("actual")),
                 remaining: block(&mut names, renamed("remaining")),
-                demand_remaining_line_year: block(&mut names, per_line_year("demand.remaining.line")),
+                demand_remaining_line_year: block(
+                    &mut names,
+                    per_line_year("demand.remaining.line"),
+                ),
             }
         });
         let firms_count = block(

@@ -33,7 +33,12 @@ fn run(model: &Model<'_>, reps: u64) -> Run {
         names: model.layout.names.clone(),
         reps: block.count,
         metrics: block.metrics,
-        series_names: model.layout.series_names.iter().map(|n| n.to_string()).collect(),
+        series_names: model
+            .layout
+            .series_names
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
         months: model.layout.months,
         series: block.series,
     }
@@ -51,7 +56,11 @@ fn ledger_folder(payments: &[(&str, f64)], observations: &str) -> tempfile::Temp
     );
     let mut rows = String::from("paid_on,firm_id,instrument,amount,triggered_on\n");
     for (paid_on, amount) in payments {
-        let trigger = if *paid_on >= "2024-06-30" { "2024-06-30" } else { paid_on };
+        let trigger = if *paid_on >= "2024-06-30" {
+            "2024-06-30"
+        } else {
+            paid_on
+        };
         rows.push_str(&format!("{paid_on},K1,reward,{amount},{trigger}\n"));
     }
     write("payments.csv", rows);
@@ -133,7 +142,10 @@ fn actual_outlay_is_the_example_ledger_by_every_breakdown() {
         add(format!("outlay.year.{year}"), amount);
         add(format!("outlay.instrument.{id}"), amount);
         add("outlay.funder.city".into(), amount * inst.city_share);
-        add("outlay.funder.district".into(), amount * (1.0 - inst.city_share));
+        add(
+            "outlay.funder.district".into(),
+            amount * (1.0 - inst.city_share),
+        );
         add(format!("outlay.line.{line_id}"), amount);
         add(format!("outlay.line.{line_id}.{year}"), amount);
     }
@@ -151,7 +163,12 @@ fn actual_outlay_is_the_example_ledger_by_every_breakdown() {
 fn the_ledger_uses_the_appropriation_first_and_the_claims_share_the_rest() {
     for overflow in [Overflow::Defer, Overflow::Prorate] {
         let mut loaded = load("ledger_room.toml");
-        let capped = loaded.scenario.budget_lines.iter().position(|l| l.id == "capped").unwrap();
+        let capped = loaded
+            .scenario
+            .budget_lines
+            .iter()
+            .position(|l| l.id == "capped")
+            .unwrap();
         loaded.scenario.budget_lines[capped].overflow = overflow;
         let dir = ledger_folder(&[("2024-03-01", 2.0e6)], "");
         let from = as_of_run(&loaded, dir.path(), "2024-03-31");
@@ -159,7 +176,11 @@ fn the_ledger_uses_the_appropriation_first_and_the_claims_share_the_rest() {
         let n = 4000;
         let rows = run(&model, n);
         let mut expected = BTreeMap::new();
-        for name in ["outlay.total", "outlay.year.2024", "outlay.instrument.reward"] {
+        for name in [
+            "outlay.total",
+            "outlay.year.2024",
+            "outlay.instrument.reward",
+        ] {
             expected.insert(name.to_string(), 2.0e6);
         }
         expected.insert("outlay.funder.city".into(), 2.0e6 * 0.7);
@@ -174,17 +195,30 @@ fn the_ledger_uses_the_appropriation_first_and_the_claims_share_the_rest() {
             assert_eq!(outlay[i], 2.0e6 + demand[i].min(1.3e7), "{overflow:?} {i}");
         }
         let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
-        let row = stats.budget.iter().find(|b| b.line == "capped" && b.year == 2024).unwrap();
+        let row = stats
+            .budget
+            .iter()
+            .find(|b| b.line == "capped" && b.year == 2024)
+            .unwrap();
         let part = row.ledger.expect("a run from actuals splits the line-year");
         assert_eq!(part.paid_to_date, 2.0e6);
         let p = binomial_tail(40, 0.3, 14);
         let tolerance = 4.0 * (p * (1.0 - p) / n as f64).sqrt();
         let got = row.p_exceed.unwrap();
-        assert!((got - p).abs() < tolerance, "{overflow:?}: P(exceed) {got}, exact {p}");
+        assert!(
+            (got - p).abs() < tolerance,
+            "{overflow:?}: P(exceed) {got}, exact {p}"
+        );
         let sd = 1.0e6 * (40.0f64 * 0.3 * 0.7).sqrt() / (n as f64).sqrt();
         let mean = part.mean_remaining_demand;
-        assert!((mean - 1.2e7).abs() < 4.0 * sd, "{overflow:?}: mean demand {mean}");
-        assert_eq!(row.mean_demand, common::mean(&rows.col("demand.line.capped.2024")));
+        assert!(
+            (mean - 1.2e7).abs() < 4.0 * sd,
+            "{overflow:?}: mean demand {mean}"
+        );
+        assert_eq!(
+            row.mean_demand,
+            common::mean(&rows.col("demand.line.capped.2024"))
+        );
     }
 }
 
@@ -200,14 +234,21 @@ fn a_ledger_past_the_appropriation_exceeds_it_in_every_replication() {
     let rows = run(&model, 300);
     let carried = rows.col("carried.line.capped.2024");
     let demand = rows.col("demand.remaining.line.capped.2024");
-    let (y2024, y2025) = (rows.col("outlay.line.capped.2024"), rows.col("outlay.line.capped.2025"));
+    let (y2024, y2025) = (
+        rows.col("outlay.line.capped.2024"),
+        rows.col("outlay.line.capped.2025"),
+    );
     for i in 0..rows.reps {
         assert_eq!(y2024[i], 1.6e7, "replication {i}");
         assert_eq!(carried[i], demand[i], "replication {i}");
         assert_eq!(y2025[i], demand[i].min(1.0e7), "replication {i}");
     }
     let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
-    let row = stats.budget.iter().find(|b| b.line == "capped" && b.year == 2024).unwrap();
+    let row = stats
+        .budget
+        .iter()
+        .find(|b| b.line == "capped" && b.year == 2024)
+        .unwrap();
     assert_eq!(row.p_exceed, Some(1.0));
     assert_eq!(row.ledger.unwrap().paid_to_date, 1.6e7);
     assert_eq!(row.ledger.unwrap().mean_remaining_outlay, 0.0);
@@ -221,8 +262,15 @@ fn a_ledger_past_the_appropriation_exceeds_it_in_every_replication() {
 #[test]
 fn a_ledger_past_the_horizon_is_the_whole_outlay_and_closes_every_target() {
     let loaded = load("ledger_whole.toml");
-    let payments = [("2024-06-30", 1.0e6), ("2024-06-30", 1.0e6), ("2025-02-03", 1.0e6)];
-    let dir = ledger_folder(&payments, "listings.new,in 2025,0\nlistings.new,by 2025-12-31,1\n");
+    let payments = [
+        ("2024-06-30", 1.0e6),
+        ("2024-06-30", 1.0e6),
+        ("2025-02-03", 1.0e6),
+    ];
+    let dir = ledger_folder(
+        &payments,
+        "listings.new,in 2025,0\nlistings.new,by 2025-12-31,1\n",
+    );
     let from = as_of_run(&loaded, dir.path(), "2029-01-15");
     let model = Model::starting(&loaded.scenario, Some(&from));
     let rows = run(&model, 50);
@@ -238,29 +286,56 @@ fn a_ledger_past_the_horizon_is_the_whole_outlay_and_closes_every_target() {
     ] {
         expected.insert(name.to_string(), x);
     }
-    expected.insert("outlay.funder.city".into(), 0.0 + 1.0e6 * 0.7 + 1.0e6 * 0.7 + 1.0e6 * 0.7);
+    expected.insert(
+        "outlay.funder.city".into(),
+        0.0 + 1.0e6 * 0.7 + 1.0e6 * 0.7 + 1.0e6 * 0.7,
+    );
     let district = 1.0e6 * (1.0 - 0.7);
-    expected.insert("outlay.funder.district".into(), 0.0 + district + district + district);
+    expected.insert(
+        "outlay.funder.district".into(),
+        0.0 + district + district + district,
+    );
     assert_adds_up(&model, &rows, &expected);
     for name in outlay_section(&model) {
         let want = expected.get(&name).copied().unwrap_or(0.0);
-        assert!(rows.col(&name).iter().all(|x| *x == want), "{name}: not the ledger's {want}");
+        assert!(
+            rows.col(&name).iter().all(|x| *x == want),
+            "{name}: not the ledger's {want}"
+        );
     }
     let ledger = model.ledger.as_ref().unwrap();
     let status = |id: &str| {
-        let k = loaded.scenario.targets.iter().position(|t| t.id == id).unwrap();
+        let k = loaded
+            .scenario
+            .targets
+            .iter()
+            .position(|t| t.id == id)
+            .unwrap();
         ledger.targets[k]
     };
-    assert_eq!(status("outlay_2024"), TargetStatus::Observed(2.0e6, ObservedFrom::Payments));
-    assert_eq!(status("capped_2025"), TargetStatus::Observed(1.0e6, ObservedFrom::Payments));
-    assert_eq!(status("no_listing"), TargetStatus::Observed(1.0, ObservedFrom::Observations));
+    assert_eq!(
+        status("outlay_2024"),
+        TargetStatus::Observed(2.0e6, ObservedFrom::Payments)
+    );
+    assert_eq!(
+        status("capped_2025"),
+        TargetStatus::Observed(1.0e6, ObservedFrom::Payments)
+    );
+    assert_eq!(
+        status("no_listing"),
+        TargetStatus::Observed(1.0, ObservedFrom::Observations)
+    );
     assert_eq!(status("entered"), TargetStatus::Unknown);
 
     let mut stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
     stats.mark_targets(ledger);
     let target = |id: &str| stats.targets.iter().find(|t| t.id == id).unwrap();
     // outlay 2024 = 2e6 ≥ 1e6; capped 2025 = 1e6, not ≤ 0; listings 1, not ≤ 0.
-    for (id, p) in [("outlay_2024", 1.0), ("capped_2025", 0.0), ("no_listing", 0.0)] {
+    for (id, p) in [
+        ("outlay_2024", 1.0),
+        ("capped_2025", 0.0),
+        ("no_listing", 0.0),
+    ] {
         let t = target(id);
         assert_eq!((t.probability, t.ci_low, t.ci_high), (p, p, p), "{id}");
         assert_eq!(t.attained, (p * rows.reps as f64) as u64, "{id}");
@@ -270,10 +345,23 @@ fn a_ledger_past_the_horizon_is_the_whole_outlay_and_closes_every_target() {
     let csv = String::from_utf8(csv).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].ends_with(",p95,status"), "{}", lines[0]);
-    let line = |id: &str| *lines.iter().find(|l| l.starts_with(&format!("{id},"))).unwrap();
+    let line = |id: &str| {
+        *lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap()
+    };
     assert!(line("outlay_2024").ends_with(",50,50,1,1,1,2000000,2000000,2000000,2000000,observed"));
-    assert!(line("no_listing").ends_with(",50,0,0,0,0,1,1,1,1,observed"), "{}", line("no_listing"));
-    assert!(line("entered").ends_with(",50,,,,,,,,,unknown"), "{}", line("entered"));
+    assert!(
+        line("no_listing").ends_with(",50,0,0,0,0,1,1,1,1,observed"),
+        "{}",
+        line("no_listing")
+    );
+    assert!(
+        line("entered").ends_with(",50,,,,,,,,,unknown"),
+        "{}",
+        line("entered")
+    );
 }
 
 /// A plain run's files carry none of the ledger's columns.
@@ -282,13 +370,26 @@ fn a_plain_run_has_no_ledger_columns() {
     let loaded = load("ledger_room.toml");
     let model = Model::new(&loaded.scenario);
     assert!(model.layout.ledger.is_none());
-    assert!(!model.layout.names.iter().any(|n| n.contains(".actual.") || n.contains(".remaining.")));
+    assert!(!model
+        .layout
+        .names
+        .iter()
+        .any(|n| n.contains(".actual.") || n.contains(".remaining.")));
     let rows = run(&model, 20);
     let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
     let (mut targets, mut budget) = (Vec::new(), Vec::new());
     policysim::output::tables::write_targets(&mut targets, &stats).unwrap();
     policysim::output::tables::write_budget(&mut budget, &stats).unwrap();
-    assert!(String::from_utf8(targets).unwrap().lines().next().unwrap().ends_with(",p95"));
+    assert!(String::from_utf8(targets)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",p95"));
     let budget = String::from_utf8(budget).unwrap();
-    assert!(budget.lines().next().unwrap().ends_with(",mean_carried_over"));
+    assert!(budget
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",mean_carried_over"));
 }

@@ -188,7 +188,9 @@ impl Ledger {
     /// ledger fills `outlay.actual.*`, and every outlay and demand metric becomes the sum
     /// of both (remaining + actual, in that order, as `outlay_adds_up` checks).
     pub fn add_to_row(&self, layout: &MetricLayout, row: &mut [f64], series: &mut [f64]) {
-        let blocks = layout.ledger.expect("a run from actuals has the ledger's blocks");
+        let blocks = layout
+            .ledger
+            .expect("a run from actuals has the ledger's blocks");
         for (j, &paid) in self.outlay.iter().enumerate() {
             let remaining = row[layout.outlay_total + j];
             row[blocks.remaining + j] = remaining;

@@ -84,7 +84,14 @@ fn print_tables(s: &Scenario, stats: &Statistics) {
         .collect();
     if !exceed.is_empty() {
         print!("\nAppropriations at risk      year  P(exceed)");
-        println!("{}", if stats.from_actuals { "  paid to date" } else { "" });
+        println!(
+            "{}",
+            if stats.from_actuals {
+                "  paid to date"
+            } else {
+                ""
+            }
+        );
         for b in exceed {
             print!(
                 "  {:<25} {}  {:>8.3}",

@@ -197,7 +197,9 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
                 p05: sum.quantiles[0],
                 p50: sum.quantiles[2],
                 p95: sum.quantiles[5],
-                status: layout.ledger.map(|_| crate::actuals::TargetStatus::Simulated),
+                status: layout
+                    .ledger
+                    .map(|_| crate::actuals::TargetStatus::Simulated),
             }
         })
         .collect();

@@ -86,8 +86,7 @@ pub fn target_source(status: TargetStatus) -> &'static str {
     }
 }
 
-type Chart<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// The ledger's cumulative outlay as a line, month by month up to the as-of month.
 pub fn draw_paid_to_date(
@@ -107,4 +106,3 @@ pub fn draw_paid_to_date(
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
     Ok(())
 }
-
