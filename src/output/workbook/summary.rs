@@ -200,7 +200,12 @@ fn at_risk(at: &mut Cursor, budget: &CsvTable) -> Result<()> {
                 (&r[p_exceed], Kind::Share),
                 (&r[c("expected_overrun")], Kind::Yuan),
             ];
-            cells.extend(ledger.iter().flatten().map(|&j| (r[j].as_str(), Kind::Yuan)));
+            cells.extend(
+                ledger
+                    .iter()
+                    .flatten()
+                    .map(|&j| (r[j].as_str(), Kind::Yuan)),
+            );
             at.cells(&cells)?;
         }
     }
