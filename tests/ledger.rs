@@ -99,8 +99,8 @@ fn outlay_section(model: &Model<'_>) -> Vec<String> {
     l.names[l.outlay_total..l.demand_line_year].to_vec()
 }
 
-/// Every outlay metric is remaining + actual and every demand per line-year is remaining
-/// + paid to date, exactly, in every replication; `outlay.actual.*` is `expected` (by
+/// Every outlay metric is remaining plus actual and every demand per line-year remaining
+/// plus paid to date, exactly, in every replication; `outlay.actual.*` is `expected` (by
 /// name, absent: 0) in every replication.
 fn assert_adds_up(model: &Model<'_>, run: &Run, expected: &BTreeMap<String, f64>) {
     for name in outlay_section(model) {
