@@ -66,6 +66,32 @@ pub struct LedgerBlocks {
     pub demand_remaining_line_year: usize,
 }
 
+impl LedgerBlocks {
+    /// Appends the blocks to `names`, whose `outlay` range is the outlay section.
+    fn append(
+        names: &mut Vec<String>,
+        outlay: std::ops::Range<usize>,
+        demand_remaining: Vec<String>,
+    ) -> LedgerBlocks {
+        let section: Vec<String> = names[outlay].to_vec();
+        let mut block = |part: &str| {
+            let prefix = format!("outlay.{part}.");
+            let at = names.len();
+            names.extend(section.iter().map(|n| n.replacen("outlay.", &prefix, 1)));
+            at
+        };
+        let actual = block("actual");
+        let remaining = block("remaining");
+        let demand_remaining_line_year = names.len();
+        names.extend(demand_remaining);
+        LedgerBlocks {
+            actual,
+            remaining,
+            demand_remaining_line_year,
+        }
+    }
+}
+
 pub const SERIES: [&str; 3] = [
     "outlay.cumulative",
     "firms.first_certified.cumulative",
@@ -129,22 +155,8 @@ impl MetricLayout {
         let demand_line_year = block(&mut names, per_line_year("demand.line"));
         let carried_line_year = block(&mut names, per_line_year("carried.line"));
         let ledger = actuals.then(|| {
-            let section: Vec<String> = names[outlay_total..demand_line_year].to_vec();
-            let renamed = |part: &str| -> Vec<String> {
-                let prefix = format!("outlay.{part}.");
-                section
-                    .iter()
-                    .map(|n| n.replacen("outlay.", &prefix, 1))
-                    .collect()
-            };
-            LedgerBlocks {
-                actual: block(&mut names, renamed("actual")),
-                remaining: block(&mut names, renamed("remaining")),
-                demand_remaining_line_year: block(
-                    &mut names,
-                    per_line_year("demand.remaining.line"),
-                ),
-            }
+            let demand = per_line_year("demand.remaining.line");
+            LedgerBlocks::append(&mut names, outlay_total..demand_line_year, demand)
         });
         let firms_count = block(
             &mut names,
