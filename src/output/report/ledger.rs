@@ -93,7 +93,8 @@ pub fn draw_paid_to_date(
     chart: &mut Chart<'_, '_>,
     paid: &PaidToDate,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    let color = RGBColor(0, 0, 0);
+    // Apart from the fan's blue and the appropriations' black.
+    let color = RGBColor(230, 85, 13);
     chart
         .draw_series(LineSeries::new(
             paid.cumulative
