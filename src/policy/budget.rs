@@ -247,4 +247,41 @@ mod tests {
             }
         }
     }
+
+    /// With a ledger that already paid part of (or more than) each year's appropriation,
+    /// the claims never take the year past it, and a year whose claims exceed what is
+    /// left makes the appropriation to within a unit in the last place (paid to date plus
+    /// the claims' payments: the appropriation itself may not be such a sum).
+    #[test]
+    fn the_ledger_uses_the_appropriation_first() {
+        let calendar = calendar();
+        let mut rng = rand_xoshiro::SplitMix64::seed_from_u64(11);
+        for overflow in [Overflow::Defer, Overflow::Prorate] {
+            for case in 0..300 {
+                let claims = claims(&mut rng, 5 + case % 40);
+                let limit = rng.random_range(1.0e6..2.0e7);
+                let paid: Vec<f64> = (0..3).map(|_| rng.random_range(0.0..1.2 * limit)).collect();
+                let line = BudgetLine {
+                    id: "l".into(),
+                    label: String::new(),
+                    appropriation: vec![Some(limit); 3],
+                    overflow,
+                };
+                let (mut payments, mut years) = (Vec::new(), vec![LineYear::default(); 3]);
+                settle(&line, &paid, &claims, &calendar, &mut payments, &mut years);
+                for (k, y) in years.iter().enumerate() {
+                    let at = format!("{overflow:?} case {case} year {k}");
+                    if paid[k] >= limit {
+                        assert_eq!(y.paid, 0.0, "{at}: nothing left");
+                    } else {
+                        assert!(y.paid + paid[k] <= limit, "{at}");
+                        if y.demand > room_left(paid[k], limit) {
+                            let short = limit - (y.paid + paid[k]);
+                            assert!(short <= limit * f64::EPSILON, "{at}: {short} short");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
