@@ -57,7 +57,12 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
 /// Outlay, appropriations at risk and targets.
 fn print_tables(s: &Scenario, stats: &Statistics) {
     let metric = |name: &str| stats.metrics.iter().find(|m| m.name == name);
-    println!("\nOutlay (million yuan)      mean      P50      P95      P99");
+    // A run from actuals names `remaining.after_horizon`: two more characters.
+    let width = if stats.from_actuals { 24 } else { 22 };
+    println!(
+        "\n{:<width$}     mean      P50      P95      P99",
+        "Outlay (million yuan)"
+    );
     let mut names = vec!["outlay.total".to_string()];
     names.extend(s.years().map(|y| format!("outlay.year.{y}")));
     names.push("outlay.after_horizon".into());
@@ -68,8 +73,8 @@ fn print_tables(s: &Scenario, stats: &Statistics) {
     for name in names {
         if let Some(m) = metric(&name) {
             println!(
-                "  {:<22} {:>8} {:>8} {:>8} {:>8}",
-                truncate(name.trim_start_matches("outlay."), 22),
+                "  {:<width$} {:>8} {:>8} {:>8} {:>8}",
+                name.trim_start_matches("outlay."),
                 yuan_m(m.mean),
                 yuan_m(m.quantiles[2]),
                 yuan_m(m.quantiles[5]),
@@ -218,7 +223,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
     }
     if stats.targets.iter().any(|t| t.status.is_some()) {
         println!(
-            "\n(obs, observed: the window closed by the as-of date, read from the actuals; \
+            "\n(obs, observed: the window closed before the as-of date, read from the actuals; \
              unknown: closed, and not in the actuals)"
         );
     }
