@@ -315,7 +315,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         store,
         parameters: param_store,
     };
-    let result = job::finish(dir, &loaded, &scenario_path, layout, rows, &pool, record)?;
+    let result = job::finish(dir, &loaded, &scenario_path, &model, rows, &pool, record)?;
     Ok(Merged {
         result,
         out,

@@ -45,11 +45,51 @@ pub struct MetricLayout {
     pub ipo_regime: usize,
     pub nev: usize,
     pub target: usize,
+    /// The blocks of a run from actuals (docs/model.md, "Runs from actuals"); `None` for a
+    /// plain run, whose rows hold none of them.
+    pub ledger: Option<LedgerBlocks>,
     /// Monthly series: names and month labels; values per replication are
     /// `series_names.len() * months`, series-major.
     pub series_names: Vec<&'static str>,
     pub months: usize,
     pub month_labels: Vec<String>,
+}
+
+/// Where a run from actuals keeps the ledger apart from the simulation: the outlay
+/// section (`outlay.total` through `outlay.line.<id>.<year>`) again as `outlay.actual.*`
+/// (the ledger) and `outlay.remaining.*` (paid from the as-of date on), and the demand per
+/// line-year from the as-of date on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerBlocks {
+    pub actual: usize,
+    pub remaining: usize,
+    pub demand_remaining_line_year: usize,
+}
+
+impl LedgerBlocks {
+    /// Appends the blocks to `names`, whose `outlay` range is the outlay section.
+    fn append(
+        names: &mut Vec<String>,
+        outlay: std::ops::Range<usize>,
+        demand_remaining: Vec<String>,
+    ) -> LedgerBlocks {
+        let section: Vec<String> = names[outlay].to_vec();
+        let mut block = |part: &str| {
+            let prefix = format!("outlay.{part}.");
+            let at = names.len();
+            names.extend(section.iter().map(|n| n.replacen("outlay.", &prefix, 1)));
+            at
+        };
+        let actual = block("actual");
+        let remaining = block("remaining");
+        let demand_remaining_line_year = names.len();
+        names.extend(demand_remaining);
+        LedgerBlocks {
+            actual,
+            remaining,
+            demand_remaining_line_year,
+        }
+    }
 }
 
 pub const SERIES: [&str; 3] = [
@@ -62,7 +102,17 @@ pub const SERIES_FIRST_CERTIFIED: usize = 1;
 pub const SERIES_LISTINGS: usize = 2;
 
 impl MetricLayout {
+    /// The layout of a plain run.
     pub fn new(s: &Scenario) -> MetricLayout {
+        MetricLayout::build(s, false)
+    }
+
+    /// The layout of a run from actuals: a plain run's metrics and the `LedgerBlocks`.
+    pub fn from_actuals(s: &Scenario) -> MetricLayout {
+        MetricLayout::build(s, true)
+    }
+
+    fn build(s: &Scenario, actuals: bool) -> MetricLayout {
         let mut names: Vec<String> = Vec::new();
         let years: Vec<i32> = s.years().collect();
         let tiers = &s.tiers[1..];
@@ -104,6 +154,10 @@ impl MetricLayout {
         let outlay_line_year = block(&mut names, per_line_year("outlay.line"));
         let demand_line_year = block(&mut names, per_line_year("demand.line"));
         let carried_line_year = block(&mut names, per_line_year("carried.line"));
+        let ledger = actuals.then(|| {
+            let demand = per_line_year("demand.remaining.line");
+            LedgerBlocks::append(&mut names, outlay_total..demand_line_year, demand)
+        });
         let firms_count = block(
             &mut names,
             tiers
@@ -192,10 +246,16 @@ impl MetricLayout {
             ipo_regime,
             nev,
             target,
+            ledger,
             series_names: SERIES.to_vec(),
             months,
             month_labels: (0..months).map(|i| s.calendar.month_label(i)).collect(),
         }
+    }
+
+    /// The width of the outlay section (`outlay.total` through `outlay.line.<id>.<year>`).
+    pub fn outlay_section_len(&self) -> usize {
+        self.demand_line_year - self.outlay_total
     }
 
     pub fn len(&self) -> usize {

@@ -248,7 +248,7 @@ fn the_report_of_extreme_or_non_finite_statistics_is_written() {
             b.quantiles = b.quantiles.map(|q| q * scale + scale);
         }
         let totals: Vec<f64> = st.outlay_total.iter().map(|v| v * scale + scale).collect();
-        let html = policysim::output::report::run_report(s, &st, &totals, &[], 1);
+        let html = policysim::output::report::run_report(s, &st, &totals, &[], 1, None);
         assert!(
             html.ends_with("</html>\n") || html.contains("</html>"),
             "{scale}"

@@ -227,3 +227,57 @@ fn comparison_workbook_cells_equal_the_csv_values_bit_for_bit() {
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert!(manifest["outputs"]["report.xlsx"].is_string());
 }
+
+/// A run from actuals: the 预算 and 目标 sheets carry budget.csv's paid-to-date and
+/// remaining columns and targets.csv's status (an unknown target's empty statistics as
+/// empty cells), bit for bit, and 摘要's outlay by year splits each mean into the
+/// ledger's part and the remaining one, copied from summary.csv.
+#[test]
+fn as_of_run_workbook_shows_paid_to_date_and_status_bit_for_bit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    policysim(&[
+        "run",
+        "scenarios/baseline.toml",
+        "--actuals",
+        "actuals/example",
+        "--as-of",
+        "2026-03-31",
+        "--reps",
+        "60",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let book = dir.join("report.xlsx");
+    assert!(assert_sheet_is_csv(&book, "预算 Budget", &dir.join("budget.csv")) > 0);
+    assert!(assert_sheet_is_csv(&book, "目标 Targets", &dir.join("targets.csv")) > 0);
+    let (bh, _) = csv_text(&dir.join("budget.csv"));
+    assert!(bh.ends_with(
+        &[
+            "paid_to_date",
+            "mean_remaining_demand",
+            "mean_remaining_outlay"
+        ]
+        .map(String::from)
+    ));
+    let (th, trows) = csv_text(&dir.join("targets.csv"));
+    assert_eq!(th.last().map(String::as_str), Some("status"));
+    for status in ["observed", "unknown"] {
+        assert!(
+            trows.iter().any(|t| t.last().unwrap() == status),
+            "a target {status}"
+        );
+    }
+    let (sh, srows) = csv_text(&dir.join("summary.csv"));
+    let mean = sh.iter().position(|h| h == "mean").unwrap();
+    let summary = sheet(&book, "摘要 Summary");
+    for year in 2023..=2027 {
+        let row = find_row(&summary, &Data::Float(year as f64)).expect("year row");
+        for (k, part) in ["actual", "remaining"].iter().enumerate() {
+            let name = format!("outlay.{part}.year.{year}");
+            let csv = srows.iter().find(|x| x[0] == name).unwrap();
+            assert_cell_is_field(&name, &row[4 + k], "mean", &csv[mean]);
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod as_of;
 pub mod error;
 mod events;
 mod firms;
+pub mod ledger;
 mod observations;
 mod payments;
 mod table;
@@ -19,6 +20,7 @@ pub use as_of::{AsOfRun, RecordedActuals};
 pub use error::ActualsError;
 pub use events::{Event, EventKind};
 pub use firms::KnownFirm;
+pub use ledger::{Ledger, ObservedFrom, TargetStatus};
 pub use observations::{Observation, ObservedWindow};
 pub use payments::LedgerPayment;
 

@@ -22,19 +22,27 @@ impl World<'_, '_> {
     /// Turns claims into payments under each budget line's rule, and fills the row.
     pub(crate) fn settle_and_record(&mut self, series: &mut [f64]) {
         let r = &mut *self.r;
+        let ledger = self.model.ledger.as_ref();
         r.claims.close_stipends(&r.lifecycle.firms);
         r.settlement.settle(
             self.s,
             &self.model.layout,
             &self.model.ordered_lines,
+            ledger.map_or(&[], |l| l.line_year.as_slice()),
             &r.claims.claims,
             self.row,
             series,
             &mut r.model_events,
         );
+        if let Some(ledger) = ledger {
+            ledger.add_to_row(&self.model.layout, self.row, series);
+        }
         self.record_series(series);
         self.record_firms();
         self.record_districts_and_targets();
+        if let Some(ledger) = ledger {
+            ledger.set_observed_targets(&self.model.layout, self.row);
+        }
     }
 
     /// Adds the first certifications and listings to their monthly series, then makes

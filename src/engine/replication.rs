@@ -39,6 +39,9 @@ pub struct Model<'s> {
     /// The lowest log-valuation any certification route accepts: a firm below it
     /// qualifies for no tier, whatever its age.
     pub(crate) lowest_certification_bar: f64,
+    /// What a run from actuals takes from the ledger and the observations (`None` for a
+    /// plain run): added to every row once the simulated part is settled.
+    pub ledger: Option<crate::actuals::Ledger>,
 }
 
 impl<'s> Model<'s> {
@@ -48,7 +51,7 @@ impl<'s> Model<'s> {
     }
 
     /// The model of a run of `scenario`, from its cohorts or, for a run from actuals, from
-    /// the state observed on the as-of date.
+    /// the state observed on the as-of date, reporting the ledger with the simulated part.
     pub fn starting(
         scenario: &'s Scenario,
         actuals: Option<&crate::actuals::AsOfRun>,
@@ -56,7 +59,12 @@ impl<'s> Model<'s> {
         match actuals {
             Some(run) => {
                 let triggers = TriggerIndex::new(scenario);
-                Model::with_pool(scenario, InitialPool::observed(scenario, run, &triggers))
+                let model =
+                    Model::with_pool(scenario, InitialPool::observed(scenario, run, &triggers));
+                match crate::actuals::Ledger::of_run(scenario, run) {
+                    Some(ledger) => model.with_ledger(ledger),
+                    None => model,
+                }
             }
             None => Model::new(scenario),
         }
@@ -108,7 +116,16 @@ impl<'s> Model<'s> {
                 .flat_map(|t| &t.routes)
                 .map(|r| r.min_log_valuation_usd)
                 .fold(f64::INFINITY, f64::min),
+            ledger: None,
         }
+    }
+
+    /// This model, reporting the ledger's payments and observed targets with the simulated
+    /// part in every row (the metrics of `MetricLayout::from_actuals`).
+    pub fn with_ledger(mut self, ledger: crate::actuals::Ledger) -> Model<'s> {
+        self.layout = MetricLayout::from_actuals(self.scenario);
+        self.ledger = Some(ledger);
+        self
     }
 }
 

@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 use super::{JobResult, ROW_FILES};
 use crate::engine::events::ModelEvents;
 use crate::interrupt;
-use crate::metrics::MetricLayout;
 use crate::output::manifest::{Execution, Manifest, ScenarioFile, ENGINE, ENGINE_VERSION};
 use crate::output::rundir::RunDir;
 use crate::output::tables;
@@ -65,12 +64,13 @@ pub(crate) struct RunRecord {
 
 /// The end of a run and of a merge, once every row is in `store` and the row files are
 /// written: the statistics pass on `pool`, the summary files, report and manifest, and
-/// the folder committed.
+/// the folder committed. `model` gives the metric layout and, for a run from actuals, the
+/// ledger the files show beside the simulation.
 pub(crate) fn finish(
     mut dir: RunDir,
     loaded: &LoadedScenario,
     scenario_path: &Path,
-    layout: &MetricLayout,
+    model: &crate::engine::Model<'_>,
     mut rows: Rows,
     pool: &rayon::ThreadPool,
     record: RunRecord,
@@ -80,6 +80,8 @@ pub(crate) fn finish(
     // The row files are complete: they are hashed on a thread of their own while the
     // statistics, the report and the workbook are made, much of which runs on one core.
     let row_paths = ROW_FILES.map(|name| (name, dir.temp_path(name)));
+    let layout = &model.layout;
+    let ledger = model.ledger.as_ref();
     std::thread::scope(|scope| {
         let row_hashes = scope.spawn(|| {
             row_paths
@@ -87,7 +89,10 @@ pub(crate) fn finish(
                 .map(|(name, path)| Ok((name.to_string(), sha256_file(path)?)))
                 .collect::<Result<Vec<_>>>()
         });
-        let stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
+        let mut stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
+        if let Some(l) = ledger {
+            stats.mark_targets(l);
+        }
         let tornado = pool.install(|| {
             crate::sensitivity::given_data::outlay_tornado(&loaded.scenario, layout, &rows)
         });
@@ -102,6 +107,7 @@ pub(crate) fn finish(
             scenario_path,
             stats: &stats,
             tornado: &tornado,
+            ledger,
         };
         let row_hashes = || row_hashes.join().expect("hashing does not panic");
         let manifest = write_run_files(&mut dir, files, row_hashes, record)?;
@@ -116,6 +122,8 @@ struct RunFiles<'a> {
     scenario_path: &'a Path,
     stats: &'a Statistics,
     tornado: &'a [crate::sensitivity::Swing],
+    /// For a run from actuals: the ledger the files show beside the simulation.
+    ledger: Option<&'a crate::actuals::Ledger>,
 }
 
 /// Writes the statistics files and the manifest of a run folder whose row files are
@@ -132,12 +140,14 @@ fn write_run_files(
         scenario_path,
         stats,
         tornado,
+        ledger,
     } = files;
     tables::write_summary(dir.create("summary.csv")?, stats)?;
     tables::write_targets(dir.create("targets.csv")?, stats)?;
     tables::write_budget(dir.create("budget.csv")?, stats)?;
     tables::write_timeseries(dir.create("timeseries.csv")?, stats)?;
-    crate::output::report::write_run_report(dir, &loaded.scenario, stats, tornado, record.seed)?;
+    let s = &loaded.scenario;
+    crate::output::report::write_run_report(dir, s, stats, tornado, record.seed, ledger)?;
     crate::output::workbook::write_run_workbook(dir, &loaded.scenario, record.seed)?;
 
     let mut outputs = [

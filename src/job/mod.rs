@@ -202,7 +202,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         store,
         parameters: param_store,
     };
-    finish(dir, loaded, scenario_path, layout, rows, &pool, record)
+    finish(dir, loaded, scenario_path, &model, rows, &pool, record)
 }
 
 /// What a run will need, refused if this machine cannot hold it, and announced in the

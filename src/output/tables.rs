@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::actuals::TargetStatus;
 use crate::engine::params::ParameterLayout;
 use crate::metrics::MetricLayout;
 use crate::stats::Statistics;
@@ -49,9 +50,12 @@ pub fn write_summary<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
     Ok(())
 }
 
+/// `targets.csv`; a run from actuals adds the column `status`: `simulated`, `observed`
+/// (the window closed by the as-of date and the value was read from the actuals) or
+/// `unknown` (closed, and the actuals do not give it: its statistics are left empty).
 pub fn write_targets<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
     let mut out = csv_writer(w);
-    out.write_record([
+    let mut header = vec![
         "target",
         "label",
         "metric",
@@ -67,9 +71,13 @@ pub fn write_targets<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
         "p05",
         "p50",
         "p95",
-    ])?;
+    ];
+    if stats.from_actuals {
+        header.push("status");
+    }
+    out.write_record(&header)?;
     for t in &stats.targets {
-        out.write_record([
+        let mut rec = vec![
             t.id.clone(),
             t.label.clone(),
             t.metric.clone(),
@@ -85,15 +93,24 @@ pub fn write_targets<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
             num(t.p05),
             num(t.p50),
             num(t.p95),
-        ])?;
+        ];
+        if let Some(status) = t.status {
+            if status == TargetStatus::Unknown {
+                rec[7..].iter_mut().for_each(String::clear);
+            }
+            rec.push(status.name().to_string());
+        }
+        out.write_record(&rec)?;
     }
     out.flush()?;
     Ok(())
 }
 
+/// `budget.csv`; a run from actuals adds what the ledger paid in the line-year and the
+/// mean demand and outlay from the as-of date on (`demand` and `outlay` are their sums).
 pub fn write_budget<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
     let mut out = csv_writer(w);
-    out.write_record([
+    let mut header = vec![
         "budget_line",
         "label",
         "year",
@@ -107,9 +124,17 @@ pub fn write_budget<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
         "expected_overrun",
         "cvar95_demand",
         "mean_carried_over",
-    ])?;
+    ];
+    if stats.from_actuals {
+        header.extend([
+            "paid_to_date",
+            "mean_remaining_demand",
+            "mean_remaining_outlay",
+        ]);
+    }
+    out.write_record(&header)?;
     for b in &stats.budget {
-        out.write_record([
+        let mut rec = vec![
             b.line.clone(),
             b.label.clone(),
             b.year.to_string(),
@@ -123,7 +148,15 @@ pub fn write_budget<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
             opt(b.expected_overrun),
             num(b.cvar95_demand),
             num(b.mean_carried_over),
-        ])?;
+        ];
+        if let Some(part) = b.ledger {
+            rec.extend([
+                num(part.paid_to_date),
+                num(part.mean_remaining_demand),
+                num(part.mean_remaining_outlay),
+            ]);
+        }
+        out.write_record(&rec)?;
     }
     out.flush()?;
     Ok(())

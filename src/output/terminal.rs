@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::actuals::TargetStatus;
 use crate::output::manifest::Manifest;
 use crate::scenario::types::TargetMetric;
 use crate::scenario::Scenario;
@@ -56,14 +57,23 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
 /// Outlay, appropriations at risk and targets.
 fn print_tables(s: &Scenario, stats: &Statistics) {
     let metric = |name: &str| stats.metrics.iter().find(|m| m.name == name);
-    println!("\nOutlay (million yuan)      mean      P50      P95      P99");
+    // A run from actuals names `remaining.after_horizon`: two more characters.
+    let width = if stats.from_actuals { 24 } else { 22 };
+    println!(
+        "\n{:<width$}     mean      P50      P95      P99",
+        "Outlay (million yuan)"
+    );
     let mut names = vec!["outlay.total".to_string()];
     names.extend(s.years().map(|y| format!("outlay.year.{y}")));
     names.push("outlay.after_horizon".into());
+    if stats.from_actuals {
+        // Each followed by the ledger's part and the simulated rest.
+        names = crate::output::report::split_outlay_names(&names);
+    }
     for name in names {
         if let Some(m) = metric(&name) {
             println!(
-                "  {:<22} {:>8} {:>8} {:>8} {:>8}",
+                "  {:<width$} {:>8} {:>8} {:>8} {:>8}",
                 name.trim_start_matches("outlay."),
                 yuan_m(m.mean),
                 yuan_m(m.quantiles[2]),
@@ -78,21 +88,34 @@ fn print_tables(s: &Scenario, stats: &Statistics) {
         .filter(|b| b.p_exceed.is_some_and(|p| p > 0.0))
         .collect();
     if !exceed.is_empty() {
-        println!("\nAppropriations at risk      year  P(exceed)");
+        print!("\nAppropriations at risk      year  P(exceed)");
+        println!(
+            "{}",
+            if stats.from_actuals {
+                "  paid to date"
+            } else {
+                ""
+            }
+        );
         for b in exceed {
-            println!(
+            print!(
                 "  {:<25} {}  {:>8.3}",
                 b.line,
                 b.year,
                 b.p_exceed.unwrap_or(0.0)
             );
+            match b.ledger {
+                Some(part) => println!("  {:>12}", yuan_m(part.paid_to_date)),
+                None => println!(),
+            }
         }
     }
     print_targets(s, stats);
 }
 
-/// A target's probability of being attained, and its threshold.
-type Attained = (f64, f64);
+/// A target's probability of being attained, its threshold, and in a run from actuals
+/// its status (simulated, observed or unknown).
+type Attained = (f64, f64, Option<TargetStatus>);
 
 /// Targets as a compact table: district targets of one kind and window on one line
 /// (P(attained) per district and city-wide), every other target on a line of its own.
@@ -133,7 +156,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
                     // A second target on the same cell (another threshold): list it apart.
                     others.push(ts);
                 } else {
-                    *cell = Some((ts.probability, ts.threshold));
+                    *cell = Some((ts.probability, ts.threshold, ts.status));
                 }
             }
             TargetMetric::Summary(_) => others.push(ts),
@@ -150,7 +173,11 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
             print!("  {:<35}", truncate(key, 35));
             for c in cells {
                 match c {
-                    Some((p, _)) => print!(" {p:>8.3}"),
+                    Some((p, _, Some(TargetStatus::Observed(..)))) => {
+                        print!(" {:>8}", format!("{p} obs"))
+                    }
+                    Some((_, _, Some(TargetStatus::Unknown))) => print!(" {:>8}", "unknown"),
+                    Some((p, _, _)) => print!(" {p:>8.3}"),
                     None => print!(" {:>8}", "-"),
                 }
             }
@@ -158,7 +185,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
             print!("    {:<33}", "threshold");
             for c in cells {
                 match c {
-                    Some((_, x)) => print!(" {:>8}", threshold(*x)),
+                    Some((_, x, _)) => print!(" {:>8}", threshold(*x)),
                     None => print!(" {:>8}", ""),
                 }
             }
@@ -173,17 +200,32 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
             } else {
                 "≤"
             };
+            if t.status == Some(TargetStatus::Unknown) {
+                let id = truncate(&t.id, 28);
+                println!("  {id:<28} {cmp} {:<10} unknown", t.threshold);
+                continue;
+            }
             println!(
-                "  {:<28} {} {:<10} {:>6.3}   [{:.3}, {:.3}] {:>10.2}",
+                "  {:<28} {} {:<10} {:>6.3}   [{:.3}, {:.3}] {:>10.2}{}",
                 truncate(&t.id, 28),
                 cmp,
                 t.threshold,
                 t.probability,
                 t.ci_low,
                 t.ci_high,
-                t.mean
+                t.mean,
+                match t.status {
+                    Some(TargetStatus::Observed(..)) => "  observed",
+                    _ => "",
+                }
             );
         }
+    }
+    if stats.targets.iter().any(|t| t.status.is_some()) {
+        println!(
+            "\n(obs, observed: the window closed before the as-of date, read from the actuals; \
+             unknown: closed, and not in the actuals)"
+        );
     }
     println!("\n(all targets with intervals: targets.csv)");
 }

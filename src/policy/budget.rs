@@ -74,8 +74,12 @@ fn room_left(paid: f64, limit: f64) -> f64 {
 ///
 /// `years[k]` receives calendar year `first_year + k`; claims due after the last year are
 /// paid as they fall (they are reported as after the horizon) and never limited.
+/// `paid_to_date[k]` (empty in a plain run) is what the ledger already paid in year `k`
+/// of a run from actuals: it uses the appropriation first, and the claims share what is
+/// left of it (docs/model.md, "Runs from actuals").
 pub fn settle(
     line: &BudgetLine,
+    paid_to_date: &[f64],
     claims: &[Claim],
     calendar: &Calendar,
     payments: &mut Vec<Payment>,
@@ -96,7 +100,10 @@ pub fn settle(
         let due = &claims[from..next];
         let carried_in = total(carried.iter().map(|c| c.1));
         year.demand = carried_in + total(due.iter().map(|c| c.amount));
-        let limit = line.appropriation[k];
+        let limit = line.appropriation[k].map(|a| match paid_to_date.get(k) {
+            Some(&paid) => room_left(paid, a),
+            None => a,
+        });
         match (line.overflow, limit) {
             (Overflow::None, _) | (_, None) => {
                 let jan_first = calendar.year_start(first_year + k as i32);
@@ -221,7 +228,7 @@ mod tests {
                     overflow,
                 };
                 let (mut payments, mut years) = (Vec::new(), vec![LineYear::default(); 3]);
-                settle(&line, &claims, &calendar, &mut payments, &mut years);
+                settle(&line, &[], &claims, &calendar, &mut payments, &mut years);
                 for (k, y) in years.iter().enumerate() {
                     let paid_in_year = payments
                         .iter()
@@ -235,6 +242,43 @@ mod tests {
                     );
                     if y.demand > limit {
                         assert_eq!(y.paid, limit, "{overflow:?} case {case} year {k}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// With a ledger that already paid part of (or more than) each year's appropriation,
+    /// the claims never take the year past it, and a year whose claims exceed what is
+    /// left makes the appropriation to within a unit in the last place (paid to date plus
+    /// the claims' payments: the appropriation itself may not be such a sum).
+    #[test]
+    fn the_ledger_uses_the_appropriation_first() {
+        let calendar = calendar();
+        let mut rng = rand_xoshiro::SplitMix64::seed_from_u64(11);
+        for overflow in [Overflow::Defer, Overflow::Prorate] {
+            for case in 0..300 {
+                let claims = claims(&mut rng, 5 + case % 40);
+                let limit = rng.random_range(1.0e6..2.0e7);
+                let paid: Vec<f64> = (0..3).map(|_| rng.random_range(0.0..1.2 * limit)).collect();
+                let line = BudgetLine {
+                    id: "l".into(),
+                    label: String::new(),
+                    appropriation: vec![Some(limit); 3],
+                    overflow,
+                };
+                let (mut payments, mut years) = (Vec::new(), vec![LineYear::default(); 3]);
+                settle(&line, &paid, &claims, &calendar, &mut payments, &mut years);
+                for (k, y) in years.iter().enumerate() {
+                    let at = format!("{overflow:?} case {case} year {k}");
+                    if paid[k] >= limit {
+                        assert_eq!(y.paid, 0.0, "{at}: nothing left");
+                    } else {
+                        assert!(y.paid + paid[k] <= limit, "{at}");
+                        if y.demand > room_left(paid[k], limit) {
+                            let short = limit - (y.paid + paid[k]);
+                            assert!(short <= limit * f64::EPSILON, "{at}: {short} short");
+                        }
                     }
                 }
             }

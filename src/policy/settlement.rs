@@ -20,13 +20,15 @@ pub struct Settlement {
 impl Settlement {
     /// Settles `claims` line by line (`ordered_lines[l]`: whether line `l` must pay in the
     /// order claims fall due), writing outlay, demand and carried liability into `row`
-    /// and the outlay series into `series`.
+    /// and the outlay series into `series`. `paid_to_date` (per line-year, empty in a plain
+    /// run) is what the ledger of a run from actuals already paid from each appropriation.
     #[allow(clippy::too_many_arguments)]
     pub fn settle(
         &mut self,
         s: &Scenario,
         layout: &MetricLayout,
         ordered_lines: &[bool],
+        paid_to_date: &[f64],
         claims: &[Claim],
         row: &mut [f64],
         series: &mut [f64],
@@ -60,8 +62,10 @@ impl Settlement {
                         .copied(),
                 );
                 self.due_order.sort(&mut self.line_claims);
+                let paid = paid_to_date.get(l * n_years..(l + 1) * n_years);
                 settle(
                     line,
+                    paid.unwrap_or(&[]),
                     &self.line_claims,
                     &s.calendar,
                     &mut self.payments,

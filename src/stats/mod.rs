@@ -94,6 +94,10 @@ pub struct TargetSummary {
     pub p05: f64,
     pub p50: f64,
     pub p95: f64,
+    /// In a run from actuals, whether the target was simulated, or closed by the as-of
+    /// date and observed or unknown (`Statistics::mark_targets`); `None` in a plain run.
+    /// The statistics of an unknown target are not reported.
+    pub status: Option<crate::actuals::TargetStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +116,18 @@ pub struct BudgetRow {
     pub expected_overrun: Option<f64>,
     pub cvar95_demand: f64,
     pub mean_carried_over: f64,
+    /// In a run from actuals: the ledger's part of the year and the simulated rest.
+    pub ledger: Option<LedgerPart>,
+}
+
+/// A budget line-year of a run from actuals, split at the as-of date.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LedgerPart {
+    /// What the ledger paid (the same in every replication).
+    pub paid_to_date: f64,
+    /// Mean demand and outlay from the as-of date on.
+    pub mean_remaining_demand: f64,
+    pub mean_remaining_outlay: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +151,9 @@ pub struct Statistics {
     pub series: Vec<SeriesBand>,
     /// `outlay.total` of every replication, in order (for the report's histogram).
     pub outlay_total: Vec<f64>,
+    /// A run from actuals (docs/model.md, "Runs from actuals"): its files have the
+    /// ledger's columns.
+    pub from_actuals: bool,
 }
 
 /// The statistics of every metric, target, budget line-year and series month.
@@ -178,6 +197,9 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
                 p05: sum.quantiles[0],
                 p50: sum.quantiles[2],
                 p95: sum.quantiles[5],
+                status: layout
+                    .ledger
+                    .map(|_| crate::actuals::TargetStatus::Simulated),
             }
         })
         .collect();
@@ -219,6 +241,18 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
                     .map(|a| mean(&demand.iter().map(|d| (d - a).max(0.0)).collect::<Vec<_>>())),
                 cvar95_demand: demand_tail.expected_shortfall(),
                 mean_carried_over: mean(&carried),
+                ledger: layout.ledger.map(|b| {
+                    let at = layout.line_year(l, k);
+                    let section = layout.outlay_line_year - layout.outlay_total + at;
+                    let paid = cols.metric(b.actual + section);
+                    LedgerPart {
+                        paid_to_date: paid.first().copied().unwrap_or(0.0),
+                        mean_remaining_demand: mean(
+                            &cols.metric(b.demand_remaining_line_year + at),
+                        ),
+                        mean_remaining_outlay: mean(&cols.metric(b.remaining + section)),
+                    }
+                }),
             }
         })
         .collect();
@@ -244,6 +278,23 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
         budget,
         series,
         outlay_total: cols.metric(layout.outlay_total),
+        from_actuals: layout.ledger.is_some(),
+    }
+}
+
+impl Statistics {
+    /// Marks each target of a run from actuals as `ledger` has it: simulated, observed
+    /// (its rows hold the observed value) or unknown.
+    pub fn mark_targets(&mut self, ledger: &crate::actuals::Ledger) {
+        for (t, status) in self.targets.iter_mut().zip(&ledger.targets) {
+            t.status = Some(*status);
+            // An observed value is the same in every replication: its probability (0 or
+            // 1) carries no Monte Carlo error.
+            if let crate::actuals::TargetStatus::Observed(..) = status {
+                t.ci_low = t.probability;
+                t.ci_high = t.probability;
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use plotters::prelude::*;
 
 use super::chart::{drawable, not_drawn};
+use super::ledger::{draw_paid_to_date, PaidToDate};
 use super::{figure, text_style, MILLION, PALETTE};
 use crate::scenario::Scenario;
 use crate::stats::Statistics;
@@ -42,7 +43,14 @@ fn appropriation_steps(s: &Scenario, month_labels: &[String]) -> Vec<(f64, f64)>
 
 /// Fan chart of `outlay.cumulative`: for one run P5–P95 and P25–P75 bands and the median;
 /// for several, each run's P5–P95 band and median. Appropriations of `s` as a step line.
-pub(super) fn fan_chart(caption: &str, runs: &[(&str, &Statistics)], s: &Scenario) -> String {
+/// A run from actuals (`actual`) shows the ledger's cumulative outlay as a line up to the
+/// as-of month and the fan from that month on.
+pub(super) fn fan_chart(
+    caption: &str,
+    runs: &[(&str, &Statistics)],
+    s: &Scenario,
+    actual: Option<&PaidToDate>,
+) -> String {
     let bands: Vec<Vec<[f64; 5]>> = runs
         .iter()
         .map(|(_, st)| {
@@ -67,6 +75,7 @@ pub(super) fn fan_chart(caption: &str, runs: &[(&str, &Statistics)], s: &Scenari
         .flatten()
         .map(|q| q[4])
         .chain(steps.iter().map(|p| p.1))
+        .chain(actual.iter().flat_map(|a| a.cumulative.iter().copied()))
         .fold(0.0f64, f64::max)
         .max(1.0)
         * 1.08;
@@ -92,9 +101,11 @@ pub(super) fn fan_chart(caption: &str, runs: &[(&str, &Statistics)], s: &Scenari
             .label_style(text_style(12))
             .draw()?;
         let single = runs.len() == 1;
+        let from = actual.map_or(0, |a| a.as_of_month);
         for (k, band) in bands.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
-            let x = |i: usize| i as f64 + 0.5;
+            let x = |i: usize| (i + from) as f64 + 0.5;
+            let band = band.get(from..).unwrap_or(&[]);
             let poly = |lo: usize, hi: usize| -> Vec<(f64, f64)> {
                 let mut p: Vec<(f64, f64)> = band
                     .iter()
@@ -141,6 +152,9 @@ pub(super) fn fan_chart(caption: &str, runs: &[(&str, &Statistics)], s: &Scenari
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
                 });
+        }
+        if let Some(a) = actual {
+            draw_paid_to_date(&mut chart, a)?;
         }
         if !steps.is_empty() {
             chart

@@ -15,6 +15,7 @@ mod comparison_charts;
 mod comparison_tables;
 mod fan;
 mod histogram;
+mod ledger;
 mod page;
 mod run_charts;
 mod tables;
@@ -24,6 +25,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use crate::actuals::Ledger;
 use crate::compare::Comparison;
 use crate::output::rundir::RunDir;
 use crate::scenario::Scenario;
@@ -39,6 +41,12 @@ use histogram::histogram;
 use run_charts::{instrument_chart, targets_chart};
 use tables::{budget_table, outlay_table, targets_table};
 
+/// Outlay metric names each followed by its ledger part and simulated rest (a run from
+/// actuals: `outlay.actual.*`, `outlay.remaining.*`).
+pub fn split_outlay_names(names: &[String]) -> Vec<String> {
+    ledger::split_names(names)
+}
+
 /// Writes `report.html` into a run folder.
 pub fn write_run_report(
     dir: &mut RunDir,
@@ -46,8 +54,9 @@ pub fn write_run_report(
     stats: &Statistics,
     tornado: &[crate::sensitivity::Swing],
     seed: u64,
+    ledger: Option<&Ledger>,
 ) -> Result<()> {
-    let html = run_report(s, stats, &stats.outlay_total, tornado, seed);
+    let html = run_report(s, stats, &stats.outlay_total, tornado, seed, ledger);
     let mut w = dir.create("report.html")?;
     w.write_all(html.as_bytes())?;
     w.flush()?;
@@ -57,18 +66,22 @@ pub fn write_run_report(
 /// The report of one run. `outlay_total` holds the per-replication `outlay.total` values
 /// (the histogram is left out when it is empty).
 /// `tornado`: the given-data tornado of `outlay.total` (no section when empty).
+/// `ledger`: a run from actuals, whose paid-to-date parts the page shows.
 pub fn run_report(
     s: &Scenario,
     stats: &Statistics,
     outlay_total: &[f64],
     tornado: &[crate::sensitivity::Swing],
     seed: u64,
+    ledger: Option<&Ledger>,
 ) -> String {
     let mut charts = Vec::new();
+    let actual = ledger.map(|l| ledger::cumulative_paid(s, l));
     charts.push(fan_chart(
         "累计支出 Cumulative outlay: median, P25–P75, P5–P95 (million yuan)",
         &[(s.name.as_str(), stats)],
         s,
+        actual.as_ref(),
     ));
     if !outlay_total.is_empty() {
         charts.push(histogram(s, stats, outlay_total));
@@ -89,6 +102,9 @@ pub fn run_report(
         seed,
         stats.replications
     );
+    if let Some(l) = ledger {
+        body.push_str(&ledger::note(l));
+    }
     body.push_str("<h2>Outlay</h2>");
     body.push_str(&outlay_table(s, stats));
     for c in &charts {
@@ -122,6 +138,7 @@ pub fn comparison_report(
         "累计支出 Cumulative outlay by scenario: median and P5–P95 (million yuan)",
         &named,
         s0,
+        None,
     ));
     let mut sections = String::new();
     for c in comparisons {

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::{esc, MILLION};
+use super::{esc, ledger, MILLION};
+use crate::actuals::TargetStatus;
 use crate::output::tables::num;
 use crate::scenario::types::TargetMetric;
 use crate::scenario::Scenario;
@@ -32,6 +33,9 @@ pub(super) fn outlay_table(s: &Scenario, stats: &Statistics) -> String {
     );
     let mut names = vec!["outlay.total".to_string()];
     names.extend(s.years().map(|y| format!("outlay.year.{y}")));
+    if stats.from_actuals {
+        names = ledger::split_names(&names);
+    }
     names.extend(
         [
             "outlay.after_horizon",
@@ -64,12 +68,16 @@ pub(super) fn budget_table(stats: &Statistics) -> String {
         "<table><tr><th>budget line</th><th>label</th><th>year</th><th>overflow</th>\
          <th>appropriation</th><th>mean demand</th><th>mean outlay</th><th>P50 outlay</th>\
          <th>P95 outlay</th><th>P(exceed)</th><th>expected overrun</th><th>CVaR95 demand</th>\
-         <th>mean carried over</th></tr>",
+         <th>mean carried over</th>",
     );
+    if stats.from_actuals {
+        t.push_str(ledger::BUDGET_HEADINGS);
+    }
+    t.push_str("</tr>");
     for b in &stats.budget {
         let _ = write!(
             t,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td>{}{}{}{}{}{}{}{}{}</tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td>{}{}{}{}{}{}{}{}{}{}</tr>",
             esc(&b.line),
             esc(&b.label),
             b.year,
@@ -83,6 +91,7 @@ pub(super) fn budget_table(stats: &Statistics) -> String {
             opt_cell(b.expected_overrun, money),
             money(b.cvar95_demand),
             money(b.mean_carried_over),
+            b.ledger.map_or_else(String::new, |part| ledger::budget_cells(&part, money)),
         );
     }
     t.push_str("</table>");
@@ -126,13 +135,19 @@ pub(super) fn targets_table(s: &Scenario, targets: &[TargetSummary]) -> String {
     let mut t = String::from(
         "<table><tr><th>target</th><th>label</th><th>metric</th><th>window</th><th>goal</th>\
          <th>P(attained)</th><th>95% low</th><th>95% high</th><th>mean</th><th>P05</th>\
-         <th>P50</th><th>P95</th></tr>",
+         <th>P50</th><th>P95</th>",
     );
+    let from_actuals = targets.first().is_some_and(|x| x.status.is_some());
+    if from_actuals {
+        t.push_str(ledger::TARGET_HEADING);
+    }
+    t.push_str("</tr>");
     let plain = |x: f64| cell(x, format!("{}", (x * 100.0).round() / 100.0));
     for (group, items) in grouped(s, targets) {
         let _ = write!(
             t,
-            "<tr class=\"g\"><td colspan=\"12\">{}</td></tr>",
+            "<tr class=\"g\"><td colspan=\"{}\">{}</td></tr>",
+            12 + usize::from(from_actuals),
             esc(&group)
         );
         for x in items {
@@ -141,10 +156,25 @@ pub(super) fn targets_table(s: &Scenario, targets: &[TargetSummary]) -> String {
             } else {
                 "≤"
             };
+            // An unknown target of a run from actuals has no statistics to show.
+            let figures = if x.status == Some(TargetStatus::Unknown) {
+                "<td></td>".repeat(7)
+            } else {
+                [
+                    prob(x.probability),
+                    prob(x.ci_low),
+                    prob(x.ci_high),
+                    plain(x.mean),
+                    plain(x.p05),
+                    plain(x.p50),
+                    plain(x.p95),
+                ]
+                .concat()
+            };
             let _ = write!(
                 t,
                 "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td>\
-                 <td title=\"{}\">{} {}</td>{}{}{}{}{}{}{}</tr>",
+                 <td title=\"{}\">{} {}</td>{}{}</tr>",
                 esc(&x.id),
                 esc(&x.label),
                 esc(&x.metric),
@@ -152,13 +182,8 @@ pub(super) fn targets_table(s: &Scenario, targets: &[TargetSummary]) -> String {
                 num(x.threshold),
                 cmp,
                 num(x.threshold),
-                prob(x.probability),
-                prob(x.ci_low),
-                prob(x.ci_high),
-                plain(x.mean),
-                plain(x.p05),
-                plain(x.p50),
-                plain(x.p95),
+                figures,
+                x.status.map_or("", ledger::target_source),
             );
         }
     }

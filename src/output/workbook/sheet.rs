@@ -67,6 +67,10 @@ pub const BUDGET: TableSheet = TableSheet {
         col("expected_overrun", "期望超支(百万元)", Yuan),
         col("cvar95_demand", "应付CVaR95(百万元)", Yuan),
         col("mean_carried_over", "结转均值(百万元)", Yuan),
+        // A run from actuals (docs/model.md, "Runs from actuals").
+        col("paid_to_date", "已支付(百万元)", Yuan),
+        col("mean_remaining_demand", "剩余应付均值(百万元)", Yuan),
+        col("mean_remaining_outlay", "剩余支出均值(百万元)", Yuan),
     ],
 };
 
@@ -152,6 +156,8 @@ pub const TARGETS: TableSheet = TableSheet {
         col("p05", "P5", OfMetric("metric")),
         col("p50", "中位数", OfMetric("metric")),
         col("p95", "P95", OfMetric("metric")),
+        // A run from actuals: simulated, observed (read from the actuals) or unknown.
+        col("status", "来源", Text),
     ],
 };
 

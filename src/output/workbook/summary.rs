@@ -111,12 +111,21 @@ fn identity(at: &mut Cursor, s: &Scenario, seed: u64, targets: &CsvTable) -> Res
 
 fn outlay_by_year(at: &mut Cursor, s: &Scenario, summary: &CsvTable) -> Result<()> {
     at.title("分年度支出 Outlay by year (百万元 M¥)")?;
-    at.header(&[
+    // A run from actuals splits each mean into the ledger's part and the simulated rest.
+    let from_actuals = summary
+        .rows
+        .iter()
+        .any(|r| r[summary.column("metric")] == "outlay.actual.total");
+    let mut header = vec![
         ("年度", "Year"),
         ("均值", "Mean"),
         ("中位数", "P50"),
         ("P95", "P95"),
-    ])?;
+    ];
+    if from_actuals {
+        header.extend([("已支付", "Paid to date"), ("剩余均值", "Remaining mean")]);
+    }
+    at.header(&header)?;
     let (metric, mean, p50, p95) = (
         summary.column("metric"),
         summary.column("mean"),
@@ -137,19 +146,30 @@ fn outlay_by_year(at: &mut Cursor, s: &Scenario, summary: &CsvTable) -> Result<(
         let Some(r) = summary.rows.iter().find(|r| &r[metric] == name) else {
             continue;
         };
-        at.cells(&[
-            (label, *kind),
+        let mut cells = vec![
+            (label.as_str(), *kind),
             (&r[mean], Kind::Yuan),
             (&r[p50], Kind::Yuan),
             (&r[p95], Kind::Yuan),
-        ])?;
+        ];
+        if from_actuals {
+            for part in ["outlay.actual.", "outlay.remaining."] {
+                let split = name.replacen("outlay.", part, 1);
+                let row = summary.rows.iter().find(|r| r[metric] == split);
+                cells.push(row.map_or(("", Kind::Text), |r| (&r[mean], Kind::Yuan)));
+            }
+        }
+        at.cells(&cells)?;
     }
     Ok(())
 }
 
 fn at_risk(at: &mut Cursor, budget: &CsvTable) -> Result<()> {
     at.title("超支风险 Appropriations at risk: P(exceed) ≥ 5%")?;
-    at.header(&[
+    // A run from actuals: what the ledger paid, and the mean demand from the as-of date.
+    let ledger = ["paid_to_date", "mean_remaining_demand"]
+        .map(|name| budget.header.iter().position(|h| h == name));
+    let mut header = vec![
         ("预算科目", "Budget line"),
         ("名称", "Label"),
         ("年度", "Year"),
@@ -157,22 +177,36 @@ fn at_risk(at: &mut Cursor, budget: &CsvTable) -> Result<()> {
         ("支出P95(百万元)", "P95 outlay (M¥)"),
         ("超预算概率", "P(exceed)"),
         ("期望超支(百万元)", "Expected overrun (M¥)"),
-    ])?;
+    ];
+    if ledger[0].is_some() {
+        header.extend([
+            ("已支付(百万元)", "Paid to date (M¥)"),
+            ("剩余应付均值(百万元)", "Mean remaining demand (M¥)"),
+        ]);
+    }
+    at.header(&header)?;
     let c = |name| budget.column(name);
     let p_exceed = c("p_exceed");
     let mut any = false;
     for r in &budget.rows {
         if r[p_exceed].parse::<f64>().is_ok_and(|p| p >= AT_RISK) {
             any = true;
-            at.cells(&[
-                (&r[c("budget_line")], Kind::Text),
+            let mut cells = vec![
+                (r[c("budget_line")].as_str(), Kind::Text),
                 (&r[c("label")], Kind::Text),
                 (&r[c("year")], Kind::Year),
                 (&r[c("appropriation")], Kind::Yuan),
                 (&r[c("p95_outlay")], Kind::Yuan),
                 (&r[p_exceed], Kind::Share),
                 (&r[c("expected_overrun")], Kind::Yuan),
-            ])?;
+            ];
+            cells.extend(
+                ledger
+                    .iter()
+                    .flatten()
+                    .map(|&j| (r[j].as_str(), Kind::Yuan)),
+            );
+            at.cells(&cells)?;
         }
     }
     if !any {
@@ -184,31 +218,40 @@ fn at_risk(at: &mut Cursor, budget: &CsvTable) -> Result<()> {
 fn targets_by_probability(at: &mut Cursor, targets: &CsvTable) -> Result<()> {
     at.title("目标达成概率 Targets by attainment probability")?;
     let header_row = at.row;
-    at.header(&[
+    let status = targets.header.iter().position(|h| h == "status");
+    let mut header = vec![
         ("目标", "Target"),
         ("名称", "Label"),
         ("达成概率", "P(attained)"),
         ("95%下限", "CI95 low"),
         ("95%上限", "CI95 high"),
-    ])?;
+    ];
+    if status.is_some() {
+        header.push(("来源", "Status"));
+    }
+    at.header(&header)?;
     let c = |name| targets.column(name);
     let probability = c("probability");
     let mut rows: Vec<&Vec<String>> = targets.rows.iter().collect();
-    let p = |r: &Vec<String>| r[probability].parse::<f64>().unwrap_or(f64::NAN);
+    // An unknown target of a run from actuals has no probability: it goes last.
+    let p = |r: &Vec<String>| r[probability].parse::<f64>().unwrap_or(f64::NEG_INFINITY);
     // Most likely first; a stable sort keeps the scenario's order among equals.
     rows.sort_by(|a, b| p(b).total_cmp(&p(a)));
     let first = at.row;
     for r in rows {
-        at.cells(&[
-            (&r[c("target")], Kind::Text),
+        let mut cells = vec![
+            (r[c("target")].as_str(), Kind::Text),
             (&r[c("label")], Kind::Text),
             (&r[probability], Kind::Share),
             (&r[c("ci95_low")], Kind::Share),
             (&r[c("ci95_high")], Kind::Share),
-        ])?;
+        ];
+        cells.extend(status.map(|j| (r[j].as_str(), Kind::Text)));
+        at.cells(&cells)?;
     }
     if at.row > first {
-        at.ws.autofilter(header_row, 0, at.row - 1, 4)?;
+        let last_column = 4 + u16::from(status.is_some());
+        at.ws.autofilter(header_row, 0, at.row - 1, last_column)?;
         at.ws
             .add_conditional_format(first, 2, at.row - 1, 2, &probability_scale())?;
     }
