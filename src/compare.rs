@@ -21,8 +21,7 @@ use crate::scenario::Scenario;
 use crate::stats::quantile::{mean, sd};
 use crate::stats::Columns;
 
-/// The normal quantile of a two-sided 95% interval.
-pub const Z95: f64 = 1.959963984540054;
+pub use crate::stats::Z95;
 
 /// Every replication row of one scenario, in replication order: in memory, or spilled to
 /// a scratch file when the scenarios' rows together would be large (see `RowStore`).

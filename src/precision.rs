@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::metrics::MetricLayout;
 use crate::scenario::types::Comparator;
 use crate::scenario::Scenario;
-use crate::stats::wilson::{wilson_interval, Z95};
+use crate::stats::wilson::wilson_interval;
+use crate::stats::Z95;
 
 /// A rule that does not parse or names nothing: bad input (exit code 2).
 #[derive(Debug, thiserror::Error)]

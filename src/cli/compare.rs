@@ -254,11 +254,7 @@ fn print_table(
         seed,
         out.display()
     );
-    let s0 = &loaded[0].scenario;
-    let mut names = vec!["outlay.total".to_string()];
-    names.extend(s0.years().map(|y| format!("outlay.year.{y}")));
-    names.push("outlay.after_horizon".into());
-    names.push("listings.new".into());
+    let names = crate::metrics::headline_metrics(&loaded[0].scenario);
     for c in comparisons {
         println!(
             "\n{} − {}            mean a      mean b        diff   95% interval of diff     P(b>a)",

@@ -74,7 +74,7 @@ pub fn write_targets<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
             t.label.clone(),
             t.metric.clone(),
             t.window.clone(),
-            t.comparator.to_string(),
+            t.comparator.key().to_string(),
             num(t.threshold),
             stats.replications.to_string(),
             t.attained.to_string(),

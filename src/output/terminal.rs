@@ -57,10 +57,7 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
 fn print_tables(s: &Scenario, stats: &Statistics) {
     let metric = |name: &str| stats.metrics.iter().find(|m| m.name == name);
     println!("\nOutlay (million yuan)      mean      P50      P95      P99");
-    let mut names = vec!["outlay.total".to_string()];
-    names.extend(s.years().map(|y| format!("outlay.year.{y}")));
-    names.push("outlay.after_horizon".into());
-    for name in names {
+    for name in crate::metrics::headline_outlay(s) {
         if let Some(m) = metric(&name) {
             println!(
                 "  {:<22} {:>8} {:>8} {:>8} {:>8}",
@@ -110,11 +107,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
             TargetMetric::Nev {
                 quantity, district, ..
             } => {
-                let cmp = if ts.comparator == "at_least" {
-                    "≥"
-                } else {
-                    "≤"
-                };
+                let cmp = ts.comparator.symbol();
                 let key = format!(
                     "{} {} {}",
                     quantity.metric_base().trim_start_matches("nev."),
@@ -168,11 +161,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
     if !others.is_empty() {
         println!("\nOther targets                         P(attained)   95% CI            mean");
         for t in others {
-            let cmp = if t.comparator == "at_least" {
-                "≥"
-            } else {
-                "≤"
-            };
+            let cmp = t.comparator.symbol();
             println!(
                 "  {:<28} {} {:<10} {:>6.3}   [{:.3}, {:.3}] {:>10.2}",
                 truncate(&t.id, 28),

@@ -5,8 +5,12 @@
 pub mod quantile;
 pub mod wilson;
 
+/// The normal quantile of a two-sided 95 % interval: Wilson intervals, paired
+/// differences and precision rules all use this one.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
 use quantile::{mean, sd, OrderStatistics};
-use wilson::{wilson_interval, Z95};
+use wilson::wilson_interval;
 
 use crate::metrics::MetricLayout;
 use crate::scenario::types::{Comparator, Overflow, Scenario};
@@ -84,7 +88,7 @@ pub struct TargetSummary {
     pub label: String,
     pub metric: String,
     pub window: String,
-    pub comparator: &'static str,
+    pub comparator: Comparator,
     pub threshold: f64,
     pub attained: u64,
     pub probability: f64,
@@ -158,18 +162,14 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
             let values = cols.metric(layout.target + k);
             let attained = values.iter().filter(|v| t.comparator.attained(**v)).count() as u64;
             let (ci_low, ci_high) = wilson_interval(attained, n as u64, Z95);
-            let (comparator, threshold) = match t.comparator {
-                Comparator::AtLeast(x) => ("at_least", x),
-                Comparator::AtMost(x) => ("at_most", x),
-            };
             let sum = &metrics[layout.target + k];
             TargetSummary {
                 id: t.id.clone(),
                 label: t.label.clone(),
                 metric: t.metric_name.clone(),
                 window: t.window_label.clone(),
-                comparator,
-                threshold,
+                comparator: t.comparator,
+                threshold: t.comparator.threshold(),
                 attained,
                 probability: attained as f64 / n as f64,
                 ci_low,

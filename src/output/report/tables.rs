@@ -30,17 +30,7 @@ pub(super) fn outlay_table(s: &Scenario, stats: &Statistics) -> String {
         "<table><tr><th>metric (million yuan)</th><th>mean</th><th>P50</th><th>P90</th>\
          <th>P95</th><th>P99</th><th>max</th></tr>",
     );
-    let mut names = vec!["outlay.total".to_string()];
-    names.extend(s.years().map(|y| format!("outlay.year.{y}")));
-    names.extend(
-        [
-            "outlay.after_horizon",
-            "outlay.funder.city",
-            "outlay.funder.district",
-        ]
-        .map(String::from),
-    );
-    for name in names {
+    for name in crate::metrics::headline_outlay(s) {
         if let Some(m) = stats.metrics.iter().find(|m| m.name == name) {
             let _ = write!(
                 t,
@@ -136,11 +126,7 @@ pub(super) fn targets_table(s: &Scenario, targets: &[TargetSummary]) -> String {
             esc(&group)
         );
         for x in items {
-            let cmp = if x.comparator == "at_least" {
-                "≥"
-            } else {
-                "≤"
-            };
+            let cmp = x.comparator.symbol();
             let _ = write!(
                 t,
                 "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td>\
