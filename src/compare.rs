@@ -68,27 +68,64 @@ pub fn run_rows(
     place: RowsPlace<'_>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<ScenarioRows> {
-    let model = Model::new(s);
-    let (m, sl) = (model.layout.len(), model.layout.series_len());
-    let mut rows =
-        RowStore::new_among(place.stores, m, sl, replications as usize, place.scratch)
-            .with_context(|| format!("cannot create scratch space {}", place.scratch.display()))?;
+    let mut run = ScenarioRun::new(s, replications, place)?;
     let mut first = 0;
     while first < replications {
-        interrupt::check("before completion")?;
         let last = (first + BLOCK).min(replications);
-        let block = run_block(&model, seed, first..last, tick);
-        interrupt::check("before completion")?;
-        block.check_finite(&model.layout, first)?;
-        rows.push(block.count, &block.metrics, &block.series)?;
+        run.run_block(seed, first..last, tick)?;
         first = last;
     }
-    rows.seal()?;
-    Ok(ScenarioRows {
-        name: s.name.clone(),
-        layout: model.layout,
-        rows,
-    })
+    run.finish()
+}
+
+/// One compared scenario's rows as they are run, block after block: all at once
+/// (`run_rows`), or in step with the other scenarios until precision rules hold.
+pub struct ScenarioRun<'s> {
+    model: Model<'s>,
+    rows: RowStore,
+}
+
+impl<'s> ScenarioRun<'s> {
+    /// Room for at most `replications` rows of `s`.
+    pub fn new(s: &'s Scenario, replications: u64, place: RowsPlace<'_>) -> Result<Self> {
+        let model = Model::new(s);
+        let (m, sl) = (model.layout.len(), model.layout.series_len());
+        let rows = RowStore::new_among(place.stores, m, sl, replications as usize, place.scratch)
+            .with_context(|| {
+            format!("cannot create scratch space {}", place.scratch.display())
+        })?;
+        Ok(ScenarioRun { model, rows })
+    }
+
+    pub fn layout(&self) -> &MetricLayout {
+        &self.model.layout
+    }
+
+    /// Runs the replications `range` (the next ones; call inside `pool.install`), keeps
+    /// their rows, and returns the block's metrics, row-major.
+    pub fn run_block(
+        &mut self,
+        seed: u64,
+        range: std::ops::Range<u64>,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<f64>> {
+        interrupt::check("before completion")?;
+        let first = range.start;
+        let block = run_block(&self.model, seed, range, tick);
+        interrupt::check("before completion")?;
+        block.check_finite(&self.model.layout, first)?;
+        self.rows.push(block.count, &block.metrics, &block.series)?;
+        Ok(block.metrics)
+    }
+
+    pub fn finish(mut self) -> Result<ScenarioRows> {
+        self.rows.seal()?;
+        Ok(ScenarioRows {
+            name: self.model.scenario.name.clone(),
+            layout: self.model.layout,
+            rows: self.rows,
+        })
+    }
 }
 
 /// Paired statistics of `b − a` over replications.

@@ -80,6 +80,10 @@ pub struct ComparisonManifest {
     /// In the order compared; the first is the reference.
     pub scenarios: Vec<ComparedScenario>,
     pub seed: u64,
+    /// A comparison with `--precision`: how each rule on the paired differences stood
+    /// when it stopped (docs/model.md, Precision). Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub precision: Vec<crate::precision::RuleOutcome>,
 }
 
 /// One scenario of a comparison.

@@ -192,12 +192,10 @@ fn truncate(text: &str, width: usize) -> String {
 }
 
 /// The closing line of a precision run: which rules held, at what count, which did not.
-pub fn print_precision(manifest: &crate::output::manifest::Manifest) {
-    let outcomes = &manifest.execution.precision;
+pub fn print_precision(outcomes: &[crate::precision::RuleOutcome], n: u64) {
     if outcomes.is_empty() {
         return;
     }
-    let n = manifest.replication_count;
     let said: Vec<String> = outcomes
         .iter()
         .map(|o| match (o.held, o.held_at) {

@@ -8,6 +8,10 @@
 //!   (normal approximation), halved, over the |quantile|.
 //! - `probability`: the absolute half-width of the Wilson 95 % interval of a target's
 //!   attainment (`target.*`: every target).
+//!
+//! `compare --precision` applies the same rules to the paired differences (`paired`).
+
+mod paired;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +20,8 @@ use crate::scenario::types::Comparator;
 use crate::scenario::Scenario;
 use crate::stats::wilson::wilson_interval;
 use crate::stats::Z95;
+
+pub use paired::PairedTracker;
 
 /// A rule that does not parse or names nothing: bad input (exit code 2).
 #[derive(Debug, thiserror::Error)]
