@@ -1,4 +1,4 @@
-//! Paired comparison of scenarios under common random numbers (MODEL.md §1.3, §6 (c)).
+//! Paired comparison of scenarios under common random numbers (docs/model.md, Reproducibility).
 //!
 //! Replication `r` of every scenario draws from the same keyed streams (seed, r, entity,
 //! process, serial), so the per-replication difference `b[r] − a[r]` carries no noise from

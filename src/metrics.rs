@@ -1,4 +1,4 @@
-//! The metrics a replication produces: their stable dotted names (MODEL.md §5) and where
+//! The metrics a replication produces: their stable dotted names (README.md, Output files) and where
 //! each lives in a replication's row.
 
 use crate::scenario::types::{NevQuantity, Scenario};

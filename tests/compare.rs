@@ -1,5 +1,5 @@
 //! `compare` contracts: common random numbers make paired differences sharp
-//! (MODEL.md §6 (c)); switching every instrument off pays nothing; a scenario compared
+//! (docs/model.md, Reproducibility); switching every instrument off pays nothing; a scenario compared
 //! with itself differs by exactly zero.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! `manifest.json`: what a run was, so it can be re-created and checked (MODEL.md §5–6).
+//! `manifest.json`: what a run was, so it can be re-created and checked (README.md, Output files; docs/model.md, Reproducibility).
 
 use std::path::Path;
 

@@ -1,4 +1,4 @@
-//! The CSV files of a run (MODEL.md §5).
+//! The CSV files of a run (README.md, Output files).
 
 use std::io::Write;
 
