@@ -33,7 +33,7 @@ pub struct ScenarioRows {
 
 impl ScenarioRows {
     /// The replication values of the metric called `name`, if the scenario has it.
-    pub fn metric_named(&self, name: &str) -> Option<Vec<f64>> {
+    pub fn metric_named(&self, name: &str) -> Option<std::io::Result<Vec<f64>>> {
         self.layout.index_of(name).map(|j| self.metric(j))
     }
 }
@@ -43,11 +43,11 @@ impl Columns for ScenarioRows {
         self.rows.replications()
     }
 
-    fn metric(&self, j: usize) -> Vec<f64> {
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
         self.rows.metric(j)
     }
 
-    fn series(&self, j: usize) -> Vec<f64> {
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
         self.rows.series(j)
     }
 }
@@ -204,8 +204,14 @@ impl Comparison {
     }
 }
 
-/// Compares `b` with `a`; both must hold the same replications of the same seed.
-pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows) -> Comparison {
+/// Compares `b` with `a`; both must hold the same replications of the same seed. An error
+/// reading their rows back (spilled to scratch files) is returned.
+pub fn compare(
+    sa: &Scenario,
+    a: &ScenarioRows,
+    sb: &Scenario,
+    b: &ScenarioRows,
+) -> std::io::Result<Comparison> {
     assert_eq!(
         a.replications(),
         b.replications(),
@@ -218,18 +224,21 @@ pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows)
         .enumerate()
         .filter_map(|(ja, name)| {
             let jb = b.layout.index_of(name)?;
-            Some(MetricComparison {
-                metric: name.clone(),
-                diff: paired_diff(&a.metric(ja), &b.metric(jb)),
-            })
+            Some((|| {
+                Ok(MetricComparison {
+                    metric: name.clone(),
+                    diff: paired_diff(&a.metric(ja)?, &b.metric(jb)?),
+                })
+            })())
         })
-        .collect();
-    let attained = |s: &Scenario, rows: &ScenarioRows, k: usize| -> Vec<f64> {
+        .collect::<std::io::Result<_>>()?;
+    let attained = |s: &Scenario, rows: &ScenarioRows, k: usize| -> std::io::Result<Vec<f64>> {
         let t = &s.targets[k];
-        rows.metric(rows.layout.target + k)
+        Ok(rows
+            .metric(rows.layout.target + k)?
             .iter()
             .map(|v| f64::from(u8::from(t.comparator.attained(*v))))
-            .collect()
+            .collect())
     };
     let targets = sa
         .targets
@@ -237,8 +246,11 @@ pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows)
         .enumerate()
         .filter_map(|(ka, t)| {
             let kb = sb.targets.iter().position(|u| u.id == t.id)?;
-            let d = paired_diff(&attained(sa, a, ka), &attained(sb, b, kb));
-            Some(TargetComparison {
+            let d = match (attained(sa, a, ka), attained(sb, b, kb)) {
+                (Ok(x), Ok(y)) => paired_diff(&x, &y),
+                (Err(e), _) | (_, Err(e)) => return Some(Err(e)),
+            };
+            Some(Ok(TargetComparison {
                 target: t.id.clone(),
                 label: t.label.clone(),
                 probability_a: d.mean_a,
@@ -246,15 +258,15 @@ pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows)
                 change: d.mean_diff,
                 change_ci95_low: d.ci95_low,
                 change_ci95_high: d.ci95_high,
-            })
+            }))
         })
-        .collect();
-    Comparison {
+        .collect::<std::io::Result<_>>()?;
+    Ok(Comparison {
         scenario_a: a.name.clone(),
         scenario_b: b.name.clone(),
         metrics,
         targets,
-    }
+    })
 }
 
 /// `comparison.csv`: one row per (pair, metric).

@@ -710,7 +710,8 @@ fn project_counts_are_poisson_and_attainment_is_the_poisson_tail() {
         &loaded.scenario,
         &policysim::metrics::MetricLayout::new(&loaded.scenario),
         &run,
-    );
+    )
+    .unwrap();
     let t = stats
         .targets
         .iter()
@@ -820,7 +821,8 @@ fn zero_volatility_scale_targets_are_attained_with_probability_0_or_1() {
         &loaded.scenario,
         &policysim::metrics::MetricLayout::new(&loaded.scenario),
         &run,
-    );
+    )
+    .unwrap();
     let p = |id: &str| {
         let t = stats.targets.iter().find(|t| t.id == id).expect("target");
         t.probability

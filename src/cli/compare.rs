@@ -213,10 +213,10 @@ pub fn run(args: Args) -> Result<()> {
         .iter()
         .zip(&rows)
         .map(|(s, r)| pool.install(|| stats::compute(s, &r.layout, r)))
-        .collect();
+        .collect::<std::io::Result<_>>()?;
     let comparisons: Vec<Comparison> = (1..loaded.len())
         .map(|k| compare::compare(&loaded[0].scenario, &rows[0], &loaded[k].scenario, &rows[k]))
-        .collect();
+        .collect::<std::io::Result<_>>()?;
 
     compare::write_metrics_csv(dir.create("comparison.csv")?, &comparisons)?;
     compare::write_targets_csv(dir.create("comparison_targets.csv")?, &comparisons)?;
