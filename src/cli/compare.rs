@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
@@ -270,13 +269,7 @@ fn run_all(
             stores: scenarios.len(),
         };
         let bar = job::progress_bar(replications, quiet, &format!("{} seed {seed}", s.name));
-        let done = AtomicU64::new(0);
-        let tick = || {
-            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if d % 64 == 0 {
-                bar.set_position(d);
-            }
-        };
+        let tick = job::ticker(&bar, 0);
         let r = pool.install(|| compare::run_rows(s, seed, replications, place, &tick));
         let r = match r {
             Ok(r) => r,
@@ -326,13 +319,7 @@ fn run_to_precision(
         quiet,
         &format!("compare seed {}", bounds.seed),
     );
-    let done = AtomicU64::new(0);
-    let tick = || {
-        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if d % 64 == 0 {
-            bar.set_position(d);
-        }
-    };
+    let tick = job::ticker(&bar, 0);
     let mut first = 0;
     while first < bounds.replications {
         let last = (first + bounds.block).min(bounds.replications);

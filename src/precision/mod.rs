@@ -68,6 +68,18 @@ pub struct RuleOutcome {
     pub half_width: f64,
 }
 
+impl RuleOutcome {
+    /// A rule not yet checked.
+    fn pending(rule: &Rule) -> RuleOutcome {
+        RuleOutcome {
+            rule: rule.text.clone(),
+            held: false,
+            held_at: None,
+            half_width: f64::INFINITY,
+        }
+    }
+}
+
 pub fn parse(text: &str, s: &Scenario, layout: &MetricLayout) -> Result<Rule, BadRule> {
     let bad = |why: String| BadRule {
         rule: text.to_string(),
@@ -202,15 +214,7 @@ impl Tracker {
             .iter()
             .flat_map(|r| r.columns.iter().map(|c| (c.0, Vec::new())))
             .collect();
-        let outcomes = rules
-            .iter()
-            .map(|r| RuleOutcome {
-                rule: r.text.clone(),
-                held: false,
-                held_at: None,
-                half_width: f64::INFINITY,
-            })
-            .collect();
+        let outcomes = rules.iter().map(RuleOutcome::pending).collect();
         Tracker {
             rules,
             values,

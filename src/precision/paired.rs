@@ -51,15 +51,7 @@ impl PairedTracker {
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let outcomes = rules
-            .iter()
-            .map(|r| RuleOutcome {
-                rule: r.text.clone(),
-                held: false,
-                held_at: None,
-                half_width: f64::INFINITY,
-            })
-            .collect();
+        let outcomes = rules.iter().map(RuleOutcome::pending).collect();
         Ok(PairedTracker {
             rules,
             pairs,
