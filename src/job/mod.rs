@@ -270,7 +270,7 @@ pub fn progress_bar(len: u64, quiet: bool, message: &str) -> ProgressBar {
         ProgressStyle::with_template(
             "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} reps ({per_sec}, eta {eta})",
         )
-        .expect("valid template"),
+        .expect("the template is a constant that indicatif parses"),
     );
     bar.set_message(message.to_string());
     bar
