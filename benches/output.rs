@@ -43,7 +43,11 @@ fn output_phases(c: &mut Criterion) {
         .expect("rows stored");
     store.seal().expect("rows sealed");
     group.bench_function("statistics_2048", |b| {
-        b.iter(|| policysim::stats::compute(&loaded.scenario, layout, &store).replications)
+        b.iter(|| {
+            policysim::stats::compute(&loaded.scenario, layout, &store)
+                .expect("the bench store is in memory")
+                .replications
+        })
     });
     group.finish();
 }

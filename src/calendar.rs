@@ -36,13 +36,17 @@ impl Calendar {
         let day = |d: NaiveDate| (d - origin).num_days() as f64;
         let first_year = from.year().min(origin.year());
         let year_starts = (first_year..=until.year() + 1)
-            .map(|y| day(NaiveDate::from_ymd_opt(y, 1, 1).expect("valid year")))
+            .map(|y| {
+                day(NaiveDate::from_ymd_opt(y, 1, 1)
+                    .expect("scenario dates lie in 1900..2200, so 1 January of each year exists"))
+            })
             .collect();
         let mut month_starts = Vec::new();
         let mut month_years = Vec::new();
         let (mut y, mut m) = (months_from.year(), months_from.month());
         loop {
-            let d = NaiveDate::from_ymd_opt(y, m, 1).expect("valid month");
+            let d = NaiveDate::from_ymd_opt(y, m, 1)
+                .expect("m runs 1..=12 within a year of 1900..2201, so its first day exists");
             month_starts.push(day(d));
             month_years.push(y);
             if (y, m) > (until.year(), until.month()) {
@@ -54,7 +58,8 @@ impl Calendar {
             .windows(2)
             .enumerate()
             .flat_map(|(m, w)| {
-                let m = u16::try_from(m).expect("fewer than 65,536 months");
+                let m = u16::try_from(m)
+                    .expect("a calendar spans at most 100 years, fewer than 65,536 months");
                 std::iter::repeat_n(m, (w[1] - w[0]) as usize)
             })
             .collect();

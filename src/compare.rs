@@ -1,4 +1,4 @@
-//! Paired comparison of scenarios under common random numbers (MODEL.md §1.3, §6 (c)).
+//! Paired comparison of scenarios under common random numbers (docs/model.md, Reproducibility).
 //!
 //! Replication `r` of every scenario draws from the same keyed streams (seed, r, entity,
 //! process, serial), so the per-replication difference `b[r] − a[r]` carries no noise from
@@ -21,8 +21,7 @@ use crate::scenario::Scenario;
 use crate::stats::quantile::{mean, sd};
 use crate::stats::Columns;
 
-/// The normal quantile of a two-sided 95% interval.
-pub const Z95: f64 = 1.959963984540054;
+pub use crate::stats::Z95;
 
 /// Every replication row of one scenario, in replication order: in memory, or spilled to
 /// a scratch file when the scenarios' rows together would be large (see `RowStore`).
@@ -34,7 +33,7 @@ pub struct ScenarioRows {
 
 impl ScenarioRows {
     /// The replication values of the metric called `name`, if the scenario has it.
-    pub fn metric_named(&self, name: &str) -> Option<Vec<f64>> {
+    pub fn metric_named(&self, name: &str) -> Option<std::io::Result<Vec<f64>>> {
         self.layout.index_of(name).map(|j| self.metric(j))
     }
 }
@@ -44,11 +43,11 @@ impl Columns for ScenarioRows {
         self.rows.replications()
     }
 
-    fn metric(&self, j: usize) -> Vec<f64> {
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
         self.rows.metric(j)
     }
 
-    fn series(&self, j: usize) -> Vec<f64> {
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
         self.rows.series(j)
     }
 }
@@ -69,27 +68,64 @@ pub fn run_rows(
     place: RowsPlace<'_>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<ScenarioRows> {
-    let model = Model::new(s);
-    let (m, sl) = (model.layout.len(), model.layout.series_len());
-    let mut rows =
-        RowStore::new_among(place.stores, m, sl, replications as usize, place.scratch)
-            .with_context(|| format!("cannot create scratch space {}", place.scratch.display()))?;
+    let mut run = ScenarioRun::new(s, replications, place)?;
     let mut first = 0;
     while first < replications {
-        interrupt::check("before completion")?;
         let last = (first + BLOCK).min(replications);
-        let block = run_block(&model, seed, first..last, tick);
-        interrupt::check("before completion")?;
-        block.check_finite(&model.layout, first)?;
-        rows.push(block.count, &block.metrics, &block.series)?;
+        run.run_block(seed, first..last, tick)?;
         first = last;
     }
-    rows.seal()?;
-    Ok(ScenarioRows {
-        name: s.name.clone(),
-        layout: model.layout,
-        rows,
-    })
+    run.finish()
+}
+
+/// One compared scenario's rows as they are run, block after block: all at once
+/// (`run_rows`), or in step with the other scenarios until precision rules hold.
+pub struct ScenarioRun<'s> {
+    model: Model<'s>,
+    rows: RowStore,
+}
+
+impl<'s> ScenarioRun<'s> {
+    /// Room for at most `replications` rows of `s`.
+    pub fn new(s: &'s Scenario, replications: u64, place: RowsPlace<'_>) -> Result<Self> {
+        let model = Model::new(s);
+        let (m, sl) = (model.layout.len(), model.layout.series_len());
+        let rows = RowStore::new_among(place.stores, m, sl, replications as usize, place.scratch)
+            .with_context(|| {
+            format!("cannot create scratch space {}", place.scratch.display())
+        })?;
+        Ok(ScenarioRun { model, rows })
+    }
+
+    pub fn layout(&self) -> &MetricLayout {
+        &self.model.layout
+    }
+
+    /// Runs the replications `range` (the next ones; call inside `pool.install`), keeps
+    /// their rows, and returns the block's metrics, row-major.
+    pub fn run_block(
+        &mut self,
+        seed: u64,
+        range: std::ops::Range<u64>,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<f64>> {
+        interrupt::check("before completion")?;
+        let first = range.start;
+        let block = run_block(&self.model, seed, range, tick);
+        interrupt::check("before completion")?;
+        block.check_finite(&self.model.layout, first)?;
+        self.rows.push(block.count, &block.metrics, &block.series)?;
+        Ok(block.metrics)
+    }
+
+    pub fn finish(mut self) -> Result<ScenarioRows> {
+        self.rows.seal()?;
+        Ok(ScenarioRows {
+            name: self.model.scenario.name.clone(),
+            layout: self.model.layout,
+            rows: self.rows,
+        })
+    }
 }
 
 /// Paired statistics of `b − a` over replications.
@@ -168,8 +204,14 @@ impl Comparison {
     }
 }
 
-/// Compares `b` with `a`; both must hold the same replications of the same seed.
-pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows) -> Comparison {
+/// Compares `b` with `a`; both must hold the same replications of the same seed. An error
+/// reading their rows back (spilled to scratch files) is returned.
+pub fn compare(
+    sa: &Scenario,
+    a: &ScenarioRows,
+    sb: &Scenario,
+    b: &ScenarioRows,
+) -> std::io::Result<Comparison> {
     assert_eq!(
         a.replications(),
         b.replications(),
@@ -182,18 +224,21 @@ pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows)
         .enumerate()
         .filter_map(|(ja, name)| {
             let jb = b.layout.index_of(name)?;
-            Some(MetricComparison {
-                metric: name.clone(),
-                diff: paired_diff(&a.metric(ja), &b.metric(jb)),
-            })
+            Some((|| {
+                Ok(MetricComparison {
+                    metric: name.clone(),
+                    diff: paired_diff(&a.metric(ja)?, &b.metric(jb)?),
+                })
+            })())
         })
-        .collect();
-    let attained = |s: &Scenario, rows: &ScenarioRows, k: usize| -> Vec<f64> {
+        .collect::<std::io::Result<_>>()?;
+    let attained = |s: &Scenario, rows: &ScenarioRows, k: usize| -> std::io::Result<Vec<f64>> {
         let t = &s.targets[k];
-        rows.metric(rows.layout.target + k)
+        Ok(rows
+            .metric(rows.layout.target + k)?
             .iter()
             .map(|v| f64::from(u8::from(t.comparator.attained(*v))))
-            .collect()
+            .collect())
     };
     let targets = sa
         .targets
@@ -201,8 +246,11 @@ pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows)
         .enumerate()
         .filter_map(|(ka, t)| {
             let kb = sb.targets.iter().position(|u| u.id == t.id)?;
-            let d = paired_diff(&attained(sa, a, ka), &attained(sb, b, kb));
-            Some(TargetComparison {
+            let d = match (attained(sa, a, ka), attained(sb, b, kb)) {
+                (Ok(x), Ok(y)) => paired_diff(&x, &y),
+                (Err(e), _) | (_, Err(e)) => return Some(Err(e)),
+            };
+            Some(Ok(TargetComparison {
                 target: t.id.clone(),
                 label: t.label.clone(),
                 probability_a: d.mean_a,
@@ -210,15 +258,15 @@ pub fn compare(sa: &Scenario, a: &ScenarioRows, sb: &Scenario, b: &ScenarioRows)
                 change: d.mean_diff,
                 change_ci95_low: d.ci95_low,
                 change_ci95_high: d.ci95_high,
-            })
+            }))
         })
-        .collect();
-    Comparison {
+        .collect::<std::io::Result<_>>()?;
+    Ok(Comparison {
         scenario_a: a.name.clone(),
         scenario_b: b.name.clone(),
         metrics,
         targets,
-    }
+    })
 }
 
 /// `comparison.csv`: one row per (pair, metric).

@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::footprint::{self, Shape};
 use crate::interrupt;
 use crate::job::{self, JobResult, BLOCK};
+use crate::metrics::MetricLayout;
 use crate::output::manifest::Manifest;
 use crate::output::rundir::RunDir;
 use crate::output::tables;
@@ -192,27 +193,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let out = spec.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{}-{}", loaded.scenario.name, head.seed))
     });
-    for p in &parts {
-        if same_folder(&p.dir, &out) {
-            return Err(refused(format!(
-                "the output folder {} is one of the shards; choose another --out",
-                out.display()
-            ))
-            .into());
-        }
-        for name in job::ROW_FILES {
-            let path = p.dir.join(name);
-            let recorded = p.manifest.outputs.get(name);
-            let actual = job::sha256_file(&path)?;
-            if recorded != Some(&actual) {
-                return Err(refused(format!(
-                    "{} has changed since its run wrote it (its SHA-256 is not the manifest's)",
-                    path.display()
-                ))
-                .into());
-            }
-        }
-    }
+    check_parts(&parts, &out)?;
 
     let s = &loaded.scenario;
     let model = Model::starting(s, actuals.as_deref());
@@ -222,27 +203,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let series_header = tables::series_header(layout);
     let param_layout = ParameterLayout::new(s);
     let param_header = tables::parameter_header(&param_layout);
-    let shape = Shape {
-        metrics: layout.len(),
-        series: layout.series_len(),
-        replications,
-        threads: spec.threads,
-        block: BLOCK,
-        stores: 1,
-        csv_bytes_per_replication: 0,
-    };
-    // The merged row files are the shards' row files, byte for byte but for the headers.
-    let estimate = footprint::estimate(0, shape, &out, || {
-        row_file_bytes(&parts).div_ceil(replications)
-    })?;
-    if !spec.quiet {
-        eprintln!(
-            "policysim: merging {} shard folders -> {}\n  {}",
-            parts.len(),
-            out.display(),
-            estimate.describe()
-        );
-    }
+    announce(&parts, layout, spec, &out)?;
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
     let mut rep_csv = dir.create("replications.csv")?;
@@ -321,6 +282,59 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         out,
         loaded,
     })
+}
+
+/// Refuses an output folder that is one of the shards, and shard row files that changed
+/// since their run wrote them.
+fn check_parts(parts: &[Part], out: &Path) -> Result<()> {
+    for p in parts {
+        if same_folder(&p.dir, out) {
+            return Err(refused(format!(
+                "the output folder {} is one of the shards; choose another --out",
+                out.display()
+            ))
+            .into());
+        }
+        for name in job::ROW_FILES {
+            let path = p.dir.join(name);
+            let recorded = p.manifest.outputs.get(name);
+            let actual = job::sha256_file(&path)?;
+            if recorded != Some(&actual) {
+                return Err(refused(format!(
+                    "{} has changed since its run wrote it (its SHA-256 is not the manifest's)",
+                    path.display()
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the merge will need, refused if this machine cannot hold it, and announced.
+fn announce(parts: &[Part], layout: &MetricLayout, spec: &MergeSpec, out: &Path) -> Result<()> {
+    let shape = Shape {
+        metrics: layout.len(),
+        series: layout.series_len(),
+        replications: parts[0].manifest.replications,
+        threads: spec.threads,
+        block: BLOCK,
+        stores: 1,
+        csv_bytes_per_replication: 0,
+    };
+    // The merged row files are the shards' row files, byte for byte but for the headers.
+    let estimate = footprint::estimate(0, shape, out, || {
+        row_file_bytes(parts).div_ceil(parts[0].manifest.replications)
+    })?;
+    if !spec.quiet {
+        eprintln!(
+            "policysim: merging {} shard folders -> {}\n  {}",
+            parts.len(),
+            out.display(),
+            estimate.describe()
+        );
+    }
+    Ok(())
 }
 
 /// Bytes of the shards' row files.

@@ -1,4 +1,4 @@
-//! The metrics a replication produces: their stable dotted names (MODEL.md §5) and where
+//! The metrics a replication produces: their stable dotted names (README.md, Output files) and where
 //! each lives in a replication's row.
 
 use crate::scenario::types::{NevQuantity, Scenario};
@@ -8,6 +8,30 @@ use crate::scenario::types::{NevQuantity, Scenario};
 /// would reach the files as `-0`.)
 pub fn total(values: impl IntoIterator<Item = f64>) -> f64 {
     values.into_iter().fold(0.0, |sum, x| sum + x)
+}
+
+/// The outlay metrics a summary leads with (the report's outlay table, the terminal):
+/// the total, each year's, what falls due after the horizon, and the split by funder.
+pub fn headline_outlay(s: &Scenario) -> Vec<String> {
+    let mut names = vec!["outlay.total".to_string()];
+    names.extend(s.years().map(|y| format!("outlay.year.{y}")));
+    names.extend(
+        [
+            "outlay.after_horizon",
+            "outlay.funder.city",
+            "outlay.funder.district",
+        ]
+        .map(String::from),
+    );
+    names
+}
+
+/// The metrics a comparison leads with: the headline outlay, then the counts a policy
+/// is meant to move.
+pub fn headline_metrics(s: &Scenario) -> Vec<String> {
+    let mut names = headline_outlay(s);
+    names.extend(["listings.new", "firms.entered"].map(String::from));
+    names
 }
 
 /// Names and positions of every per-replication metric, and of the monthly series.

@@ -106,7 +106,9 @@ impl RowStore {
         match &mut self.storage {
             Storage::Memory { blocks } => blocks.push((count, block)),
             Storage::Spill { writer, blocks, .. } => {
-                let w = writer.as_mut().expect("store is open");
+                let w = writer
+                    .as_mut()
+                    .expect("rows are pushed before seal, which closes the writer");
                 let offset = blocks
                     .last()
                     .map_or(0, |(o, c)| o + (*c * (m + sl) * 8) as u64);
@@ -129,35 +131,32 @@ impl RowStore {
         Ok(())
     }
 
-    fn column(&self, j: usize, is_series: bool) -> Vec<f64> {
+    /// One column of every row so far. Reading a spilled store can fail like any file
+    /// (a disk error, the scratch file removed): that is returned, not a bug.
+    fn column(&self, j: usize, is_series: bool) -> std::io::Result<Vec<f64>> {
         let (m, n) = (self.m, self.n);
+        let col = if is_series { m + j } else { j };
+        let mut out = Vec::with_capacity(n);
         match &self.storage {
             Storage::Memory { blocks } => {
-                let col = if is_series { m + j } else { j };
-                let mut out = Vec::with_capacity(n);
                 for (count, block) in blocks {
                     out.extend_from_slice(&block[col * count..(col + 1) * count]);
                 }
-                out
             }
             Storage::Spill { path, blocks, .. } => {
-                let mut file = File::open(path).expect("scratch file readable");
-                let mut out = Vec::with_capacity(n);
+                let mut file = File::open(path)?;
                 let mut buf = Vec::new();
                 for &(offset, count) in blocks {
-                    let col = if is_series { m + j } else { j };
-                    file.seek(SeekFrom::Start(offset + (col * count * 8) as u64))
-                        .expect("seek scratch");
+                    file.seek(SeekFrom::Start(offset + (col * count * 8) as u64))?;
                     buf.resize(count * 8, 0);
-                    file.read_exact(&mut buf).expect("read scratch");
-                    out.extend(
-                        buf.chunks_exact(8)
-                            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))),
-                    );
+                    file.read_exact(&mut buf)?;
+                    out.extend(buf.chunks_exact(8).map(|b| {
+                        f64::from_le_bytes(b.try_into().expect("chunks_exact(8) gives 8 bytes"))
+                    }));
                 }
-                out
             }
         }
+        Ok(out)
     }
 }
 
@@ -166,11 +165,11 @@ impl Columns for RowStore {
         self.n
     }
 
-    fn metric(&self, j: usize) -> Vec<f64> {
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
         self.column(j, false)
     }
 
-    fn series(&self, j: usize) -> Vec<f64> {
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
         self.column(j, true)
     }
 }
@@ -218,13 +217,13 @@ mod tests {
             assert_eq!(store.replications(), 7);
             for c in 0..m {
                 assert_eq!(
-                    store.metric(c),
+                    store.metric(c).unwrap(),
                     (0..7).map(|r| value(r, c)).collect::<Vec<_>>()
                 );
             }
             for c in 0..sl {
                 assert_eq!(
-                    store.series(c),
+                    store.series(c).unwrap(),
                     (0..7).map(|r| value(r, m + c)).collect::<Vec<_>>()
                 );
             }
@@ -236,5 +235,20 @@ mod tests {
             !spilled.exists(),
             "the scratch file is removed with the store"
         );
+    }
+
+    /// A spilled store that cannot read its scratch file back says so: an I/O error, not
+    /// a panic.
+    #[test]
+    fn unreadable_scratch_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = dir.path().join("rows");
+        let mut store = RowStore::with_limit(2, 0, 3, &scratch, 0).unwrap();
+        store.push(3, &[1.0; 6], &[]).unwrap();
+        store.seal().unwrap();
+        assert_eq!(store.metric(1).unwrap(), vec![1.0; 3]);
+        std::fs::remove_file(&scratch).unwrap();
+        let err = store.metric(1).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     }
 }

@@ -710,7 +710,8 @@ fn project_counts_are_poisson_and_attainment_is_the_poisson_tail() {
         &loaded.scenario,
         &policysim::metrics::MetricLayout::new(&loaded.scenario),
         &run,
-    );
+    )
+    .unwrap();
     let t = stats
         .targets
         .iter()
@@ -820,7 +821,8 @@ fn zero_volatility_scale_targets_are_attained_with_probability_0_or_1() {
         &loaded.scenario,
         &policysim::metrics::MetricLayout::new(&loaded.scenario),
         &run,
-    );
+    )
+    .unwrap();
     let p = |id: &str| {
         let t = stats.targets.iter().find(|t| t.id == id).expect("target");
         t.probability
@@ -944,8 +946,7 @@ fn targets_csv_agrees_with_the_replications_and_the_wilson_interval() {
         assert_eq!(k as usize, attained(&run, name, *threshold), "{name}");
         let p: f64 = rec[probability].parse().expect("probability");
         assert_close("probability", p, k as f64 / reps as f64, 1e-12);
-        let (l, h) =
-            policysim::stats::wilson::wilson_interval(k, reps, policysim::stats::wilson::Z95);
+        let (l, h) = policysim::stats::wilson::wilson_interval(k, reps, policysim::stats::Z95);
         assert_close("ci low", rec[lo].parse().expect("ci low"), l, 1e-12);
         assert_close("ci high", rec[hi].parse().expect("ci high"), h, 1e-12);
         seen += 1;

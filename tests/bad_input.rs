@@ -1,4 +1,4 @@
-//! Bad input never passes silently (MODEL.md §3): every broken scenario is refused by
+//! Bad input never passes silently (docs/scenario-format.md): every broken scenario is refused by
 //! `check` and by `run` with exit code 2, a message naming the file, `line:column`, the key
 //! path and what was expected — and `run` creates no output.
 

@@ -1,4 +1,4 @@
-//! Batch-job contracts (MODEL.md §4, §6): shards merged equal one run, bad shard sets are
+//! Batch-job contracts (README.md; docs/model.md, Reproducibility): shards merged equal one run, bad shard sets are
 //! refused, an interrupted run resumed equals an uninterrupted one, runs are never
 //! overwritten without --force, and outputs do not depend on the thread count. These run
 //! the `policysim` binary, from the crate root so manifests record the same scenario path.

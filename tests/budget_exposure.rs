@@ -401,7 +401,7 @@ fn budget_rows_of_the_library_equal_budget_csv() {
     let loaded = load("budget_exposure.toml");
     let run = run_loaded(&loaded, seed(), 500);
     let layout = policysim::metrics::MetricLayout::new(&loaded.scenario);
-    let stats = policysim::stats::compute(&loaded.scenario, &layout, &run);
+    let stats = policysim::stats::compute(&loaded.scenario, &layout, &run).unwrap();
     let mut text = Vec::new();
     policysim::output::tables::write_budget(&mut text, &stats).expect("write");
     let file = std::fs::read(Path::new(&dir).join("budget.csv")).expect("budget.csv");

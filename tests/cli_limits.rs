@@ -236,7 +236,7 @@ fn the_report_of_extreme_or_non_finite_statistics_is_written() {
         n: 40,
         block,
     };
-    let stats = policysim::stats::compute(s, &model.layout, &rows);
+    let stats = policysim::stats::compute(s, &model.layout, &rows).unwrap();
     for scale in [1.0e300, f64::MAX, f64::INFINITY, f64::NAN] {
         let mut st = stats.clone();
         for m in &mut st.metrics {
@@ -270,15 +270,15 @@ impl policysim::stats::Columns for Rows {
     fn replications(&self) -> usize {
         self.n
     }
-    fn metric(&self, j: usize) -> Vec<f64> {
-        (0..self.n)
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
+        Ok((0..self.n)
             .map(|i| self.block.metrics[i * self.m + j])
-            .collect()
+            .collect())
     }
-    fn series(&self, j: usize) -> Vec<f64> {
-        (0..self.n)
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
+        Ok((0..self.n)
             .map(|i| self.block.series[i * self.sl + j])
-            .collect()
+            .collect())
     }
 }
 

@@ -1,5 +1,5 @@
 //! `compare` contracts: common random numbers make paired differences sharp
-//! (MODEL.md §6 (c)); switching every instrument off pays nothing; a scenario compared
+//! (docs/model.md, Reproducibility); switching every instrument off pays nothing; a scenario compared
 //! with itself differs by exactly zero.
 
 use std::path::{Path, PathBuf};
@@ -49,8 +49,8 @@ fn spilled_rows_compare_as_rows_in_memory() {
     );
     assert!(a_file.exists(), "the rows went to the scratch file");
     assert_eq!(
-        compare::compare(&sa, &a, &sb, &b),
-        compare::compare(&sa, &a_spilled, &sb, &b_spilled)
+        compare::compare(&sa, &a, &sb, &b).unwrap(),
+        compare::compare(&sa, &a_spilled, &sb, &b_spilled).unwrap()
     );
     drop(a_spilled);
     assert!(!a_file.exists(), "the scratch file goes with the rows");
@@ -66,7 +66,7 @@ fn is_money(name: &str) -> bool {
 fn crn_an_amount_change_moves_only_the_money_and_scales_it_exactly() {
     let (sa, a) = rows("scenarios/baseline.toml");
     let (sb, b) = rows("tests/scenarios/compare_listed_doubled.toml");
-    let c = compare::compare(&sa, &a, &sb, &b);
+    let c = compare::compare(&sa, &a, &sb, &b).unwrap();
     assert_eq!(c.metrics.len(), a.layout.len());
     for (j, name) in a.layout.names.iter().enumerate() {
         if is_money(name) {
@@ -74,8 +74,8 @@ fn crn_an_amount_change_moves_only_the_money_and_scales_it_exactly() {
         }
         let jb = b.layout.index_of(name).expect("same metrics");
         assert_eq!(
-            a.metric(j),
-            b.metric(jb),
+            a.metric(j).unwrap(),
+            b.metric(jb).unwrap(),
             "{name} differs between replications"
         );
         let d = &c.metric(name).unwrap().diff;
@@ -85,8 +85,14 @@ fn crn_an_amount_change_moves_only_the_money_and_scales_it_exactly() {
             "{name}"
         );
     }
-    let la = a.metric_named("outlay.instrument.listing_listed").unwrap();
-    let lb = b.metric_named("outlay.instrument.listing_listed").unwrap();
+    let la = a
+        .metric_named("outlay.instrument.listing_listed")
+        .unwrap()
+        .unwrap();
+    let lb = b
+        .metric_named("outlay.instrument.listing_listed")
+        .unwrap()
+        .unwrap();
     assert!(
         la.iter().any(|x| *x > 0.0),
         "no listing reward paid: test is vacuous"
@@ -98,7 +104,11 @@ fn crn_an_amount_change_moves_only_the_money_and_scales_it_exactly() {
     for i in &sa.instruments {
         if i.id != "listing_listed" {
             let name = format!("outlay.instrument.{}", i.id);
-            assert_eq!(a.metric_named(&name), b.metric_named(&name), "{name}");
+            assert_eq!(
+                a.metric_named(&name).unwrap().unwrap(),
+                b.metric_named(&name).unwrap().unwrap(),
+                "{name}"
+            );
         }
     }
     for t in &c.targets {
@@ -109,12 +119,15 @@ fn crn_an_amount_change_moves_only_the_money_and_scales_it_exactly() {
 #[test]
 fn no_policy_pays_exactly_zero_in_every_replication() {
     let (_, r) = rows("scenarios/no_policy.toml");
-    let total = r.metric_named("outlay.total").unwrap();
+    let total = r.metric_named("outlay.total").unwrap().unwrap();
     assert_eq!(total.len(), REPS as usize);
     assert!(total.iter().all(|x| *x == 0.0), "no_policy paid something");
     for (j, name) in r.layout.names.iter().enumerate() {
         if name.starts_with("outlay.") {
-            assert!(r.metric(j).iter().all(|x| *x == 0.0), "{name} is not zero");
+            assert!(
+                r.metric(j).unwrap().iter().all(|x| *x == 0.0),
+                "{name} is not zero"
+            );
         }
     }
 }

@@ -194,7 +194,7 @@ fn the_ledger_uses_the_appropriation_first_and_the_claims_share_the_rest() {
             assert_eq!(demand[i] % 1.0e6, 0.0, "{overflow:?} {i}: {}", demand[i]);
             assert_eq!(outlay[i], 2.0e6 + demand[i].min(1.3e7), "{overflow:?} {i}");
         }
-        let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
+        let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows).unwrap();
         let row = stats
             .budget
             .iter()
@@ -243,7 +243,7 @@ fn a_ledger_past_the_appropriation_exceeds_it_in_every_replication() {
         assert_eq!(carried[i], demand[i], "replication {i}");
         assert_eq!(y2025[i], demand[i].min(1.0e7), "replication {i}");
     }
-    let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
+    let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows).unwrap();
     let row = stats
         .budget
         .iter()
@@ -327,7 +327,7 @@ fn a_ledger_past_the_horizon_is_the_whole_outlay_and_closes_every_target() {
     );
     assert_eq!(status("entered"), TargetStatus::Unknown);
 
-    let mut stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
+    let mut stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows).unwrap();
     stats.mark_targets(ledger);
     let target = |id: &str| stats.targets.iter().find(|t| t.id == id).unwrap();
     // outlay 2024 = 2e6 ≥ 1e6; capped 2025 = 1e6, not ≤ 0; listings 1, not ≤ 0.
@@ -376,7 +376,7 @@ fn a_plain_run_has_no_ledger_columns() {
         .iter()
         .any(|n| n.contains(".actual.") || n.contains(".remaining.")));
     let rows = run(&model, 20);
-    let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows);
+    let stats = policysim::stats::compute(&loaded.scenario, &model.layout, &rows).unwrap();
     let (mut targets, mut budget) = (Vec::new(), Vec::new());
     policysim::output::tables::write_targets(&mut targets, &stats).unwrap();
     policysim::output::tables::write_budget(&mut budget, &stats).unwrap();

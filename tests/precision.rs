@@ -219,3 +219,137 @@ fn parameters_csv_is_the_same_across_threads_and_shards() {
     assert_eq!(lines.len(), 251);
     assert!(manifest(&one)["outputs"]["parameters.csv"].is_string());
 }
+
+/// `compare --precision` on a paired difference of known law: compare_pair_doubled −
+/// compare_pair_base is 1e6·X in every replication, X ~ Binomial(10, 0.3). The rule
+/// `outlay.total:mean:W` holds once Z95·s/√n ≤ W·|x̄|, near n* = (Z95·σ/(W·μ))²; the
+/// sample ratio (s/x̄)² has relative sd √(v/n) (delta method from the moments of X), so the
+/// stop count lies within n*·(1 ± 4√(v/n*)), plus one block. Exactly: the rule holds in
+/// comparison.csv at the count reached and not one block earlier, and the files are those
+/// of `compare --reps` of that count.
+#[test]
+fn compare_precision_stops_where_the_paired_interval_is_narrow_enough() {
+    const Z95: f64 = 1.959963984540054;
+    const BLOCK: u64 = 20;
+    const WIDTH: f64 = 0.05;
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let (a, b) = (
+        common::scenario_path("compare_pair_base.toml"),
+        common::scenario_path("compare_pair_doubled.toml"),
+    );
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let seed = common::seed().to_string();
+    let compare = |extra: &[&str], out: &str| {
+        let mut args = vec!["compare", a, b, "--seed", &seed, "-q", "--out", out];
+        args.extend(extra);
+        let o = policysim(&args, &BLOCK.to_string());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    compare(
+        &["--precision", "outlay.total:mean:5%", "--max-reps", "5000"],
+        &d("p"),
+    );
+    let m = manifest(Path::new(&d("p")));
+    let n = m["replications"].as_u64().unwrap();
+    let outcome = &m["precision"][0];
+    assert_eq!(outcome["held"], true, "{outcome}");
+    assert_eq!(outcome["held_at"].as_u64(), Some(n));
+    assert_eq!(n % BLOCK, 0);
+
+    // The closed-form bound.
+    let pmf = common::binomial_pmf(10, 0.3);
+    let moment = |f: &dyn Fn(f64) -> f64| -> f64 {
+        pmf.iter().enumerate().map(|(k, p)| p * f(k as f64)).sum()
+    };
+    let mu = moment(&|x| x);
+    let var = moment(&|x| (x - mu).powi(2));
+    let (m3, m4) = (moment(&|x| (x - mu).powi(3)), moment(&|x| (x - mu).powi(4)));
+    let n_star = (Z95 * var.sqrt() / (WIDTH * mu)).powi(2);
+    // Var of log s² − 2 log x̄, times n.
+    let v = (m4 - var * var) / (var * var) + 4.0 * var / (mu * mu) - 4.0 * m3 / (var * mu);
+    let spread = 4.0 * (v / n_star).sqrt();
+    let (lo, hi) = (
+        n_star * (1.0 - spread),
+        n_star * (1.0 + spread) + BLOCK as f64,
+    );
+    assert!(
+        (lo..=hi).contains(&(n as f64)),
+        "stopped at {n}, expected {lo:.0}..{hi:.0} (n* {n_star:.0})"
+    );
+
+    // Exactly where comparison.csv says it holds.
+    let relative_half_width = |folder: &str| -> f64 {
+        let text = std::fs::read_to_string(Path::new(folder).join("comparison.csv")).unwrap();
+        let row: Vec<f64> = text
+            .lines()
+            .find(|l| l.split(',').nth(2) == Some("outlay.total"))
+            .unwrap()
+            .split(',')
+            .skip(3)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        let (mean_diff, low, high) = (row[2], row[3], row[4]);
+        (high - low) / 2.0 / mean_diff.abs()
+    };
+    assert!(relative_half_width(&d("p")) <= WIDTH);
+    compare(&["--reps", &(n - BLOCK).to_string()], &d("before"));
+    assert!(relative_half_width(&d("before")) > WIDTH);
+
+    // The files of a --reps comparison of that count.
+    compare(&["--reps", &n.to_string()], &d("r"));
+    for name in [
+        "comparison.csv",
+        "comparison_targets.csv",
+        "report.html",
+        "report.xlsx",
+    ] {
+        let (x, y) = (
+            std::fs::read(Path::new(&d("p")).join(name)).unwrap(),
+            std::fs::read(Path::new(&d("r")).join(name)).unwrap(),
+        );
+        assert!(x == y, "{name} differs from the --reps {n} comparison's");
+    }
+    let (mut mp, mut mr) = (m, manifest(Path::new(&d("r"))));
+    for m in [&mut mp, &mut mr] {
+        let m = m.as_object_mut().unwrap();
+        m.remove("precision");
+        m.remove("outputs");
+        for s in m["scenarios"].as_array_mut().unwrap() {
+            s.as_object_mut().unwrap().remove("path");
+        }
+    }
+    assert_eq!(mp, mr);
+}
+
+#[test]
+fn compare_bad_rules_exit_2_naming_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("x");
+    let path = |n: &str| common::scenario_path(n).display().to_string();
+    for (rule, second) in [
+        ("outlay.nothing:mean:1%", "compare_pair_doubled.toml"),
+        ("outlay.total:median:1%", "compare_pair_doubled.toml"),
+        ("outlay.total:mean:0", "compare_pair_doubled.toml"),
+        ("target.nope:probability:0.01", "compare_pair_doubled.toml"),
+        // A target of the first scenario that the second lacks.
+        ("target.paid_4m:probability:0.01", "fixed_binomial.toml"),
+    ] {
+        let out = policysim(
+            &[
+                "compare",
+                &path("compare_pair_base.toml"),
+                &path(second),
+                "--precision",
+                rule,
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+            "100",
+        );
+        assert_eq!(out.status.code(), Some(2), "{rule}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(rule), "{rule}: {stderr}");
+        assert!(!out_dir.exists(), "{rule}: nothing written");
+    }
+}

@@ -1,4 +1,4 @@
-//! The reproducibility contract (MODEL.md §6): keyed streams whose values are pinned, and
+//! The reproducibility contract (docs/model.md, Reproducibility): keyed streams whose values are pinned, and
 //! replication rows that depend only on (scenario, seed, replication).
 
 use std::path::Path;
@@ -33,7 +33,7 @@ fn generator_golden_values_are_stable() {
 }
 
 /// Derived independently: a Python transcription of `Streams::rng` (the replication,
-/// entity and stream-seed stages of SplitMix64's mixer, MODEL.md §6) and of the SplitMix64
+/// entity and stream-seed stages of SplitMix64's mixer, docs/model.md, Reproducibility) and of the SplitMix64
 /// generator gives these three words for the key above.
 const GOLDEN_WORDS: [u64; 3] = [
     2875349158721034165,

@@ -63,7 +63,7 @@ fn monthly_bands_are_the_closed_forms_of_each_month() {
     let loaded = load("series_months.toml");
     let run = run_loaded(&loaded, seed(), REPS);
     let layout = policysim::metrics::MetricLayout::new(&loaded.scenario);
-    let stats = stats::compute(&loaded.scenario, &layout, &run);
+    let stats = stats::compute(&loaded.scenario, &layout, &run).unwrap();
     let months = months();
     assert_eq!(layout.month_labels.len(), months.len());
     assert_eq!(
@@ -175,7 +175,7 @@ fn series_csv_and_timeseries_csv_hold_the_library_rows_and_bands() {
         }
     }
     let layout = policysim::metrics::MetricLayout::new(&loaded.scenario);
-    let stats = stats::compute(&loaded.scenario, &layout, &run);
+    let stats = stats::compute(&loaded.scenario, &layout, &run).unwrap();
     let mut text = Vec::new();
     policysim::output::tables::write_timeseries(&mut text, &stats).expect("write");
     let file = std::fs::read(dir.join("timeseries.csv")).expect("timeseries.csv");

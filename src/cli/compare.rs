@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
@@ -13,11 +12,13 @@ use crate::engine::Model;
 use crate::error::Error;
 use crate::footprint::{self, Shape};
 use crate::job;
+use crate::metrics::MetricLayout;
 use crate::output::manifest::{ComparedScenario, ComparisonManifest, ENGINE, ENGINE_VERSION};
 use crate::output::report;
 use crate::output::rundir::RunDir;
+use crate::precision::{PairedTracker, RuleOutcome};
 use crate::scenario::{self, LoadedScenario};
-use crate::stats::{self, Statistics};
+use crate::stats::{self, Columns, Statistics};
 
 /// Run two or more scenarios with the same seed (replication r of each on the same random
 /// streams) and write comparison.csv, comparison_targets.csv, report.html and
@@ -31,6 +32,14 @@ pub struct Args {
     /// replications)
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = limits::replications)]
     reps: Option<u64>,
+    /// Run blocks until this rule holds for the paired difference of every scenario and
+    /// the first (repeatable; all must hold): METRIC:STATISTIC:WIDTH, e.g.
+    /// outlay.total:mean:5%, outlay.total:p95:10%, target.*:probability:0.01
+    #[arg(long, value_name = "RULE", conflicts_with = "reps")]
+    precision: Vec<String>,
+    /// With --precision: the most replications to run (default: 1000000)
+    #[arg(long, value_name = "N", requires = "precision", allow_negative_numbers = true, value_parser = limits::replications)]
+    max_reps: Option<u64>,
     /// Seed, 0 to 2^64-1 (default: the first scenario's [run] seed)
     #[arg(long, allow_negative_numbers = true, value_parser = limits::seed)]
     seed: Option<u64>,
@@ -55,6 +64,8 @@ pub struct Resolved {
     pub replications: u64,
     pub threads: usize,
     pub out: PathBuf,
+    /// With `--precision`: the rules, and the block size they are checked after.
+    pub precision: Option<(PairedTracker, u64)>,
 }
 
 impl Args {
@@ -70,11 +81,16 @@ impl Args {
         }
         let first = &loaded[0].scenario;
         let seed = self.seed.unwrap_or(first.seed);
-        let replications = self.reps.unwrap_or(first.replications);
+        let replications = match self.max_reps {
+            Some(m) => m,
+            None if !self.precision.is_empty() => 1_000_000,
+            None => self.reps.unwrap_or(first.replications),
+        };
         if replications < 2 {
-            let source = match self.reps {
-                Some(_) => "--reps".to_string(),
-                None => format!("[run] replications of {}", self.scenarios[0].display()),
+            let source = match (self.reps, self.max_reps) {
+                (_, Some(_)) => "--max-reps".to_string(),
+                (Some(_), None) => "--reps".to_string(),
+                (None, None) => format!("[run] replications of {}", self.scenarios[0].display()),
             };
             return Err(Error::bad_input(format!(
                 "compare needs at least 2 replications ({source} is {replications}): its \
@@ -85,13 +101,44 @@ impl Args {
         let out = self.out.clone().unwrap_or_else(|| {
             PathBuf::from("output").join(format!("compare-{}-{seed}", names.join("-vs-")))
         });
+        let precision = self.precision_rules(&loaded)?;
         Ok(Resolved {
             seed,
             replications,
             threads: limits::worker_threads(self.threads),
             out,
             loaded,
+            precision,
         })
+    }
+
+    /// The `--precision` rules, parsed against the first scenario and found in every
+    /// other, with the block size they are checked after.
+    fn precision_rules(
+        &self,
+        loaded: &[LoadedScenario],
+    ) -> Result<Option<(PairedTracker, u64)>, Error> {
+        if self.precision.is_empty() {
+            return Ok(None);
+        }
+        let bad = |e: crate::precision::BadRule| Error::bad_input(e.to_string());
+        let layouts: Vec<MetricLayout> = loaded
+            .iter()
+            .map(|l| MetricLayout::new(&l.scenario))
+            .collect();
+        let rules = self
+            .precision
+            .iter()
+            .map(|r| crate::precision::parse(r, &loaded[0].scenario, &layouts[0]))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?;
+        let others: Vec<_> = loaded[1..]
+            .iter()
+            .map(|l| &l.scenario)
+            .zip(&layouts[1..])
+            .collect();
+        let tracker = PairedTracker::new(rules, &layouts[0], &others).map_err(bad)?;
+        Ok(Some((tracker, job::Seams::from_env()?.block)))
     }
 }
 
@@ -139,44 +186,36 @@ pub fn run(args: Args) -> Result<()> {
         replications,
         threads,
         out,
+        precision,
     } = resolved;
     let mut dir = RunDir::prepare(&out, args.force)?;
     crate::interrupt::install_handler();
 
     let pool = job::thread_pool(threads)?;
-    let mut rows: Vec<ScenarioRows> = Vec::new();
-    let mut all_stats: Vec<Statistics> = Vec::new();
-    for (k, l) in loaded.iter().enumerate() {
-        let s = &l.scenario;
-        let scratch = dir.temp_path(&format!("rows-{k}.scratch"));
-        crate::interrupt::remove_on_abort(&scratch);
-        let place = compare::RowsPlace {
-            scratch: &scratch,
-            stores: loaded.len(),
-        };
-        let bar = job::progress_bar(replications, args.quiet, &format!("{} seed {seed}", s.name));
-        let done = AtomicU64::new(0);
-        let tick = || {
-            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if d % 64 == 0 {
-                bar.set_position(d);
-            }
-        };
-        let r = pool.install(|| compare::run_rows(s, seed, replications, place, &tick));
-        let r = match r {
-            Ok(r) => r,
-            Err(e) => {
-                bar.abandon();
-                return Err(e);
-            }
-        };
-        bar.finish_and_clear();
-        all_stats.push(pool.install(|| stats::compute(s, &r.layout, &r)));
-        rows.push(r);
-    }
+    let scenarios: Vec<&scenario::Scenario> = loaded.iter().map(|l| &l.scenario).collect();
+    let (rows, outcomes) = match precision {
+        None => (
+            run_all(&dir, &pool, &scenarios, seed, replications, args.quiet)?,
+            Vec::new(),
+        ),
+        Some((tracker, block)) => {
+            let bounds = Bounds {
+                seed,
+                replications,
+                block,
+            };
+            run_to_precision(&dir, &pool, &scenarios, bounds, tracker, args.quiet)?
+        }
+    };
+    let replications = rows[0].replications() as u64;
+    let all_stats: Vec<Statistics> = scenarios
+        .iter()
+        .zip(&rows)
+        .map(|(s, r)| pool.install(|| stats::compute(s, &r.layout, r)))
+        .collect::<std::io::Result<_>>()?;
     let comparisons: Vec<Comparison> = (1..loaded.len())
         .map(|k| compare::compare(&loaded[0].scenario, &rows[0], &loaded[k].scenario, &rows[k]))
-        .collect();
+        .collect::<std::io::Result<_>>()?;
 
     compare::write_metrics_csv(dir.create("comparison.csv")?, &comparisons)?;
     compare::write_targets_csv(dir.create("comparison_targets.csv")?, &comparisons)?;
@@ -191,21 +230,141 @@ pub fn run(args: Args) -> Result<()> {
     w.flush()?;
     drop(w);
     crate::output::workbook::write_comparison_workbook(&mut dir, &loaded[0].scenario)?;
-    write_manifest(&mut dir, &args.scenarios, &loaded, seed, replications)?;
+    let record = Record {
+        seed,
+        replications,
+        precision: outcomes,
+    };
+    write_manifest(&mut dir, &args.scenarios, &loaded, &record)?;
     dir.commit()?;
 
     if !args.quiet {
         print_table(&loaded, &comparisons, replications, seed, &out);
+        crate::output::terminal::print_precision(&record.precision, replications);
     }
     Ok(())
+}
+
+/// The scratch place of the `k`-th of `stores` compared scenarios' rows.
+fn place(dir: &RunDir, k: usize) -> std::path::PathBuf {
+    let scratch = dir.temp_path(&format!("rows-{k}.scratch"));
+    crate::interrupt::remove_on_abort(&scratch);
+    scratch
+}
+
+/// Every scenario's `replications` rows, one scenario after the other.
+fn run_all(
+    dir: &RunDir,
+    pool: &rayon::ThreadPool,
+    scenarios: &[&scenario::Scenario],
+    seed: u64,
+    replications: u64,
+    quiet: bool,
+) -> Result<Vec<ScenarioRows>> {
+    let mut rows = Vec::new();
+    for (k, s) in scenarios.iter().enumerate() {
+        let scratch = place(dir, k);
+        let place = compare::RowsPlace {
+            scratch: &scratch,
+            stores: scenarios.len(),
+        };
+        let bar = job::progress_bar(replications, quiet, &format!("{} seed {seed}", s.name));
+        let tick = job::ticker(&bar, 0);
+        let r = pool.install(|| compare::run_rows(s, seed, replications, place, &tick));
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                bar.abandon();
+                return Err(e);
+            }
+        };
+        bar.finish_and_clear();
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
+/// The replications a precision comparison may run: `seed`, at most `replications`, in
+/// blocks of `block`.
+struct Bounds {
+    seed: u64,
+    replications: u64,
+    block: u64,
+}
+
+/// Every scenario's rows, block by block in step, until the rules of `tracker` hold for
+/// every paired difference or `bounds.replications` are run; with how each rule stood.
+fn run_to_precision(
+    dir: &RunDir,
+    pool: &rayon::ThreadPool,
+    scenarios: &[&scenario::Scenario],
+    bounds: Bounds,
+    mut tracker: PairedTracker,
+    quiet: bool,
+) -> Result<(Vec<ScenarioRows>, Vec<RuleOutcome>)> {
+    let scratch: Vec<_> = (0..scenarios.len()).map(|k| place(dir, k)).collect();
+    let mut runs = scenarios
+        .iter()
+        .zip(&scratch)
+        .map(|(s, scratch)| {
+            let place = compare::RowsPlace {
+                scratch,
+                stores: scenarios.len(),
+            };
+            compare::ScenarioRun::new(s, bounds.replications, place)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bar = job::progress_bar(
+        bounds.replications * scenarios.len() as u64,
+        quiet,
+        &format!("compare seed {}", bounds.seed),
+    );
+    let tick = job::ticker(&bar, 0);
+    let mut first = 0;
+    while first < bounds.replications {
+        let last = (first + bounds.block).min(bounds.replications);
+        let blocks = runs
+            .iter_mut()
+            .map(|run| pool.install(|| run.run_block(bounds.seed, first..last, &tick)))
+            .collect::<Result<Vec<_>>>();
+        let blocks = match blocks {
+            Ok(b) => b,
+            Err(e) => {
+                bar.abandon();
+                return Err(e);
+            }
+        };
+        first = last;
+        let widths: Vec<(&[f64], usize)> = blocks
+            .iter()
+            .zip(&runs)
+            .map(|(b, run)| (b.as_slice(), run.layout().len()))
+            .collect();
+        if tracker.add(&widths) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let rows = runs
+        .into_iter()
+        .map(|run| run.finish())
+        .collect::<Result<Vec<_>>>()?;
+    Ok((rows, tracker.outcomes().to_vec()))
+}
+
+/// What a comparison's manifest records besides its scenarios and outputs.
+struct Record {
+    seed: u64,
+    /// The count run: `--reps`, or where the precision rules held.
+    replications: u64,
+    precision: Vec<RuleOutcome>,
 }
 
 fn write_manifest(
     dir: &mut RunDir,
     paths: &[PathBuf],
     loaded: &[LoadedScenario],
-    seed: u64,
-    replications: u64,
+    record: &Record,
 ) -> Result<()> {
     let outputs = [
         "comparison.csv",
@@ -221,7 +380,7 @@ fn write_manifest(
         engine_version: ENGINE_VERSION.into(),
         kind: "comparison".into(),
         outputs,
-        replications,
+        replications: record.replications,
         scenarios: paths
             .iter()
             .zip(loaded)
@@ -231,7 +390,8 @@ fn write_manifest(
                 scenario_hash: l.hash.clone(),
             })
             .collect(),
-        seed,
+        seed: record.seed,
+        precision: record.precision.clone(),
     };
     let mut w = dir.create("manifest.json")?;
     serde_json::to_writer_pretty(&mut w, &manifest)?;
@@ -254,11 +414,7 @@ fn print_table(
         seed,
         out.display()
     );
-    let s0 = &loaded[0].scenario;
-    let mut names = vec!["outlay.total".to_string()];
-    names.extend(s0.years().map(|y| format!("outlay.year.{y}")));
-    names.push("outlay.after_horizon".into());
-    names.push("listings.new".into());
+    let names = crate::metrics::headline_metrics(&loaded[0].scenario);
     for c in comparisons {
         println!(
             "\n{} − {}            mean a      mean b        diff   95% interval of diff     P(b>a)",

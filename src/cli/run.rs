@@ -282,7 +282,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             &result.manifest,
             &spec.out,
         );
-        crate::output::terminal::print_precision(&result.manifest);
+        crate::output::terminal::print_precision(
+            &result.manifest.execution.precision,
+            result.manifest.replication_count,
+        );
     }
     Ok(())
 }

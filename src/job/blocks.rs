@@ -2,7 +2,6 @@
 //! thread appends the previous one to the row files and checkpoints it.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 use indicatif::ProgressBar;
@@ -50,13 +49,7 @@ pub(super) fn run_blocks(
         progress,
     } = opened;
     bar.set_position(progress.completed);
-    let done = AtomicU64::new(progress.completed);
-    let tick = || {
-        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if d % 64 == 0 {
-            bar.set_position(d);
-        }
-    };
+    let tick = super::ticker(bar, progress.completed);
     // Simulating block k+1 overlaps writing block k: a writer thread formats, appends,
     // fsyncs and checkpoints each block while the pool runs the next. The channel holds
     // one block, so at most three are in memory.

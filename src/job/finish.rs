@@ -89,13 +89,13 @@ pub(crate) fn finish(
                 .map(|(name, path)| Ok((name.to_string(), sha256_file(path)?)))
                 .collect::<Result<Vec<_>>>()
         });
-        let mut stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store));
+        let mut stats = pool.install(|| stats::compute(&loaded.scenario, layout, &rows.store))?;
         if let Some(l) = ledger {
             stats.mark_targets(l);
         }
         let tornado = pool.install(|| {
             crate::sensitivity::given_data::outlay_tornado(&loaded.scenario, layout, &rows)
-        });
+        })?;
         drop(rows);
         // The statistics pass skips its remaining columns once a stop is asked for.
         if interrupt::requested() {

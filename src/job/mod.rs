@@ -249,6 +249,18 @@ pub fn working_dir() -> Option<String> {
         .map(|d| d.display().to_string())
 }
 
+/// What a replication calls when it finishes: counts it, from `start` done already, and
+/// moves `bar` every 64 (each move takes a lock, so not on every replication).
+pub fn ticker(bar: &ProgressBar, start: u64) -> impl Fn() + Sync + '_ {
+    let done = std::sync::atomic::AtomicU64::new(start);
+    move || {
+        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if d % 64 == 0 {
+            bar.set_position(d);
+        }
+    }
+}
+
 pub fn progress_bar(len: u64, quiet: bool, message: &str) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
@@ -258,7 +270,7 @@ pub fn progress_bar(len: u64, quiet: bool, message: &str) -> ProgressBar {
         ProgressStyle::with_template(
             "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} reps ({per_sec}, eta {eta})",
         )
-        .expect("valid template"),
+        .expect("the template is a constant that indicatif parses"),
     );
     bar.set_message(message.to_string());
     bar

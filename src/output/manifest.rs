@@ -1,4 +1,4 @@
-//! `manifest.json`: what a run was, so it can be re-created and checked (MODEL.md §5–6).
+//! `manifest.json`: what a run was, so it can be re-created and checked (README.md, Output files; docs/model.md, Reproducibility).
 
 use std::path::Path;
 
@@ -80,6 +80,10 @@ pub struct ComparisonManifest {
     /// In the order compared; the first is the reference.
     pub scenarios: Vec<ComparedScenario>,
     pub seed: u64,
+    /// A comparison with `--precision`: how each rule on the paired differences stood
+    /// when it stopped (docs/model.md, Precision). Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub precision: Vec<crate::precision::RuleOutcome>,
 }
 
 /// One scenario of a comparison.

@@ -1,4 +1,4 @@
-//! The CSV files of a run (MODEL.md §5).
+//! The CSV files of a run (README.md, Output files).
 
 use std::io::Write;
 
@@ -82,7 +82,7 @@ pub fn write_targets<W: Write>(w: W, stats: &Statistics) -> csv::Result<()> {
             t.label.clone(),
             t.metric.clone(),
             t.window.clone(),
-            t.comparator.to_string(),
+            t.comparator.key().to_string(),
             num(t.threshold),
             stats.replications.to_string(),
             t.attained.to_string(),

@@ -63,9 +63,7 @@ fn print_tables(s: &Scenario, stats: &Statistics) {
         "\n{:<width$}     mean      P50      P95      P99",
         "Outlay (million yuan)"
     );
-    let mut names = vec!["outlay.total".to_string()];
-    names.extend(s.years().map(|y| format!("outlay.year.{y}")));
-    names.push("outlay.after_horizon".into());
+    let mut names = crate::metrics::headline_outlay(s);
     if stats.from_actuals {
         // Each followed by the ledger's part and the simulated rest.
         names = crate::output::report::split_outlay_names(&names);
@@ -133,11 +131,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
             TargetMetric::Nev {
                 quantity, district, ..
             } => {
-                let cmp = if ts.comparator == "at_least" {
-                    "≥"
-                } else {
-                    "≤"
-                };
+                let cmp = ts.comparator.symbol();
                 let key = format!(
                     "{} {} {}",
                     quantity.metric_base().trim_start_matches("nev."),
@@ -195,11 +189,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
     if !others.is_empty() {
         println!("\nOther targets                         P(attained)   95% CI            mean");
         for t in others {
-            let cmp = if t.comparator == "at_least" {
-                "≥"
-            } else {
-                "≤"
-            };
+            let cmp = t.comparator.symbol();
             if t.status == Some(TargetStatus::Unknown) {
                 let id = truncate(&t.id, 28);
                 println!("  {id:<28} {cmp} {:<10} unknown", t.threshold);
@@ -245,12 +235,10 @@ fn truncate(text: &str, width: usize) -> String {
 }
 
 /// The closing line of a precision run: which rules held, at what count, which did not.
-pub fn print_precision(manifest: &crate::output::manifest::Manifest) {
-    let outcomes = &manifest.execution.precision;
+pub fn print_precision(outcomes: &[crate::precision::RuleOutcome], n: u64) {
     if outcomes.is_empty() {
         return;
     }
-    let n = manifest.replication_count;
     let said: Vec<String> = outcomes
         .iter()
         .map(|o| match (o.held, o.held_at) {

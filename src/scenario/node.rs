@@ -91,7 +91,7 @@ impl Value {
     }
 }
 
-/// Arrays of tables that merge by `id` under `extends` (MODEL.md §3).
+/// Arrays of tables that merge by `id` under `extends` (docs/scenario-format.md, Merging).
 const ID_KEYED_ARRAYS: &[&str] = &[
     "tier",
     "cohort",
@@ -363,7 +363,7 @@ fn convert_value(file: &Arc<SourceFile>, value: Spanned<DeValue<'_>>, path: &str
     Ok(Node { value, origin })
 }
 
-/// Merges `over` onto `base` as MODEL.md §3 says: tables key by key, id-keyed arrays of
+/// Merges `over` onto `base` as docs/scenario-format.md (Merging) says: tables key by key, id-keyed arrays of
 /// tables entry by entry, anything else (and a table that is one value, see
 /// `is_one_value`) replaced by the extending file's value.
 fn merge(base: Node, over: Node, key: &str) -> Node {

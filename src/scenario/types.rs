@@ -433,6 +433,28 @@ impl Comparator {
             Comparator::AtMost(x) => value <= x,
         }
     }
+
+    /// The scenario key that sets it, as `targets.csv` writes it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Comparator::AtLeast(_) => "at_least",
+            Comparator::AtMost(_) => "at_most",
+        }
+    }
+
+    /// The sign shown before the threshold in the report and on the terminal.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparator::AtLeast(_) => "≥",
+            Comparator::AtMost(_) => "≤",
+        }
+    }
+
+    pub fn threshold(self) -> f64 {
+        match self {
+            Comparator::AtLeast(x) | Comparator::AtMost(x) => x,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -68,37 +68,46 @@ pub fn first_order(x: &[f64], y: &[f64]) -> f64 {
     (between - noise) / total
 }
 
-/// One tornado bar per column of `params` for `y`, widest swing first.
-pub fn tornado(names: &[String], params: &dyn Fn(usize) -> Vec<f64>, y: &[f64]) -> Vec<Swing> {
+/// One tornado bar per column of `params` for `y`, widest swing first; an error reading a
+/// column is returned.
+pub fn tornado(
+    names: &[String],
+    params: &dyn Fn(usize) -> std::io::Result<Vec<f64>>,
+    y: &[f64],
+) -> std::io::Result<Vec<Swing>> {
     let mut swings: Vec<Swing> = names
         .iter()
         .enumerate()
         .map(|(j, name)| {
-            let x = params(j);
+            let x = params(j)?;
             let (low, high) = decile_means(&x, y);
-            Swing {
+            Ok(Swing {
                 parameter: name.clone(),
                 low,
                 high,
                 first_order: first_order(&x, y),
-            }
+            })
         })
-        .collect();
+        .collect::<std::io::Result<_>>()?;
     swings.sort_by(|a, b| {
         b.width()
             .total_cmp(&a.width())
             .then(a.parameter.cmp(&b.parameter))
     });
-    swings
+    Ok(swings)
 }
 
 /// The tornado of `outlay.total` over a run's parameters (empty when nothing is drawn
 /// per replication or fewer than 10 replications ran).
-pub(crate) fn outlay_tornado(s: &Scenario, layout: &MetricLayout, rows: &Rows) -> Vec<Swing> {
+pub(crate) fn outlay_tornado(
+    s: &Scenario,
+    layout: &MetricLayout,
+    rows: &Rows,
+) -> std::io::Result<Vec<Swing>> {
     let names = crate::engine::params::ParameterLayout::new(s).names;
     if names.is_empty() || rows.store.replications() < 10 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let y = rows.store.metric(layout.outlay_total);
+    let y = rows.store.metric(layout.outlay_total)?;
     tornado(&names, &|j| rows.parameters.metric(j), &y)
 }

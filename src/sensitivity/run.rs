@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -85,13 +84,7 @@ pub fn run(
     let variants = design::variants(s) as u64;
     let total = (range.end - range.start) * variants;
     let bar = job::progress_bar(total, spec.quiet, &format!("{} sensitivity", s.name));
-    let done = AtomicU64::new(0);
-    let tick = || {
-        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if d % 64 == 0 {
-            bar.set_position(d);
-        }
-    };
+    let tick = job::ticker(&bar, 0);
     let pool = job::thread_pool(spec.threads)?;
     let points = pool.install(|| design::run(&model, spec.seed, range.clone(), &metrics, &tick));
     bar.finish_and_clear();

@@ -5,18 +5,23 @@
 pub mod quantile;
 pub mod wilson;
 
+/// The normal quantile of a two-sided 95 % interval: Wilson intervals, paired
+/// differences and precision rules all use this one.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
 use quantile::{mean, sd, OrderStatistics};
-use wilson::{wilson_interval, Z95};
+use wilson::wilson_interval;
 
 use crate::metrics::MetricLayout;
 use crate::scenario::types::{Comparator, Overflow, Scenario};
 
 /// Access to the replication values of one metric or one series month at a time, in
 /// replication order.
+/// Reading may fail where the rows are spilled to a scratch file (`RowStore`).
 pub trait Columns {
     fn replications(&self) -> usize;
-    fn metric(&self, j: usize) -> Vec<f64>;
-    fn series(&self, j: usize) -> Vec<f64>;
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>>;
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>>;
 }
 
 /// Columns that read as a single zero once a stop is asked for.
@@ -27,16 +32,16 @@ impl Columns for Stoppable<'_> {
         self.0.replications()
     }
 
-    fn metric(&self, j: usize) -> Vec<f64> {
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
         if crate::interrupt::requested() {
-            return vec![0.0];
+            return Ok(vec![0.0]);
         }
         self.0.metric(j)
     }
 
-    fn series(&self, j: usize) -> Vec<f64> {
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
         if crate::interrupt::requested() {
-            return vec![0.0];
+            return Ok(vec![0.0]);
         }
         self.0.series(j)
     }
@@ -84,7 +89,7 @@ pub struct TargetSummary {
     pub label: String,
     pub metric: String,
     pub window: String,
-    pub comparator: &'static str,
+    pub comparator: Comparator,
     pub threshold: f64,
     pub attained: u64,
     pub probability: f64,
@@ -160,35 +165,36 @@ pub struct Statistics {
 ///
 /// Once a stop is asked for (`interrupt::requested`), the columns not yet read stand in
 /// as a single zero, so the pass ends quickly; the caller must then discard the result.
-pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync)) -> Statistics {
+/// An error reading the rows back (a spilled scratch file) is returned.
+pub fn compute(
+    s: &Scenario,
+    layout: &MetricLayout,
+    cols: &(dyn Columns + Sync),
+) -> std::io::Result<Statistics> {
     use rayon::prelude::*;
     let cols = &Stoppable(cols);
     let n = cols.replications();
     let metrics: Vec<MetricSummary> = (0..layout.len())
         .into_par_iter()
-        .map(|j| MetricSummary::of(&layout.names[j], &cols.metric(j)))
-        .collect();
+        .map(|j| Ok(MetricSummary::of(&layout.names[j], &cols.metric(j)?)))
+        .collect::<std::io::Result<_>>()?;
 
     let targets = s
         .targets
         .iter()
         .enumerate()
         .map(|(k, t)| {
-            let values = cols.metric(layout.target + k);
+            let values = cols.metric(layout.target + k)?;
             let attained = values.iter().filter(|v| t.comparator.attained(**v)).count() as u64;
             let (ci_low, ci_high) = wilson_interval(attained, n as u64, Z95);
-            let (comparator, threshold) = match t.comparator {
-                Comparator::AtLeast(x) => ("at_least", x),
-                Comparator::AtMost(x) => ("at_most", x),
-            };
             let sum = &metrics[layout.target + k];
-            TargetSummary {
+            Ok(TargetSummary {
                 id: t.id.clone(),
                 label: t.label.clone(),
                 metric: t.metric_name.clone(),
                 window: t.window_label.clone(),
-                comparator,
-                threshold,
+                comparator: t.comparator,
+                threshold: t.comparator.threshold(),
                 attained,
                 probability: attained as f64 / n as f64,
                 ci_low,
@@ -200,9 +206,9 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
                 status: layout
                     .ledger
                     .map(|_| crate::actuals::TargetStatus::Simulated),
-            }
+            })
         })
-        .collect();
+        .collect::<std::io::Result<_>>()?;
 
     // Line-years in parallel (each sorts two columns), collected in their order.
     let line_years: Vec<(usize, usize, i32)> = s
@@ -215,13 +221,13 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
         .into_par_iter()
         .map(|(l, k, year)| {
             let line = &s.budget_lines[l];
-            let demand = cols.metric(layout.demand_line_year + layout.line_year(l, k));
-            let outlay = cols.metric(layout.outlay_line_year + layout.line_year(l, k));
-            let carried = cols.metric(layout.carried_line_year + layout.line_year(l, k));
+            let demand = cols.metric(layout.demand_line_year + layout.line_year(l, k))?;
+            let outlay = cols.metric(layout.outlay_line_year + layout.line_year(l, k))?;
+            let carried = cols.metric(layout.carried_line_year + layout.line_year(l, k))?;
             let appropriation = line.appropriation[k];
             let outlay_ranks = OrderStatistics::new(&outlay, &[0.5, 0.95], None);
             let demand_tail = OrderStatistics::new(&demand, &[], Some(0.95));
-            BudgetRow {
+            Ok(BudgetRow {
                 line: line.id.clone(),
                 label: line.label.clone(),
                 year,
@@ -241,45 +247,48 @@ pub fn compute(s: &Scenario, layout: &MetricLayout, cols: &(dyn Columns + Sync))
                     .map(|a| mean(&demand.iter().map(|d| (d - a).max(0.0)).collect::<Vec<_>>())),
                 cvar95_demand: demand_tail.expected_shortfall(),
                 mean_carried_over: mean(&carried),
-                ledger: layout.ledger.map(|b| {
-                    let at = layout.line_year(l, k);
-                    let section = layout.outlay_line_year - layout.outlay_total + at;
-                    let paid = cols.metric(b.actual + section);
-                    LedgerPart {
-                        paid_to_date: paid.first().copied().unwrap_or(0.0),
-                        mean_remaining_demand: mean(
-                            &cols.metric(b.demand_remaining_line_year + at),
-                        ),
-                        mean_remaining_outlay: mean(&cols.metric(b.remaining + section)),
-                    }
-                }),
-            }
+                ledger: layout
+                    .ledger
+                    .map(|b| -> std::io::Result<LedgerPart> {
+                        let at = layout.line_year(l, k);
+                        let section = layout.outlay_line_year - layout.outlay_total + at;
+                        let paid = cols.metric(b.actual + section)?;
+                        Ok(LedgerPart {
+                            paid_to_date: paid.first().copied().unwrap_or(0.0),
+                            mean_remaining_demand: mean(
+                                &cols.metric(b.demand_remaining_line_year + at)?,
+                            ),
+                            mean_remaining_outlay: mean(&cols.metric(b.remaining + section)?),
+                        })
+                    })
+                    .transpose()?,
+            })
         })
-        .collect();
+        .collect::<std::io::Result<_>>()?;
 
     let series = (0..layout.series_len())
         .into_par_iter()
         .map(|j| {
-            let values = cols.series(j);
+            let values = cols.series(j)?;
             let o = OrderStatistics::new(&values, &BAND_QUANTILES, None);
-            SeriesBand {
+            Ok(SeriesBand {
                 series: layout.series_names[j / layout.months].to_string(),
                 month: layout.month_labels[j % layout.months].clone(),
                 mean: mean(&values),
                 quantiles: BAND_QUANTILES.map(|p| o.quantile(p)),
-            }
+            })
         })
-        .collect();
+        .collect::<std::io::Result<_>>()?;
 
-    Statistics {
+    Ok(Statistics {
         replications: n,
         metrics,
         targets,
         budget,
         series,
-        outlay_total: cols.metric(layout.outlay_total),
+        outlay_total: cols.metric(layout.outlay_total)?,
         from_actuals: layout.ledger.is_some(),
-    }
+    })
 }
 
 impl Statistics {

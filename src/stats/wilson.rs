@@ -1,8 +1,5 @@
 //! Wilson score interval for a binomial proportion.
 
-/// z for a two-sided 95% interval.
-pub const Z95: f64 = 1.959_963_984_540_054;
-
 /// The Wilson score interval of `successes` out of `n` at normal quantile `z`.
 pub fn wilson_interval(successes: u64, n: u64, z: f64) -> (f64, f64) {
     if n == 0 {
@@ -32,6 +29,7 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::Z95;
 
     #[test]
     fn matches_published_values() {

@@ -85,11 +85,11 @@ impl Columns for Run {
     fn replications(&self) -> usize {
         self.reps
     }
-    fn metric(&self, j: usize) -> Vec<f64> {
-        self.col_at(j)
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
+        Ok(self.col_at(j))
     }
-    fn series(&self, j: usize) -> Vec<f64> {
-        self.series_at(j)
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
+        Ok(self.series_at(j))
     }
 }
 

@@ -5,24 +5,8 @@ use std::fmt::Write as _;
 use super::esc;
 use super::tables::{cell, money, prob};
 use crate::compare::Comparison;
+use crate::metrics::headline_metrics;
 use crate::scenario::Scenario;
-
-/// The metrics a comparison table leads with.
-fn headline_metrics(s: &Scenario) -> Vec<String> {
-    let mut names = vec!["outlay.total".to_string()];
-    names.extend(s.years().map(|y| format!("outlay.year.{y}")));
-    names.extend(
-        [
-            "outlay.after_horizon",
-            "outlay.funder.city",
-            "outlay.funder.district",
-            "listings.new",
-            "firms.entered",
-        ]
-        .map(String::from),
-    );
-    names
-}
 
 pub(super) fn comparison_table(s: &Scenario, c: &Comparison) -> String {
     let mut t = format!(

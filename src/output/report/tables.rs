@@ -31,19 +31,10 @@ pub(super) fn outlay_table(s: &Scenario, stats: &Statistics) -> String {
         "<table><tr><th>metric (million yuan)</th><th>mean</th><th>P50</th><th>P90</th>\
          <th>P95</th><th>P99</th><th>max</th></tr>",
     );
-    let mut names = vec!["outlay.total".to_string()];
-    names.extend(s.years().map(|y| format!("outlay.year.{y}")));
+    let mut names = crate::metrics::headline_outlay(s);
     if stats.from_actuals {
         names = ledger::split_names(&names);
     }
-    names.extend(
-        [
-            "outlay.after_horizon",
-            "outlay.funder.city",
-            "outlay.funder.district",
-        ]
-        .map(String::from),
-    );
     for name in names {
         if let Some(m) = stats.metrics.iter().find(|m| m.name == name) {
             let _ = write!(
@@ -151,11 +142,7 @@ pub(super) fn targets_table(s: &Scenario, targets: &[TargetSummary]) -> String {
             esc(&group)
         );
         for x in items {
-            let cmp = if x.comparator == "at_least" {
-                "≥"
-            } else {
-                "≤"
-            };
+            let cmp = x.comparator.symbol();
             // An unknown target of a run from actuals has no statistics to show.
             let figures = if x.status == Some(TargetStatus::Unknown) {
                 "<td></td>".repeat(7)

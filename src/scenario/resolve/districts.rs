@@ -30,7 +30,8 @@ pub fn resolve_nev(
 ) -> Result<Nev> {
     Ok(match nev_table {
         Some(t) => {
-            t.get("start");
+            // Read with the calendar, before the districts (it is `nev_start`).
+            t.read_elsewhere("start");
             let base_year = t
                 .opt_u32("base_year")?
                 .map(|y| i32::try_from(y).expect("nev.base_year is at most 2200"))

@@ -37,16 +37,14 @@ fn resolve_instrument(
     let clause = t.opt_string("clause")?.unwrap_or_default();
     let enabled = t.opt_bool("enabled")?.unwrap_or(true);
     let kind = resolve_kind(r, t, node)?;
-    for key in ["ratio"] {
-        if let Some(n) = t.get(key) {
-            let v = as_f64(n, &t.key_path(key))?;
-            if v > 10.0 {
-                return Err(ScenarioError::at(
-                    &n.origin,
-                    &t.key_path(key),
-                    format!("expected a ratio such as 0.3 or 1.0, found {v}"),
-                ));
-            }
+    if let Some(n) = t.get("ratio") {
+        let v = as_f64(n, &t.key_path("ratio"))?;
+        if v > 10.0 {
+            return Err(ScenarioError::at(
+                &n.origin,
+                &t.key_path("ratio"),
+                format!("expected a ratio such as 0.3 or 1.0, found {v}"),
+            ));
         }
     }
     let trigger = resolve_trigger(r, t, &kind, occurrences)?;

@@ -8,13 +8,20 @@
 //!   (normal approximation), halved, over the |quantile|.
 //! - `probability`: the absolute half-width of the Wilson 95 % interval of a target's
 //!   attainment (`target.*`: every target).
+//!
+//! `compare --precision` applies the same rules to the paired differences (`paired`).
+
+mod paired;
 
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::MetricLayout;
 use crate::scenario::types::Comparator;
 use crate::scenario::Scenario;
-use crate::stats::wilson::{wilson_interval, Z95};
+use crate::stats::wilson::wilson_interval;
+use crate::stats::Z95;
+
+pub use paired::PairedTracker;
 
 /// A rule that does not parse or names nothing: bad input (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +66,18 @@ pub struct RuleOutcome {
     pub held_at: Option<u64>,
     /// Its widest half-width over its columns at the last check.
     pub half_width: f64,
+}
+
+impl RuleOutcome {
+    /// A rule not yet checked.
+    fn pending(rule: &Rule) -> RuleOutcome {
+        RuleOutcome {
+            rule: rule.text.clone(),
+            held: false,
+            held_at: None,
+            half_width: f64::INFINITY,
+        }
+    }
 }
 
 pub fn parse(text: &str, s: &Scenario, layout: &MetricLayout) -> Result<Rule, BadRule> {
@@ -195,15 +214,7 @@ impl Tracker {
             .iter()
             .flat_map(|r| r.columns.iter().map(|c| (c.0, Vec::new())))
             .collect();
-        let outcomes = rules
-            .iter()
-            .map(|r| RuleOutcome {
-                rule: r.text.clone(),
-                held: false,
-                held_at: None,
-                half_width: f64::INFINITY,
-            })
-            .collect();
+        let outcomes = rules.iter().map(RuleOutcome::pending).collect();
         Tracker {
             rules,
             values,
