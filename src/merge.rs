@@ -20,6 +20,7 @@ use crate::footprint::{self, Shape};
 use crate::interrupt;
 use crate::job::{self, JobResult, BLOCK};
 use crate::output::manifest::Manifest;
+use crate::output::rowfile::{self, RowFormat, RowSource};
 use crate::output::rundir::RunDir;
 use crate::output::tables;
 use crate::recorded;
@@ -173,6 +174,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let out = spec.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{}-{}", loaded.scenario.name, head.seed))
     });
+    let format = RowFormat::of_outputs(head.outputs.keys());
     for p in &parts {
         if same_folder(&p.dir, &out) {
             return Err(refused(format!(
@@ -181,9 +183,17 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
             ))
             .into());
         }
-        for name in job::ROW_FILES {
-            let path = p.dir.join(name);
-            let recorded = p.manifest.outputs.get(name);
+        if RowFormat::of_outputs(p.manifest.outputs.keys()) != format {
+            return Err(refused(format!(
+                "{} and {} are not shards of one run: their row files are in different formats",
+                parts[0].dir.display(),
+                p.dir.display()
+            ))
+            .into());
+        }
+        for name in format.files() {
+            let path = p.dir.join(&name);
+            let recorded = p.manifest.outputs.get(&name);
             let actual = job::sha256_file(&path)?;
             if recorded != Some(&actual) {
                 return Err(refused(format!(
@@ -199,10 +209,8 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let model = Model::new(s);
     let layout = &model.layout;
     let replications = head.replications;
-    let rep_header = tables::replication_header(layout);
-    let series_header = tables::series_header(layout);
     let param_layout = ParameterLayout::new(s);
-    let param_header = tables::parameter_header(&param_layout);
+    let headers = rowfile::headers(layout, &param_layout);
     let shape = Shape {
         metrics: layout.len(),
         series: layout.series_len(),
@@ -214,7 +222,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     };
     // The merged row files are the shards' row files, byte for byte but for the headers.
     let estimate = footprint::estimate(0, shape, &out, || {
-        row_file_bytes(&parts).div_ceil(replications)
+        row_file_bytes(&parts, format).div_ceil(replications)
     })?;
     if !spec.quiet {
         eprintln!(
@@ -226,57 +234,59 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     }
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
-    let mut rep_csv = dir.create("replications.csv")?;
-    tables::write_header(&mut rep_csv, &rep_header)?;
-    let mut series_csv = dir.create("series.csv")?;
-    tables::write_header(&mut series_csv, &series_header)?;
-    let mut param_csv = dir.create("parameters.csv")?;
-    tables::write_header(&mut param_csv, &param_header)?;
+    // CSV rows are copied as they are read; Parquet files are written from the stores.
+    let mut csv_out = Vec::new();
+    if format == RowFormat::Csv {
+        for (name, header) in format.files().iter().zip(&headers) {
+            let mut w = dir.create(name)?;
+            tables::write_header(&mut w, header)?;
+            csv_out.push(w);
+        }
+    }
     let mut store = job::row_store(&dir, layout, replications)?;
     let mut param_store = job::parameter_store(&dir, &param_layout, replications)?;
 
     let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
-    let (mut metrics, mut series, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
+    let mut values: [Vec<f64>; 3] = Default::default();
     let mut events = 0u64;
     let mut model_events = ModelEvents::default();
     for p in &parts {
         let m = &p.manifest;
-        let mut reps = tables::RowReader::open(&p.dir.join("replications.csv"), &rep_header)?;
-        let mut sers = tables::RowReader::open(&p.dir.join("series.csv"), &series_header)?;
-        let mut params = tables::RowReader::open(&p.dir.join("parameters.csv"), &param_header)?;
+        let mut sources = format
+            .files()
+            .iter()
+            .zip(&headers)
+            .map(|(name, header)| RowSource::open(&p.dir.join(name), format, header))
+            .collect::<Result<Vec<_>>>()?;
         let end = m.first_replication + m.replication_count;
         let mut first = m.first_replication;
         while first < end {
             interrupt::check("while merging")?;
             let n = (end - first).min(BLOCK) as usize;
-            metrics.clear();
-            series.clear();
-            drawn.clear();
-            reps.read_rows(first, n, &mut metrics)?;
-            sers.read_rows(first, n, &mut series)?;
-            params.read_rows(first, n, &mut drawn)?;
-            tables::write_rows(&mut rep_csv, first, layout.len(), &metrics)?;
-            tables::write_rows(&mut series_csv, first, layout.series_len(), &series)?;
-            let width = param_layout.len();
-            tables::write_counted_rows(&mut param_csv, first, n, width, &drawn)?;
-            store.push(n, &metrics, &series)?;
-            param_store.push(n, &drawn, &[])?;
+            for (k, (source, v)) in sources.iter_mut().zip(&mut values).enumerate() {
+                v.clear();
+                source.read_rows(first, n, v)?;
+                if let Some(w) = csv_out.get_mut(k) {
+                    let width = headers[k].len() - 1;
+                    tables::write_counted_rows(w, first, n, width, v)?;
+                }
+            }
+            let [metrics, series, drawn] = &values;
+            store.push(n, metrics, series)?;
+            param_store.push(n, drawn, &[])?;
             first += n as u64;
             bar.set_position(first);
         }
-        reps.finish()?;
-        sers.finish()?;
-        params.finish()?;
+        for source in sources {
+            source.finish()?;
+        }
         events += m.execution.events;
         model_events += m.execution.model_events;
     }
     bar.finish_and_clear();
-    rep_csv.flush()?;
-    series_csv.flush()?;
-    param_csv.flush()?;
-    drop(rep_csv);
-    drop(series_csv);
-    drop(param_csv);
+    for mut w in csv_out {
+        w.flush()?;
+    }
     let pool = job::thread_pool(spec.threads)?;
     let record = job::RunRecord {
         seed: head.seed,
@@ -290,6 +300,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         precision: Vec::new(),
         started,
         working_dir: record_dir,
+        rows: format,
     };
     let rows = job::Rows {
         store,
@@ -304,10 +315,10 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
 }
 
 /// Bytes of the shards' row files.
-fn row_file_bytes(parts: &[Part]) -> u64 {
+fn row_file_bytes(parts: &[Part], format: RowFormat) -> u64 {
     parts
         .iter()
-        .flat_map(|p| job::ROW_FILES.map(|n| p.dir.join(n)))
+        .flat_map(|p| format.files().map(|n| p.dir.join(n)))
         .filter_map(|path| std::fs::metadata(path).ok())
         .map(|m| m.len())
         .sum()

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use super::limits;
 use crate::error::Error;
 use crate::job::{self, JobSpec, Seams};
+use crate::output::rowfile::RowFormat;
 use crate::scenario::LoadedScenario;
 use crate::shard::Shard;
 
 /// Run a scenario's replications and write a run folder: summary.csv, targets.csv,
-/// budget.csv, replications.csv, series.csv, timeseries.csv, report.html and
-/// manifest.json.
+/// budget.csv, replications.csv, series.csv, parameters.csv (or, with --rows parquet,
+/// replications.parquet, series.parquet, parameters.parquet), timeseries.csv,
+/// report.html, report.xlsx and manifest.json.
 ///
 /// Resources: before any work, the run estimates the memory and disk it will need (see
 /// the header it prints) and refuses (exit code 2) a run this machine cannot hold; --force
@@ -73,6 +75,10 @@ pub struct Args {
     /// With --precision: the most replications to run (default: 1000000)
     #[arg(long, requires = "precision")]
     max_reps: Option<u64>,
+    /// Format of the row files (replications, series, parameters): csv, or parquet for
+    /// large runs (default: csv; with --resume, the interrupted run's)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    rows: Option<RowFormat>,
 }
 
 /// A run as the job will do it: the scenario loaded, the path to record for it, and the
@@ -112,6 +118,7 @@ impl Args {
                 block: job::BLOCK,
                 stop_after_blocks: None,
             },
+            rows: self.rows.unwrap_or_default(),
         }
     }
 
@@ -195,6 +202,10 @@ impl Args {
         if let Some(sh) = flag_shard.filter(|&sh| Some(sh) != saved.shard) {
             return Err(differs("--shard", show(Some(sh)), show(saved.shard)));
         }
+        if let Some(rows) = self.rows.filter(|&r| r != saved.rows) {
+            let (given, theirs) = (rows.name().into(), saved.rows.name().into());
+            return Err(differs("--rows", given, theirs));
+        }
         let path = crate::recorded::scenario_path(
             &saved.scenario_path,
             saved.working_dir.as_deref(),
@@ -223,6 +234,7 @@ impl Args {
             resume: true,
             working_dir,
             seams,
+            rows: saved.rows,
             ..self.spec(
                 saved.replications,
                 saved.seed,

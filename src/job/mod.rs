@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::footprint::{self, Shape};
 use crate::output::manifest::Manifest;
 use crate::output::manifest::ENGINE_VERSION;
+use crate::output::rowfile::RowFormat;
 use crate::output::rundir::Progress;
 use crate::scenario::LoadedScenario;
 use crate::shard::Shard;
@@ -30,7 +31,7 @@ use open::Opened;
 pub use finish::sha256_file;
 pub(crate) use finish::{finish, Rows, RunRecord, Started};
 pub use open::read_progress;
-pub(crate) use open::{parameter_store, row_store, ROW_FILES};
+pub(crate) use open::{parameter_store, row_store};
 
 pub use crate::montecarlo::BLOCK;
 
@@ -54,6 +55,8 @@ pub struct JobSpec {
     /// manifest, so that `--resume`, `merge` and `verify` work from anywhere).
     pub working_dir: Option<String>,
     pub seams: Seams,
+    /// The format of the finished row files.
+    pub rows: RowFormat,
 }
 
 /// Test seams (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
@@ -137,6 +140,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         parameters_bytes: 0,
         events: 0,
         model_events: ModelEvents::default(),
+        rows: spec.rows,
     };
 
     let param_layout = ParameterLayout::new(s);
@@ -191,6 +195,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         model_events: progress.model_events,
         started,
         working_dir: spec.working_dir.clone(),
+        rows: spec.rows,
     };
     let rows = Rows {
         store,

@@ -27,6 +27,9 @@ pub const OUTPUT_FILES: &[&str] = &[
     "replications.csv",
     "series.csv",
     "parameters.csv",
+    "replications.parquet",
+    "series.parquet",
+    "parameters.parquet",
     "timeseries.csv",
     "report.html",
     "design.csv",
@@ -78,12 +81,17 @@ pub struct Progress {
     pub events: u64,
     #[serde(default)]
     pub model_events: crate::engine::events::ModelEvents,
+    /// The format the finished row files are written in (the journal is CSV in both).
+    #[serde(default)]
+    pub rows: crate::output::rowfile::RowFormat,
 }
 
 /// The folder being written.
 pub struct RunDir {
     pub dir: PathBuf,
     pending: Vec<String>,
+    /// Temporary files the finished folder does not hold (see `discard`).
+    discarded: Vec<String>,
     committed: bool,
     keep: bool,
 }
@@ -127,6 +135,7 @@ impl RunDir {
         Ok(RunDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
+            discarded: Vec::new(),
             committed: false,
             keep: false,
         })
@@ -154,6 +163,7 @@ impl RunDir {
         RunDir {
             dir: dir.to_path_buf(),
             pending: names.iter().map(|n| n.to_string()).collect(),
+            discarded: Vec::new(),
             committed: false,
             keep: false,
         }
@@ -197,6 +207,14 @@ impl RunDir {
         std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(io)?;
         self.note(name);
         Ok(BufWriter::with_capacity(1 << 20, file))
+    }
+
+    /// Drops `name` from the finished folder: its temporary file (the CSV journal of rows
+    /// written as Parquet) is removed at commit, not before, so that the run stays
+    /// resumable until its outputs are in place.
+    pub fn discard(&mut self, name: &str) {
+        self.pending.retain(|p| p != name);
+        self.discarded.push(name.to_string());
     }
 
     fn note(&mut self, name: &str) {
@@ -255,6 +273,9 @@ impl RunDir {
             std::fs::rename(&from, &to).map_err(|e| OutputError::Io(to.clone(), e))?;
         }
         self.committed = true;
+        for name in &self.discarded {
+            let _ = std::fs::remove_file(self.temp_path(name));
+        }
         let _ = std::fs::remove_file(self.progress_path());
         Ok(())
     }
@@ -317,7 +338,7 @@ fn check_is_folder(dir: &Path) -> Result<(), Refusal> {
 impl Drop for RunDir {
     fn drop(&mut self) {
         if !self.committed && !self.keep {
-            for name in &self.pending {
+            for name in self.pending.iter().chain(&self.discarded) {
                 let _ = std::fs::remove_file(self.temp_path(name));
             }
             let _ = std::fs::remove_file(self.progress_path());
