@@ -220,9 +220,12 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         stores: 1,
         csv_bytes_per_replication: 0,
     };
-    // The merged row files are the shards' row files, byte for byte but for the headers.
-    let estimate = footprint::estimate(0, shape, &out, || {
-        row_file_bytes(&parts, format).div_ceil(replications)
+    // Merged CSV files are the shards' row files, byte for byte but for the headers;
+    // Parquet files are written anew, bounded as a run's.
+    let values = shape.metrics + shape.series + param_layout.len();
+    let estimate = footprint::estimate(0, shape, &out, || match format {
+        RowFormat::Csv => row_file_bytes(&parts, format).div_ceil(replications),
+        RowFormat::Parquet => footprint::parquet_bytes_per_replication(values),
     })?;
     if !spec.quiet {
         eprintln!(

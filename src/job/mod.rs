@@ -222,9 +222,18 @@ fn announce(
         stores: 1,
         csv_bytes_per_replication: 0,
     };
+    let parquet = match spec.rows {
+        RowFormat::Csv => 0,
+        RowFormat::Parquet => {
+            let params = ParameterLayout::new(s).len();
+            footprint::parquet_bytes_per_replication(shape.metrics + shape.series + params)
+        }
+    };
     let firms = footprint::firms_per_replication(s);
     let estimate = footprint::estimate(firms, shape, &spec.out, || {
-        pool.install(|| footprint::csv_bytes_per_replication(model, spec.seed, range.clone()))
+        let csv =
+            pool.install(|| footprint::csv_bytes_per_replication(model, spec.seed, range.clone()));
+        csv + parquet
     })?;
     if !spec.quiet {
         eprintln!(

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use parquet::basic::{Compression, Repetition, Type as Physical};
-use parquet::column::reader::{get_typed_column_reader, ColumnReader};
+use parquet::column::reader::{get_typed_column_reader, ColumnReaderImpl};
 use parquet::data_type::{DoubleType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -92,16 +92,20 @@ pub fn write_table<W: Write + Send>(
 
 /// Reads back the rows of a table file written by [`write_table`], in replication order,
 /// as `tables::RowReader` does for CSV: checks the columns and the replication numbers.
+/// Every column of the current row group is read a few rows at a time, so memory holds
+/// one page per column, not a row group (65,536 rows of every column).
 pub struct ParquetRows {
     path: PathBuf,
     reader: SerializedFileReader<File>,
-    width: usize,
-    /// The next row group to load, and the loaded one: its replication numbers and its
-    /// value columns, with the next row to hand out.
+    /// The next row group to open.
     next_group: usize,
-    numbers: Vec<i64>,
-    columns: Vec<Vec<f64>>,
-    at: usize,
+    /// The open row group's columns, and how many of its rows are still to be read.
+    numbers: Option<ColumnReaderImpl<Int64Type>>,
+    columns: Vec<ColumnReaderImpl<DoubleType>>,
+    left: usize,
+    /// One column's values of the rows being read.
+    read: Vec<f64>,
+    read_numbers: Vec<i64>,
 }
 
 impl ParquetRows {
@@ -121,54 +125,74 @@ impl ParquetRows {
         Ok(ParquetRows {
             path: path.to_path_buf(),
             reader,
-            width: header.len() - 1,
             next_group: 0,
-            numbers: Vec::new(),
+            numbers: None,
             columns: Vec::new(),
-            at: 0,
+            left: 0,
+            read: Vec::new(),
+            read_numbers: Vec::new(),
         })
     }
 
-    fn load_group(&mut self) -> Result<bool> {
+    /// Opens the next row group; false if there is none.
+    fn open_group(&mut self) -> Result<bool> {
         if self.next_group >= self.reader.num_row_groups() {
             return Ok(false);
         }
         let group = self.reader.get_row_group(self.next_group)?;
-        let rows = group.metadata().num_rows() as usize;
-        self.numbers = read_column::<Int64Type>(group.get_column_reader(0)?, rows)?;
-        self.columns = (1..=self.width)
-            .map(|k| read_column::<DoubleType>(group.get_column_reader(k)?, rows))
+        let width = group.metadata().num_columns();
+        self.numbers = Some(get_typed_column_reader(group.get_column_reader(0)?));
+        self.columns = (1..width)
+            .map(|k| Ok(get_typed_column_reader(group.get_column_reader(k)?)))
             .collect::<Result<_>>()?;
+        self.left = group.metadata().num_rows() as usize;
         self.next_group += 1;
-        self.at = 0;
         Ok(true)
     }
 
     /// Appends the values of the rows of replications `first..first + count` to `out`,
     /// row by row.
     pub fn read_rows(&mut self, first: u64, count: usize, out: &mut Vec<f64>) -> Result<()> {
-        for r in first..first + count as u64 {
-            while self.at >= self.numbers.len() {
-                if !self.load_group()? {
+        let mut done = 0;
+        while done < count {
+            let r = first + done as u64;
+            while self.left == 0 {
+                if !self.open_group()? {
                     bail!("{}: ends before replication {r}", self.path.display());
                 }
             }
-            if self.numbers[self.at] != r as i64 {
-                bail!(
-                    "{}: expected replication {r}, found {}",
-                    self.path.display(),
-                    self.numbers[self.at]
-                );
+            let n = (count - done).min(self.left);
+            let numbers = self.numbers.as_mut().expect("a row group is open");
+            read_exactly(numbers, n, &mut self.read_numbers)
+                .with_context(|| format!("{}", self.path.display()))?;
+            for (i, &found) in self.read_numbers.iter().enumerate() {
+                if found != (r + i as u64) as i64 {
+                    bail!(
+                        "{}: expected replication {}, found {found}",
+                        self.path.display(),
+                        r + i as u64
+                    );
+                }
             }
-            out.extend(self.columns.iter().map(|c| c[self.at]));
-            self.at += 1;
+            // Row-major, as the CSV reader gives them: column k of row i at i·width + k.
+            let (width, at) = (self.columns.len(), out.len());
+            out.resize(at + n * width, 0.0);
+            for (k, column) in self.columns.iter_mut().enumerate() {
+                read_exactly(column, n, &mut self.read)
+                    .with_context(|| format!("{}", self.path.display()))?;
+                for (i, &x) in self.read.iter().enumerate() {
+                    out[at + i * width + k] = x;
+                }
+            }
+            self.left -= n;
+            done += n;
         }
         Ok(())
     }
 
     /// Fails unless every row has been read.
     pub fn finish(mut self) -> Result<()> {
-        if self.at < self.numbers.len() || self.load_group()? {
+        if self.left > 0 || self.open_group()? {
             bail!(
                 "{}: holds rows after the last replication its manifest names",
                 self.path.display()
@@ -178,19 +202,19 @@ impl ParquetRows {
     }
 }
 
-fn read_column<T>(reader: ColumnReader, rows: usize) -> Result<Vec<T::T>>
+/// Reads the next `n` values of a column (no nulls: every column is required) into `out`.
+fn read_exactly<T>(column: &mut ColumnReaderImpl<T>, n: usize, out: &mut Vec<T::T>) -> Result<()>
 where
     T: parquet::data_type::DataType,
 {
-    let mut typed = get_typed_column_reader::<T>(reader);
-    let mut values = Vec::with_capacity(rows);
-    while values.len() < rows {
-        let (records, _, _) = typed.read_records(rows - values.len(), None, None, &mut values)?;
+    out.clear();
+    while out.len() < n {
+        let (records, _, _) = column.read_records(n - out.len(), None, None, out)?;
         if records == 0 {
             return Err(anyhow!("a column chunk ends early"));
         }
     }
-    Ok(values)
+    Ok(())
 }
 
 #[cfg(test)]
