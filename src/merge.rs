@@ -3,9 +3,10 @@
 //! aside, which records threads, times and the summed event count).
 //!
 //! Replication r's rows do not depend on the shard it ran in (docs/model.md), the row
-//! files hold exact values (shortest round-trip text), and statistics are computed in
-//! replication order; so re-reading the shards' rows in replication order and summarising
-//! them gives the single run's numbers.
+//! files hold exact values (shortest round-trip text, or Parquet doubles), and statistics
+//! are computed in replication order; so re-reading the shards' rows in replication order
+//! and summarising them gives the single run's numbers. Merged CSV rows are copied as they
+//! are read; Parquet files are written from all the rows at the end, as one run does.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
