@@ -8,7 +8,8 @@
 //! and summarising them gives the single run's numbers. Merged CSV rows are copied as they
 //! are read; Parquet files are written from all the rows at the end, as one run does.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -247,46 +248,12 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
             csv_out.push(w);
         }
     }
-    let mut store = job::row_store(&dir, layout, replications)?;
-    let mut param_store = job::parameter_store(&dir, &param_layout, replications)?;
-
+    let mut rows = job::Rows {
+        store: job::row_store(&dir, layout, replications)?,
+        parameters: job::parameter_store(&dir, &param_layout, replications)?,
+    };
     let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
-    let mut values: [Vec<f64>; 3] = Default::default();
-    let mut events = 0u64;
-    let mut model_events = ModelEvents::default();
-    for p in &parts {
-        let m = &p.manifest;
-        let mut sources = format
-            .files()
-            .iter()
-            .zip(&headers)
-            .map(|(name, header)| RowSource::open(&p.dir.join(name), format, header))
-            .collect::<Result<Vec<_>>>()?;
-        let end = m.first_replication + m.replication_count;
-        let mut first = m.first_replication;
-        while first < end {
-            interrupt::check("while merging")?;
-            let n = (end - first).min(BLOCK) as usize;
-            for (k, (source, v)) in sources.iter_mut().zip(&mut values).enumerate() {
-                v.clear();
-                source.read_rows(first, n, v)?;
-                if let Some(w) = csv_out.get_mut(k) {
-                    let width = headers[k].len() - 1;
-                    tables::write_counted_rows(w, first, n, width, v)?;
-                }
-            }
-            let [metrics, series, drawn] = &values;
-            store.push(n, metrics, series)?;
-            param_store.push(n, drawn, &[])?;
-            first += n as u64;
-            bar.set_position(first);
-        }
-        for source in sources {
-            source.finish()?;
-        }
-        events += m.execution.events;
-        model_events += m.execution.model_events;
-    }
+    let (events, model_events) = gather(&parts, format, &headers, &mut csv_out, &mut rows, &bar)?;
     bar.finish_and_clear();
     for mut w in csv_out {
         w.flush()?;
@@ -306,16 +273,61 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         working_dir: record_dir,
         rows: format,
     };
-    let rows = job::Rows {
-        store,
-        parameters: param_store,
-    };
     let result = job::finish(dir, &loaded, &scenario_path, layout, rows, &pool, record)?;
     Ok(Merged {
         result,
         out,
         loaded,
     })
+}
+
+/// Reads the shards' rows in replication order into `rows` (and, for CSV, copies them to
+/// `csv_out`); returns the shards' summed event counts.
+fn gather(
+    parts: &[Part],
+    format: RowFormat,
+    headers: &[Vec<String>; 3],
+    csv_out: &mut [BufWriter<File>],
+    rows: &mut job::Rows,
+    bar: &indicatif::ProgressBar,
+) -> Result<(u64, ModelEvents)> {
+    let mut values: [Vec<f64>; 3] = Default::default();
+    let mut events = 0u64;
+    let mut model_events = ModelEvents::default();
+    for p in parts {
+        let m = &p.manifest;
+        let mut sources = format
+            .files()
+            .iter()
+            .zip(headers)
+            .map(|(name, header)| RowSource::open(&p.dir.join(name), format, header))
+            .collect::<Result<Vec<_>>>()?;
+        let end = m.first_replication + m.replication_count;
+        let mut first = m.first_replication;
+        while first < end {
+            interrupt::check("while merging")?;
+            let n = (end - first).min(BLOCK) as usize;
+            for (k, (source, v)) in sources.iter_mut().zip(&mut values).enumerate() {
+                v.clear();
+                source.read_rows(first, n, v)?;
+                if let Some(w) = csv_out.get_mut(k) {
+                    let width = headers[k].len() - 1;
+                    tables::write_counted_rows(w, first, n, width, v)?;
+                }
+            }
+            let [metrics, series, drawn] = &values;
+            rows.store.push(n, metrics, series)?;
+            rows.parameters.push(n, drawn, &[])?;
+            first += n as u64;
+            bar.set_position(first);
+        }
+        for source in sources {
+            source.finish()?;
+        }
+        events += m.execution.events;
+        model_events += m.execution.model_events;
+    }
+    Ok((events, model_events))
 }
 
 /// Bytes of the shards' row files.
