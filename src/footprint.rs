@@ -14,7 +14,10 @@
 //!   are kept for the statistics pass when the store keeps them in memory (see
 //!   `rows::RowStore`), and the statistics pass copies a column per thread.
 //! - Disk: the row files measured on a pilot of a few replications (the longest row seen,
-//!   plus a quarter), the scratch file when the store spills, and the small files.
+//!   plus a quarter), the scratch file when the store spills, and the small files. With
+//!   `--rows parquet`, the Parquet files besides: the CSV journal stays until they are
+//!   written, and their size is bounded per value ([`parquet_bytes_per_replication`]),
+//!   since how well a column compresses is not known from a pilot.
 
 use std::path::Path;
 
@@ -62,8 +65,9 @@ pub struct Shape {
     pub block: u64,
     /// Row stores held at once (the scenarios of a comparison share the memory budget).
     pub stores: usize,
-    /// Bytes of one replication's lines in `replications.csv` and `series.csv`; 0 when
-    /// the command writes no row files.
+    /// Bytes of one replication's rows in the row files: its lines in `replications.csv`
+    /// and `series.csv`, plus its Parquet rows with `--rows parquet`; 0 when the command
+    /// writes no row files.
     pub csv_bytes_per_replication: u64,
 }
 
@@ -232,6 +236,19 @@ pub fn csv_bytes_per_replication(model: &Model<'_>, seed: u64, reps: std::ops::R
     longest + longest / 4
 }
 
+/// Most bytes a value takes in a Parquet row file. Values that are all distinct (nothing
+/// for the dictionary or Snappy to gain) take about 9 bytes each: 8 in the dictionary or
+/// plain page, plus dictionary indices, page headers, statistics and the footer; the test
+/// `distinct_values_fit_the_parquet_bound` measures that case. Real rows take far less
+/// (docs/performance.md).
+const PARQUET_BYTES_PER_VALUE: u64 = 11;
+
+/// Most bytes one replication's rows take in the Parquet row files (`values` values, plus
+/// the replication number in each of the three files).
+pub fn parquet_bytes_per_replication(values: usize) -> u64 {
+    (values as u64 + 3).saturating_mul(PARQUET_BYTES_PER_VALUE)
+}
+
 /// What this machine has for a run: `None` where it cannot tell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Machine {
@@ -351,6 +368,32 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    /// The worst case for the Parquet bound: two row groups of values that are all
+    /// distinct (no dictionary or Snappy gain), written as the run writes them.
+    #[test]
+    fn distinct_values_fit_the_parquet_bound() {
+        let header: Vec<String> = ["replication", "a", "b", "c"].map(String::from).into();
+        let rows = 70_000u64;
+        // Distinct finite doubles whose bits look random (a multiplicative hash).
+        let value = |j: usize, i: usize| {
+            let bits = ((i * 3 + j) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 2;
+            f64::from_bits(bits)
+        };
+        let column =
+            |j: usize, part: std::ops::Range<usize>| Ok(part.map(|i| value(j, i)).collect());
+        let file =
+            crate::output::parquet::write_table(Vec::new(), &header, 0..rows, &column).unwrap();
+        // One table of three values: its replication numbers counted as one value.
+        let bound = rows * (3 + 1) * PARQUET_BYTES_PER_VALUE;
+        assert!(
+            (file.len() as u64) <= bound,
+            "{} bytes, bound {bound}",
+            file.len()
+        );
+        // The bound is not slack: the values are incompressible.
+        assert!(file.len() as u64 > rows * 4 * 8, "{} bytes", file.len());
     }
 
     #[test]

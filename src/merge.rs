@@ -3,11 +3,13 @@
 //! aside, which records threads, times and the summed event count).
 //!
 //! Replication r's rows do not depend on the shard it ran in (docs/model.md), the row
-//! files hold exact values (shortest round-trip text), and statistics are computed in
-//! replication order; so re-reading the shards' rows in replication order and summarising
-//! them gives the single run's numbers.
+//! files hold exact values (shortest round-trip text, or Parquet doubles), and statistics
+//! are computed in replication order; so re-reading the shards' rows in replication order
+//! and summarising them gives the single run's numbers. Merged CSV rows are copied as they
+//! are read; Parquet files are written from all the rows at the end, as one run does.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -22,6 +24,7 @@ use crate::interrupt;
 use crate::job::{self, JobResult, BLOCK};
 use crate::metrics::MetricLayout;
 use crate::output::manifest::Manifest;
+use crate::output::rowfile::{self, RowFormat, RowSource};
 use crate::output::rundir::RunDir;
 use crate::output::tables;
 use crate::recorded;
@@ -193,70 +196,37 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     let out = spec.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{}-{}", loaded.scenario.name, head.seed))
     });
-    check_parts(&parts, &out)?;
+    let format = RowFormat::of_outputs(head.outputs.keys());
+    check_parts(&parts, format, &out)?;
 
     let s = &loaded.scenario;
     let model = Model::starting(s, actuals.as_deref());
     let layout = &model.layout;
     let replications = head.replications;
-    let rep_header = tables::replication_header(layout);
-    let series_header = tables::series_header(layout);
     let param_layout = ParameterLayout::new(s);
-    let param_header = tables::parameter_header(&param_layout);
-    announce(&parts, layout, spec, &out)?;
+    let headers = rowfile::headers(layout, &param_layout);
+    announce(&parts, format, layout, param_layout.len(), spec, &out)?;
 
     let mut dir = RunDir::prepare(&out, spec.force)?;
-    let mut rep_csv = dir.create("replications.csv")?;
-    tables::write_header(&mut rep_csv, &rep_header)?;
-    let mut series_csv = dir.create("series.csv")?;
-    tables::write_header(&mut series_csv, &series_header)?;
-    let mut param_csv = dir.create("parameters.csv")?;
-    tables::write_header(&mut param_csv, &param_header)?;
-    let mut store = job::row_store(&dir, layout, replications)?;
-    let mut param_store = job::parameter_store(&dir, &param_layout, replications)?;
-
-    let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
-    let (mut metrics, mut series, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
-    let mut events = 0u64;
-    let mut model_events = ModelEvents::default();
-    for p in &parts {
-        let m = &p.manifest;
-        let mut reps = tables::RowReader::open(&p.dir.join("replications.csv"), &rep_header)?;
-        let mut sers = tables::RowReader::open(&p.dir.join("series.csv"), &series_header)?;
-        let mut params = tables::RowReader::open(&p.dir.join("parameters.csv"), &param_header)?;
-        let end = m.first_replication + m.replication_count;
-        let mut first = m.first_replication;
-        while first < end {
-            interrupt::check("while merging")?;
-            let n = (end - first).min(BLOCK) as usize;
-            metrics.clear();
-            series.clear();
-            drawn.clear();
-            reps.read_rows(first, n, &mut metrics)?;
-            sers.read_rows(first, n, &mut series)?;
-            params.read_rows(first, n, &mut drawn)?;
-            tables::write_rows(&mut rep_csv, first, layout.len(), &metrics)?;
-            tables::write_rows(&mut series_csv, first, layout.series_len(), &series)?;
-            let width = param_layout.len();
-            tables::write_counted_rows(&mut param_csv, first, n, width, &drawn)?;
-            store.push(n, &metrics, &series)?;
-            param_store.push(n, &drawn, &[])?;
-            first += n as u64;
-            bar.set_position(first);
+    // CSV rows are copied as they are read; Parquet files are written from the stores.
+    let mut csv_out = Vec::new();
+    if format == RowFormat::Csv {
+        for (name, header) in format.files().iter().zip(&headers) {
+            let mut w = dir.create(name)?;
+            tables::write_header(&mut w, header)?;
+            csv_out.push(w);
         }
-        reps.finish()?;
-        sers.finish()?;
-        params.finish()?;
-        events += m.execution.events;
-        model_events += m.execution.model_events;
     }
+    let mut rows = job::Rows {
+        store: job::row_store(&dir, layout, replications)?,
+        parameters: job::parameter_store(&dir, &param_layout, replications)?,
+    };
+    let bar = job::progress_bar(replications, spec.quiet, &format!("merging {}", s.name));
+    let (events, model_events) = gather(&parts, format, &headers, &mut csv_out, &mut rows, &bar)?;
     bar.finish_and_clear();
-    rep_csv.flush()?;
-    series_csv.flush()?;
-    param_csv.flush()?;
-    drop(rep_csv);
-    drop(series_csv);
-    drop(param_csv);
+    for mut w in csv_out {
+        w.flush()?;
+    }
     let pool = job::thread_pool(spec.threads)?;
     let record = job::RunRecord {
         seed: head.seed,
@@ -271,10 +241,7 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
         started,
         working_dir: record_dir,
         actuals,
-    };
-    let rows = job::Rows {
-        store,
-        parameters: param_store,
+        rows: format,
     };
     let result = job::finish(dir, &loaded, &scenario_path, &model, rows, &pool, record)?;
     Ok(Merged {
@@ -284,9 +251,9 @@ pub fn merge(spec: &MergeSpec) -> Result<Merged> {
     })
 }
 
-/// Refuses an output folder that is one of the shards, and shard row files that changed
-/// since their run wrote them.
-fn check_parts(parts: &[Part], out: &Path) -> Result<()> {
+/// Refuses an output folder that is one of the shards, shards whose row files are in
+/// different formats, and shard row files that changed since their run wrote them.
+fn check_parts(parts: &[Part], format: RowFormat, out: &Path) -> Result<()> {
     for p in parts {
         if same_folder(&p.dir, out) {
             return Err(refused(format!(
@@ -295,9 +262,17 @@ fn check_parts(parts: &[Part], out: &Path) -> Result<()> {
             ))
             .into());
         }
-        for name in job::ROW_FILES {
-            let path = p.dir.join(name);
-            let recorded = p.manifest.outputs.get(name);
+        if RowFormat::of_outputs(p.manifest.outputs.keys()) != format {
+            return Err(refused(format!(
+                "{} and {} are not shards of one run: their row files are in different formats",
+                parts[0].dir.display(),
+                p.dir.display()
+            ))
+            .into());
+        }
+        for name in format.files() {
+            let path = p.dir.join(&name);
+            let recorded = p.manifest.outputs.get(&name);
             let actual = job::sha256_file(&path)?;
             if recorded != Some(&actual) {
                 return Err(refused(format!(
@@ -312,7 +287,14 @@ fn check_parts(parts: &[Part], out: &Path) -> Result<()> {
 }
 
 /// What the merge will need, refused if this machine cannot hold it, and announced.
-fn announce(parts: &[Part], layout: &MetricLayout, spec: &MergeSpec, out: &Path) -> Result<()> {
+fn announce(
+    parts: &[Part],
+    format: RowFormat,
+    layout: &MetricLayout,
+    parameters: usize,
+    spec: &MergeSpec,
+    out: &Path,
+) -> Result<()> {
     let shape = Shape {
         metrics: layout.len(),
         series: layout.series_len(),
@@ -322,9 +304,13 @@ fn announce(parts: &[Part], layout: &MetricLayout, spec: &MergeSpec, out: &Path)
         stores: 1,
         csv_bytes_per_replication: 0,
     };
-    // The merged row files are the shards' row files, byte for byte but for the headers.
-    let estimate = footprint::estimate(0, shape, out, || {
-        row_file_bytes(parts).div_ceil(parts[0].manifest.replications)
+    // Merged CSV files are the shards' row files, byte for byte but for the headers;
+    // Parquet files are written anew, bounded as a run's.
+    let values = shape.metrics + shape.series + parameters;
+    let replications = shape.replications;
+    let estimate = footprint::estimate(0, shape, out, || match format {
+        RowFormat::Csv => row_file_bytes(parts, format).div_ceil(replications),
+        RowFormat::Parquet => footprint::parquet_bytes_per_replication(values),
     })?;
     if !spec.quiet {
         eprintln!(
@@ -337,11 +323,60 @@ fn announce(parts: &[Part], layout: &MetricLayout, spec: &MergeSpec, out: &Path)
     Ok(())
 }
 
+/// Reads the shards' rows in replication order into `rows` (and, for CSV, copies them to
+/// `csv_out`); returns the shards' summed event counts.
+fn gather(
+    parts: &[Part],
+    format: RowFormat,
+    headers: &[Vec<String>; 3],
+    csv_out: &mut [BufWriter<File>],
+    rows: &mut job::Rows,
+    bar: &indicatif::ProgressBar,
+) -> Result<(u64, ModelEvents)> {
+    let mut values: [Vec<f64>; 3] = Default::default();
+    let mut events = 0u64;
+    let mut model_events = ModelEvents::default();
+    for p in parts {
+        let m = &p.manifest;
+        let mut sources = format
+            .files()
+            .iter()
+            .zip(headers)
+            .map(|(name, header)| RowSource::open(&p.dir.join(name), format, header))
+            .collect::<Result<Vec<_>>>()?;
+        let end = m.first_replication + m.replication_count;
+        let mut first = m.first_replication;
+        while first < end {
+            interrupt::check("while merging")?;
+            let n = (end - first).min(BLOCK) as usize;
+            for (k, (source, v)) in sources.iter_mut().zip(&mut values).enumerate() {
+                v.clear();
+                source.read_rows(first, n, v)?;
+                if let Some(w) = csv_out.get_mut(k) {
+                    let width = headers[k].len() - 1;
+                    tables::write_counted_rows(w, first, n, width, v)?;
+                }
+            }
+            let [metrics, series, drawn] = &values;
+            rows.store.push(n, metrics, series)?;
+            rows.parameters.push(n, drawn, &[])?;
+            first += n as u64;
+            bar.set_position(first);
+        }
+        for source in sources {
+            source.finish()?;
+        }
+        events += m.execution.events;
+        model_events += m.execution.model_events;
+    }
+    Ok((events, model_events))
+}
+
 /// Bytes of the shards' row files.
-fn row_file_bytes(parts: &[Part]) -> u64 {
+fn row_file_bytes(parts: &[Part], format: RowFormat) -> u64 {
     parts
         .iter()
-        .flat_map(|p| job::ROW_FILES.map(|n| p.dir.join(n)))
+        .flat_map(|p| format.files().map(|n| p.dir.join(n)))
         .filter_map(|path| std::fs::metadata(path).ok())
         .map(|m| m.len())
         .sum()

@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -131,24 +132,48 @@ impl RowStore {
         Ok(())
     }
 
-    /// One column of every row so far. Reading a spilled store can fail like any file
-    /// (a disk error, the scratch file removed): that is returned, not a bug.
-    fn column(&self, j: usize, is_series: bool) -> std::io::Result<Vec<f64>> {
-        let (m, n) = (self.m, self.n);
-        let col = if is_series { m + j } else { j };
-        let mut out = Vec::with_capacity(n);
+    /// Value column j of the metrics (or the series) for the rows `rows`, in order.
+    pub fn metric_range(&self, j: usize, rows: Range<usize>) -> std::io::Result<Vec<f64>> {
+        self.column(j, false, rows)
+    }
+
+    pub fn series_range(&self, j: usize, rows: Range<usize>) -> std::io::Result<Vec<f64>> {
+        self.column(j, true, rows)
+    }
+
+    /// Reading a spilled store can fail like any file (a disk error, the scratch file
+    /// removed): that is returned, not a bug.
+    fn column(&self, j: usize, is_series: bool, rows: Range<usize>) -> std::io::Result<Vec<f64>> {
+        let col = if is_series { self.m + j } else { j };
+        let mut out = Vec::with_capacity(rows.len());
+        // Each block's part of `rows`, in block-relative row numbers.
+        let mut start = 0;
+        let mut parts = Vec::new();
+        let counts: Vec<usize> = match &self.storage {
+            Storage::Memory { blocks } => blocks.iter().map(|(c, _)| *c).collect(),
+            Storage::Spill { blocks, .. } => blocks.iter().map(|(_, c)| *c).collect(),
+        };
+        for (k, count) in counts.into_iter().enumerate() {
+            let (lo, hi) = (rows.start.max(start), rows.end.min(start + count));
+            if lo < hi {
+                parts.push((k, count, lo - start..hi - start));
+            }
+            start += count;
+        }
         match &self.storage {
             Storage::Memory { blocks } => {
-                for (count, block) in blocks {
-                    out.extend_from_slice(&block[col * count..(col + 1) * count]);
+                for (k, count, part) in parts {
+                    let block = &blocks[k].1;
+                    out.extend_from_slice(&block[col * count + part.start..col * count + part.end]);
                 }
             }
             Storage::Spill { path, blocks, .. } => {
                 let mut file = File::open(path)?;
                 let mut buf = Vec::new();
-                for &(offset, count) in blocks {
-                    file.seek(SeekFrom::Start(offset + (col * count * 8) as u64))?;
-                    buf.resize(count * 8, 0);
+                for (k, count, part) in parts {
+                    let at = blocks[k].0 + ((col * count + part.start) * 8) as u64;
+                    file.seek(SeekFrom::Start(at))?;
+                    buf.resize(part.len() * 8, 0);
                     file.read_exact(&mut buf)?;
                     out.extend(buf.chunks_exact(8).map(|b| {
                         f64::from_le_bytes(b.try_into().expect("chunks_exact(8) gives 8 bytes"))
@@ -166,11 +191,11 @@ impl Columns for RowStore {
     }
 
     fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
-        self.column(j, false)
+        self.column(j, false, 0..self.n)
     }
 
     fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
-        self.column(j, true)
+        self.column(j, true, 0..self.n)
     }
 }
 
@@ -225,6 +250,17 @@ mod tests {
                 assert_eq!(
                     store.series(c).unwrap(),
                     (0..7).map(|r| value(r, m + c)).collect::<Vec<_>>()
+                );
+            }
+            // A range across block boundaries, and one inside a block.
+            for rows in [2..6, 4..5, 0..0] {
+                assert_eq!(
+                    store.metric_range(1, rows.clone()).unwrap(),
+                    rows.clone().map(|r| value(r, 1)).collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    store.series_range(1, rows.clone()).unwrap(),
+                    rows.map(|r| value(r, m + 1)).collect::<Vec<_>>()
                 );
             }
         }

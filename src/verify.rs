@@ -9,6 +9,7 @@ use crate::actuals::AsOfRun;
 use crate::error::Error;
 use crate::job::{self, JobSpec, Seams};
 use crate::output::manifest::Manifest;
+use crate::output::rowfile::RowFormat;
 
 /// A verification as resolved from the command line.
 pub struct VerifySpec {
@@ -97,6 +98,7 @@ pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
         working_dir: manifest.execution.working_dir.clone(),
         actuals,
         seams: Seams::from_env()?,
+        rows: RowFormat::of_outputs(manifest.outputs.keys()),
     };
     let scenario_path = Path::new(&manifest.scenario_path);
     job::run(&loaded, scenario_path, &rerun)?;

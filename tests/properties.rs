@@ -57,6 +57,7 @@ fn run_files(
             block: job::BLOCK,
             stop_after_blocks: None,
         },
+        rows: Default::default(),
     };
     job::run(loaded, scenario_path, &spec).unwrap();
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)

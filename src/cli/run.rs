@@ -8,12 +8,14 @@ use super::limits;
 use crate::actuals::AsOfRun;
 use crate::error::Error;
 use crate::job::{self, JobSpec, Seams};
+use crate::output::rowfile::RowFormat;
 use crate::scenario::LoadedScenario;
 use crate::shard::Shard;
 
 /// Run a scenario's replications and write a run folder: summary.csv, targets.csv,
-/// budget.csv, replications.csv, series.csv, timeseries.csv, report.html and
-/// manifest.json.
+/// budget.csv, replications.csv, series.csv, parameters.csv (or, with --rows parquet,
+/// replications.parquet, series.parquet, parameters.parquet), timeseries.csv,
+/// report.html, report.xlsx and manifest.json.
 ///
 /// Resources: before any work, the run estimates the memory and disk it will need (see
 /// the header it prints) and refuses (exit code 2) a run this machine cannot hold; --force
@@ -89,6 +91,10 @@ pub struct Args {
     /// Overrides the scenario's [actuals] as_of
     #[arg(long, value_name = "DATE", conflicts_with = "resume", value_parser = super::parse_date)]
     as_of: Option<chrono::NaiveDate>,
+    /// Format of the row files (replications, series, parameters): csv, or parquet for
+    /// large runs (default: csv; with --resume, the interrupted run's)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    rows: Option<RowFormat>,
 }
 
 /// A run as the job will do it: the scenario loaded, the path to record for it, and the
@@ -129,6 +135,7 @@ impl Args {
                 block: job::BLOCK,
                 stop_after_blocks: None,
             },
+            rows: self.rows.unwrap_or_default(),
         }
     }
 
@@ -214,6 +221,10 @@ impl Args {
         if let Some(sh) = flag_shard.filter(|&sh| Some(sh) != saved.shard) {
             return Err(differs("--shard", show(Some(sh)), show(saved.shard)));
         }
+        if let Some(rows) = self.rows.filter(|&r| r != saved.rows) {
+            let (given, theirs) = (rows.name().into(), saved.rows.name().into());
+            return Err(differs("--rows", given, theirs));
+        }
         let path = crate::recorded::scenario_path(
             &saved.scenario_path,
             saved.working_dir.as_deref(),
@@ -252,6 +263,7 @@ impl Args {
             working_dir,
             seams,
             actuals,
+            rows: saved.rows,
             ..self.spec(
                 saved.replications,
                 saved.seed,

@@ -9,10 +9,12 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::{JobResult, ROW_FILES};
+use super::JobResult;
 use crate::engine::events::ModelEvents;
+use crate::engine::params::ParameterLayout;
 use crate::interrupt;
 use crate::output::manifest::{Execution, Manifest, ScenarioFile, ENGINE, ENGINE_VERSION};
+use crate::output::rowfile::{self, RowFormat};
 use crate::output::rundir::RunDir;
 use crate::output::tables;
 use crate::rows::RowStore;
@@ -60,6 +62,7 @@ pub(crate) struct RunRecord {
     pub working_dir: Option<String>,
     /// A run from actuals.
     pub actuals: Option<std::sync::Arc<crate::actuals::AsOfRun>>,
+    pub rows: RowFormat,
 }
 
 /// The end of a run and of a merge, once every row is in `store` and the row files are
@@ -77,11 +80,23 @@ pub(crate) fn finish(
 ) -> Result<JobResult> {
     rows.store.seal()?;
     rows.parameters.seal()?;
-    // The row files are complete: they are hashed on a thread of their own while the
-    // statistics, the report and the workbook are made, much of which runs on one core.
-    let row_paths = ROW_FILES.map(|name| (name, dir.temp_path(name)));
     let layout = &model.layout;
     let ledger = model.ledger.as_ref();
+    // Parquet row files are written from the sealed stores, the CSV journal dropped at
+    // commit; a stop asked for during the statistics pass below still leaves the journal
+    // and checkpoint for `--resume`.
+    if record.rows == RowFormat::Parquet {
+        let headers = rowfile::headers(layout, &ParameterLayout::new(&loaded.scenario));
+        let first = record.first_replication;
+        let reps = first..first + record.replication_count;
+        rowfile::write_parquet(&mut dir, &headers, &rows.store, &rows.parameters, reps)?;
+    }
+    // The row files are complete: they are hashed on a thread of their own while the
+    // statistics, the report and the workbook are made, much of which runs on one core.
+    let row_paths = record.rows.files().map(|name| {
+        let path = dir.temp_path(&name);
+        (name, path)
+    });
     std::thread::scope(|scope| {
         let row_hashes = scope.spawn(|| {
             row_paths
@@ -128,7 +143,7 @@ struct RunFiles<'a> {
 
 /// Writes the statistics files and the manifest of a run folder whose row files are
 /// already written (a run, or a merge of shards); `row_hashes` gives the row files'
-/// hashes, (name, SHA-256) in `ROW_FILES` order.
+/// hashes, (name, SHA-256), in the order of `RowFormat::files`.
 fn write_run_files(
     dir: &mut RunDir,
     files: RunFiles<'_>,

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::footprint::{self, Shape};
 use crate::output::manifest::Manifest;
 use crate::output::manifest::ENGINE_VERSION;
+use crate::output::rowfile::RowFormat;
 use crate::output::rundir::Progress;
 use crate::scenario::LoadedScenario;
 use crate::shard::Shard;
@@ -32,7 +33,7 @@ use open::Opened;
 pub use finish::sha256_file;
 pub(crate) use finish::{finish, Rows, RunRecord, Started};
 pub use open::read_progress;
-pub(crate) use open::{parameter_store, row_store, ROW_FILES};
+pub(crate) use open::{parameter_store, row_store};
 
 pub use crate::montecarlo::BLOCK;
 
@@ -58,6 +59,8 @@ pub struct JobSpec {
     /// A run from actuals: loaded and validated once, before any work.
     pub actuals: Option<Arc<AsOfRun>>,
     pub seams: Seams,
+    /// The format of the finished row files.
+    pub rows: RowFormat,
 }
 
 /// Test seams (environment, undocumented for users): `POLICYSIM_BLOCK=n` sets the block
@@ -142,6 +145,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         events: 0,
         model_events: ModelEvents::default(),
         actuals: spec.actuals.as_ref().map(|a| a.record()),
+        rows: spec.rows,
     };
 
     let param_layout = ParameterLayout::new(s);
@@ -197,6 +201,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         started,
         working_dir: spec.working_dir.clone(),
         actuals: spec.actuals.clone(),
+        rows: spec.rows,
     };
     let rows = Rows {
         store,
@@ -223,9 +228,18 @@ fn announce(
         stores: 1,
         csv_bytes_per_replication: 0,
     };
+    let parquet = match spec.rows {
+        RowFormat::Csv => 0,
+        RowFormat::Parquet => {
+            let params = ParameterLayout::new(s).len();
+            footprint::parquet_bytes_per_replication(shape.metrics + shape.series + params)
+        }
+    };
     let firms = footprint::firms_per_replication(s);
     let estimate = footprint::estimate(firms, shape, &spec.out, || {
-        pool.install(|| footprint::csv_bytes_per_replication(model, spec.seed, range.clone()))
+        let csv =
+            pool.install(|| footprint::csv_bytes_per_replication(model, spec.seed, range.clone()));
+        csv + parquet
     })?;
     if !spec.quiet {
         eprintln!(

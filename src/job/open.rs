@@ -155,6 +155,11 @@ fn check_resumable(dir: &Path, expected: &Progress) -> Result<Progress, Error> {
             format!("{:?}", saved.shard),
             format!("{:?}", expected.shard),
         ),
+        (
+            "row format (--rows)",
+            saved.rows.name().into(),
+            expected.rows.name().into(),
+        ),
     ];
     if let Some((what, theirs, ours)) = pairs.into_iter().find(|(_, a, b)| a != b) {
         return Err(mismatch(what, theirs, ours));

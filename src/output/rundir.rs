@@ -27,6 +27,9 @@ pub const OUTPUT_FILES: &[&str] = &[
     "replications.csv",
     "series.csv",
     "parameters.csv",
+    "replications.parquet",
+    "series.parquet",
+    "parameters.parquet",
     "timeseries.csv",
     "report.html",
     "design.csv",
@@ -81,12 +84,17 @@ pub struct Progress {
     /// A run from actuals: its folder, as-of date and the folder's SHA-256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actuals: Option<crate::actuals::RecordedActuals>,
+    /// The format the finished row files are written in (the journal is CSV in both).
+    #[serde(default)]
+    pub rows: crate::output::rowfile::RowFormat,
 }
 
 /// The folder being written.
 pub struct RunDir {
     pub dir: PathBuf,
     pending: Vec<String>,
+    /// Temporary files the finished folder does not hold (see `discard`).
+    discarded: Vec<String>,
     committed: bool,
     keep: bool,
 }
@@ -130,6 +138,7 @@ impl RunDir {
         Ok(RunDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
+            discarded: Vec::new(),
             committed: false,
             keep: false,
         })
@@ -157,6 +166,7 @@ impl RunDir {
         RunDir {
             dir: dir.to_path_buf(),
             pending: names.iter().map(|n| n.to_string()).collect(),
+            discarded: Vec::new(),
             committed: false,
             keep: false,
         }
@@ -200,6 +210,14 @@ impl RunDir {
         std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(io)?;
         self.note(name);
         Ok(BufWriter::with_capacity(1 << 20, file))
+    }
+
+    /// Drops `name` from the finished folder: its temporary file (the CSV journal of rows
+    /// written as Parquet) is removed at commit, not before, so that the run stays
+    /// resumable until its outputs are in place.
+    pub fn discard(&mut self, name: &str) {
+        self.pending.retain(|p| p != name);
+        self.discarded.push(name.to_string());
     }
 
     fn note(&mut self, name: &str) {
@@ -258,6 +276,9 @@ impl RunDir {
             std::fs::rename(&from, &to).map_err(|e| OutputError::Io(to.clone(), e))?;
         }
         self.committed = true;
+        for name in &self.discarded {
+            let _ = std::fs::remove_file(self.temp_path(name));
+        }
         let _ = std::fs::remove_file(self.progress_path());
         Ok(())
     }
@@ -320,7 +341,7 @@ fn check_is_folder(dir: &Path) -> Result<(), Refusal> {
 impl Drop for RunDir {
     fn drop(&mut self) {
         if !self.committed && !self.keep {
-            for name in &self.pending {
+            for name in self.pending.iter().chain(&self.discarded) {
                 let _ = std::fs::remove_file(self.temp_path(name));
             }
             let _ = std::fs::remove_file(self.progress_path());
