@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use super::error::Result;
 use super::table::{Range, Table};
 use super::Bounds;
+use crate::metric_window::{self, Window};
 use crate::metrics::MetricLayout;
 use crate::scenario::types::Scenario;
 
@@ -77,6 +78,13 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds) -> Result<Vec<Observation
         }
         if let Some(why) = bounds.check(last_day) {
             return Err(row.error("window", format!("the window ends {last_day}: {why}")));
+        }
+        let as_window = match window {
+            ObservedWindow::In(y) => Window::Year(y),
+            ObservedWindow::By(d) => Window::Through(d),
+        };
+        if let Err(why) = metric_window::resolve(s, &layout, metric, as_window) {
+            return Err(row.error("window", format!("{text}: {why}")));
         }
         row.required("value")?;
         let value = row
