@@ -49,8 +49,18 @@ fn exact(pmf: &[f64], y: f64, reps: f64) -> Exact {
             Some(*c)
         })
         .collect();
-    let below: f64 = pmf.iter().enumerate().filter(|(k, _)| (*k as f64) < y).map(|(_, p)| p).sum();
-    let at: f64 = pmf.iter().enumerate().filter(|(k, _)| *k as f64 == y).map(|(_, p)| p).sum();
+    let below: f64 = pmf
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| (*k as f64) < y)
+        .map(|(_, p)| p)
+        .sum();
+    let at: f64 = pmf
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k as f64 == y)
+        .map(|(_, p)| p)
+        .sum();
     let pit = below + 0.5 * at;
     let pit_se = ((below + 0.25 * at - pit * pit) / reps).sqrt();
     // CRPS = ∫ (F(x) − 1{x ≥ y})² dx: F is a step function on the integers.
@@ -67,7 +77,9 @@ fn exact(pmf: &[f64], y: f64, reps: f64) -> Exact {
             .map(|(j, p)| p * (x as f64 - j as f64).abs())
             .sum()
     };
-    let h: Vec<f64> = (0..pmf.len()).map(|x| (x as f64 - y).abs() - g(x)).collect();
+    let h: Vec<f64> = (0..pmf.len())
+        .map(|x| (x as f64 - y).abs() - g(x))
+        .collect();
     let mh: f64 = pmf.iter().zip(&h).map(|(p, v)| p * v).sum();
     let vh: f64 = pmf.iter().zip(&h).map(|(p, v)| p * (v - mh).powi(2)).sum();
     let quantile = |p: f64| cdf.iter().position(|&c| c >= p).unwrap() as f64;
@@ -138,7 +150,9 @@ fn pit_intervals_and_crps_match_the_exact_binomial_scores() {
         inside += usize::from(in90);
     }
     assert!(
-        stdout.contains(&format!("{inside} of 5 observations inside their 90 % interval")),
+        stdout.contains(&format!(
+            "{inside} of 5 observations inside their 90 % interval"
+        )),
         "{stdout}"
     );
     // The same bytes whatever the thread count.
@@ -152,23 +166,38 @@ fn pit_intervals_and_crps_match_the_exact_binomial_scores() {
         );
     }
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(report.contains("data-charts=\"5\""), "one strip per observation");
+    assert!(
+        report.contains("data-charts=\"5\""),
+        "one strip per observation"
+    );
 }
 
 #[test]
 fn an_observation_without_a_window_value_is_refused_naming_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     for (line, expected) in [
-        ("firms.count.unicorn,by 2024-12-31,3", "a level at the scenario's end"),
+        (
+            "firms.count.unicorn,by 2024-12-31,3",
+            "a level at the scenario's end",
+        ),
         ("ipo.regime,in 2024,0", "parameter"),
-        ("firms.first_certified.unicorn,in 2026,3", "and the window in 2026 ends after it"),
-        ("outlay.year.2024,in 2025,3", "already the value of calendar year 2024"),
+        (
+            "firms.first_certified.unicorn,in 2026,3",
+            "and the window in 2026 ends after it",
+        ),
+        (
+            "outlay.year.2024,in 2025,3",
+            "already the value of calendar year 2024",
+        ),
     ] {
         let out = dir.path().join("refused");
         let o = backtest(&format!("metric,window,value\n{line}\n"), &out, "1");
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{line}: {err}");
-        assert!(err.contains("observations.csv:2:2: column `window`"), "{line}: {err}");
+        assert!(
+            err.contains("observations.csv:2:2: column `window`"),
+            "{line}: {err}"
+        );
         assert!(err.contains(expected), "{line}: {err}");
         assert!(!out.exists(), "{line}: nothing written");
     }

@@ -80,7 +80,11 @@ fn check_with_target(lines: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(scenario_path("flow_windows.toml")).unwrap();
     let path = dir.path().join("s.toml");
-    std::fs::write(&path, format!("{text}\n[[target]]\nid = \"extra\"\n{lines}\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("{text}\n[[target]]\nid = \"extra\"\n{lines}\n"),
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_policysim"))
         .arg("check")
         .arg(&path)
@@ -99,19 +103,21 @@ fn a_window_on_a_level_or_a_parameter_is_refused_naming_the_key() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("target[extra].year"), "{err}");
     assert!(err.contains("a level at the scenario's end"), "{err}");
-    let (code, err) = check_with_target("metric = \"ipo.regime\"\nby = \"2025-03-31\"\nat_least = 1");
+    let (code, err) =
+        check_with_target("metric = \"ipo.regime\"\nby = \"2025-03-31\"\nat_least = 1");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("target[extra].by"), "{err}");
     assert!(err.contains("parameter"), "{err}");
-    let (code, err) =
-        check_with_target("metric = \"outlay.year.2024\"\nyear = 2025\nat_least = 1");
+    let (code, err) = check_with_target("metric = \"outlay.year.2024\"\nyear = 2025\nat_least = 1");
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("already the value of calendar year 2024"), "{err}");
+    assert!(
+        err.contains("already the value of calendar year 2024"),
+        "{err}"
+    );
     // The level at the end and the year's own outlay metric in its year are fine.
     let (code, err) =
         check_with_target("metric = \"firms.count.unicorn\"\nyear = 2025\nat_least = 1");
     assert_eq!(code, 0, "{err}");
-    let (code, err) =
-        check_with_target("metric = \"outlay.year.2024\"\nyear = 2024\nat_least = 1");
+    let (code, err) = check_with_target("metric = \"outlay.year.2024\"\nyear = 2024\nat_least = 1");
     assert_eq!(code, 0, "{err}");
 }
