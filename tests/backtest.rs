@@ -92,6 +92,18 @@ fn exact(pmf: &[f64], y: f64, reps: f64) -> Exact {
     }
 }
 
+/// Poisson(mu) on 0..200 (the tail beyond is negligible for the means used here).
+fn poisson_pmf(mu: f64) -> Vec<f64> {
+    let mut p = (-mu).exp();
+    (0..200)
+        .map(|k| {
+            let here = p;
+            p *= mu / (k + 1) as f64;
+            here
+        })
+        .collect()
+}
+
 fn rows(csv_text: &str) -> Vec<Vec<String>> {
     csv_text
         .lines()
@@ -104,26 +116,39 @@ fn rows(csv_text: &str) -> Vec<Vec<String>> {
 fn pit_intervals_and_crps_match_the_exact_binomial_scores() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("one");
-    // Binomial(50, 0.4): mean 20, sd 3.46; Binomial(50, 0.24): mean 12, sd 3.02.
+    // Binomial(50, 0.4): quantiles 5..95 % are 14, 18, 20, 22, 26; Binomial(50, 0.24):
+    // 7, 10, 12, 14, 17; entries in 2024, Poisson(30.06): 21, 26, 30, 34, 39; entries by
+    // the end, Poisson(60.04): 48, 55, 60, 65, 73. Each observation is away from the
+    // atoms its interval bounds sit on, so the ensemble's membership is the exact one.
     let observations = "metric,window,value\n\
         firms.first_certified.unicorn,by 2024-12-31,20\n\
-        firms.first_certified.unicorn,by 2024-12-31,26\n\
+        firms.first_certified.unicorn,by 2024-12-31,24\n\
         firms.first_certified.unicorn,by 2024-12-31,9\n\
         firms.first_certified.unicorn,in 2025,12\n\
-        firms.first_certified.unicorn,in 2025,7\n";
+        firms.first_certified.unicorn,in 2025,5\n\
+        firms.entered,in 2024,30\n\
+        firms.entered,in 2024,45\n\
+        firms.entered,by 2025-12-31,60\n\
+        firms.entered,by 2025-12-31,52\n";
     let o = backtest(observations, &out, "2");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = std::fs::read_to_string(out.join("backtest.csv")).unwrap();
     let rows = rows(&table);
-    assert_eq!(rows.len(), 5);
+    let entries_2024 = poisson_pmf(30.0 * 366.0 / 365.25);
+    let entries_all = poisson_pmf(30.0 * 731.0 / 365.25);
     let cases = [
         (binomial_pmf(50, 0.4), 20.0),
-        (binomial_pmf(50, 0.4), 26.0),
+        (binomial_pmf(50, 0.4), 24.0),
         (binomial_pmf(50, 0.4), 9.0),
         (binomial_pmf(50, 0.24), 12.0),
-        (binomial_pmf(50, 0.24), 7.0),
+        (binomial_pmf(50, 0.24), 5.0),
+        (entries_2024.clone(), 30.0),
+        (entries_2024, 45.0),
+        (entries_all.clone(), 60.0),
+        (entries_all, 52.0),
     ];
+    assert_eq!(rows.len(), cases.len());
     let mut inside = 0;
     for (row, (pmf, y)) in rows.iter().zip(&cases) {
         let e = exact(pmf, *y, REPS as f64);
@@ -151,7 +176,8 @@ fn pit_intervals_and_crps_match_the_exact_binomial_scores() {
     }
     assert!(
         stdout.contains(&format!(
-            "{inside} of 5 observations inside their 90 % interval"
+            "{inside} of {} observations inside their 90 % interval",
+            cases.len()
         )),
         "{stdout}"
     );
@@ -167,7 +193,7 @@ fn pit_intervals_and_crps_match_the_exact_binomial_scores() {
     }
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(
-        report.contains("data-charts=\"5\""),
+        report.contains(&format!("data-charts=\"{}\"", cases.len())),
         "one strip per observation"
     );
 }
