@@ -20,6 +20,15 @@ pub enum ObservedWindow {
     By(NaiveDate),
 }
 
+impl From<ObservedWindow> for Window {
+    fn from(w: ObservedWindow) -> Window {
+        match w {
+            ObservedWindow::In(y) => Window::Year(y),
+            ObservedWindow::By(d) => Window::Through(d),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// A run metric's name (`listings.new`, `nev.scale.wujin`, ...).
@@ -79,11 +88,7 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds) -> Result<Vec<Observation
         if let Some(why) = bounds.check(last_day) {
             return Err(row.error("window", format!("the window ends {last_day}: {why}")));
         }
-        let as_window = match window {
-            ObservedWindow::In(y) => Window::Year(y),
-            ObservedWindow::By(d) => Window::Through(d),
-        };
-        if let Err(why) = metric_window::resolve(s, &layout, metric, as_window) {
+        if let Err(why) = metric_window::resolve(s, &layout, metric, window.into()) {
             return Err(row.error("window", format!("{text}: {why}")));
         }
         row.required("value")?;

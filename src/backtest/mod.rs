@@ -173,10 +173,7 @@ fn with_probes(s: &Scenario, observations: &[Observation]) -> Scenario {
         .iter()
         .enumerate()
         .map(|(k, o)| {
-            let window = match o.window {
-                ObservedWindow::In(y) => Window::Year(y),
-                ObservedWindow::By(d) => Window::Through(d),
-            };
+            let window = Window::from(o.window);
             let metric = metric_window::resolve(s, &layout, &o.metric, window)
                 .expect("an observation's window is validated when the actuals are read");
             Target {
@@ -254,8 +251,5 @@ fn write_table<W: Write>(w: W, scored: &[Scored]) -> Result<()> {
 
 /// An observation's window as `observations.csv` writes it.
 pub fn window_label(w: ObservedWindow) -> String {
-    match w {
-        ObservedWindow::In(y) => format!("in {y}"),
-        ObservedWindow::By(d) => format!("by {d}"),
-    }
+    Window::from(w).label()
 }
