@@ -228,3 +228,31 @@ fn an_observation_without_a_window_value_is_refused_naming_file_line_and_column(
         assert!(!out.exists(), "{line}: nothing written");
     }
 }
+
+#[test]
+fn ensembles_that_cannot_fit_in_memory_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let actuals = dir.path().join("actuals");
+    std::fs::create_dir_all(&actuals).unwrap();
+    std::fs::write(
+        actuals.join("observations.csv"),
+        "metric,window,value\nfirms.entered,in 2024,30\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .arg("backtest")
+        .arg(scenario_path("flow_windows.toml"))
+        .arg("--actuals")
+        .arg(&actuals)
+        .args(["--reps", "1000", "--quiet", "--out"])
+        .arg(&out)
+        // 1000 replications × (1 observation + a sorted copy) × 8 bytes = 16 kB > 20 kB / 2.
+        .env("POLICYSIM_TEST_MEMORY_AVAILABLE", "20000")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("lower --reps"), "{err}");
+    assert!(!out.exists());
+}

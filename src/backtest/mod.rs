@@ -104,6 +104,7 @@ pub fn run(loaded: &LoadedScenario, path: &Path, spec: &Spec) -> Result<Outcome>
         ))
         .into());
     }
+    fits(&spec.out, actuals.observations.len() as u64, spec.reps)?;
     let probed = with_probes(s, &actuals.observations);
     let model = Model::new(&probed);
     let mut dir = RunDir::prepare(&spec.out, spec.force)?;
@@ -162,6 +163,26 @@ pub fn run(loaded: &LoadedScenario, path: &Path, spec: &Spec) -> Result<Outcome>
         seconds: started.elapsed().as_secs_f64(),
         ..outcome
     })
+}
+
+/// Refuses, before any work, a backtest whose ensembles (every observation's value in
+/// every replication, and a sorted copy of one while it is scored) cannot fit in half of
+/// this machine's available memory.
+fn fits(out: &Path, observations: u64, reps: u64) -> Result<(), Error> {
+    let need = observations
+        .saturating_add(1)
+        .saturating_mul(reps)
+        .saturating_mul(8);
+    let machine = crate::footprint::Machine::current(out)?;
+    match machine.memory_available {
+        Some(have) if need > have / 2 => Err(Error::bad_input(format!(
+            "{reps} replications of {observations} observations need about {} of memory for \
+             their values, and this machine has {} available; lower --reps",
+            crate::footprint::bytes(need),
+            crate::footprint::bytes(have)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// `s` with its targets replaced by one probe per observation, in file order: the

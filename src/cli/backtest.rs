@@ -9,6 +9,8 @@ use crate::backtest::{self, Spec};
 use crate::error::Error;
 use crate::scenario;
 
+use super::limits;
+
 /// Runs the scenario from its own start (the actuals are not inputs to the simulation)
 /// and scores every row of the actuals' observations.csv against the predictive
 /// distribution of its metric over its window: mean, quantiles 5/25/50/75/95, mid-PIT,
@@ -26,13 +28,13 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     actuals: PathBuf,
     /// Replications (default: the scenario's [run] replications)
-    #[arg(long)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = limits::replications)]
     reps: Option<u64>,
     /// Seed (default: the scenario's [run] seed)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = limits::seed)]
     seed: Option<u64>,
     /// Worker threads (default: all cores)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = limits::threads)]
     threads: Option<usize>,
     /// Output folder (default: output/<scenario>-<seed>-backtest)
     #[arg(long)]
@@ -46,7 +48,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let threads = super::limits::worker_threads(args.threads);
+    let threads = limits::worker_threads(args.threads);
     let loaded = scenario::load(&args.scenario)?;
     let s = &loaded.scenario;
     let seed = args.seed.unwrap_or(s.seed);
@@ -70,6 +72,7 @@ pub fn run(args: Args) -> Result<()> {
         force: args.force,
         quiet: args.quiet,
     };
+    crate::interrupt::install_handler();
     let outcome = backtest::run(&loaded, &args.scenario, &spec)?;
     let n = outcome.scored.len();
     if !args.quiet {
