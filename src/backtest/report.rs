@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use plotters::prelude::*;
 
 use super::{window_label, Scored};
-use crate::output::report::{esc, figure, label_with_id, page, text_style, MILLION, PALETTE};
+use crate::output::report::{esc, figure, page, text_style, MILLION, PALETTE};
 use crate::scenario::Scenario;
 
 /// The backtest page: how many observations fall inside their intervals, the table, and
@@ -90,7 +90,9 @@ fn metric_label(s: &Scenario, metric: &str) -> String {
         .find(|(i, _)| i.as_str() == id)
         .map(|(_, l)| l.as_str());
     match label {
-        Some(l) if !l.is_empty() && l != id => format!("{} {}", label_with_id(l, ""), metric),
+        Some(l) if !l.is_empty() && l != id => {
+            format!("{} {metric}", l.chars().take(14).collect::<String>())
+        }
         _ => metric.to_string(),
     }
 }
