@@ -4,6 +4,7 @@
 //! files.
 
 pub mod actuals;
+pub mod backtest;
 pub mod calendar;
 pub mod cli;
 pub mod compare;
@@ -13,6 +14,7 @@ pub mod footprint;
 pub mod interrupt;
 pub mod job;
 pub mod merge;
+pub mod metric_window;
 pub mod metrics;
 pub mod model;
 pub mod montecarlo;

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Opens a run's report.html and a comparison's report.html in headless Chromium, offline,
+# Opens a run's, a comparison's and a backtest's report.html in headless Chromium, offline,
 # and checks that every chart rendered and that the page raised no script error.
 #
 #   tests/browser_report.sh            # from the repository root; installs chromium and
 #                                      # fonts-noto-cjk with apt-get if they are missing
 #
 # Leaves the screenshots in $OUT (default: a temp dir, printed) for a look at the
-# charts and the Chinese labels. Exit 0 when both pages pass, 1 otherwise.
+# charts and the Chinese labels. Exit 0 when every page passes, 1 otherwise.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,6 +29,8 @@ BIN=${CARGO_TARGET_DIR:-./target}/release/policysim
 $BIN run scenarios/baseline.toml --reps 500 --out "$OUT/run" --force --quiet
 $BIN compare scenarios/baseline.toml scenarios/no_policy.toml scenarios/strong_attraction.toml \
     --reps 300 --out "$OUT/compare" --force --quiet
+$BIN backtest scenarios/baseline.toml --actuals actuals/example --reps 300 \
+    --out "$OUT/backtest" --force --quiet >/dev/null
 
 chrome() {
     # No network, no first-run or background traffic: the page must stand on its own.
@@ -75,6 +77,8 @@ check_page() { # name, html, expected charts
 # target-change chart (no_policy changes none; strong_attraction moves firms).
 check_page run "$OUT/run/report.html" 5
 check_page compare "$OUT/compare/report.html" 4
+# Backtest: one strip per observation of actuals/example/observations.csv.
+check_page backtest "$OUT/backtest/report.html" "$(($(wc -l <actuals/example/observations.csv) - 1))"
 
 echo "$passed passed, $failed failed (screenshots in $OUT)"
 [ "$failed" -eq 0 ]

@@ -354,14 +354,15 @@ const CASES: &[Case] = &[
         key_path: "instrument[reward].amount",
         message: "discrete needs as many weights as values",
     },
-    // A target's `year` on a flow the run has no per-year value of: once read over the
-    // whole run and relabelled `by 2025-12-31` when the year was the end year.
+    // A target's `year` on a metric that has no value over a window (a flow's year is read
+    // as that year's flow: tests/flow_windows.rs). `listings.new` in the end year was once
+    // read over the whole run and relabelled `by 2025-12-31`.
     Case {
-        what: "a listings.new target in the end year",
-        edits: &[("metric = \"outlay.total\"\nat_most", "metric = \"listings.new\"\nyear = 2025\nat_most")],
+        what: "an ipo.regime target in a year",
+        edits: &[("metric = \"outlay.total\"\nat_most", "metric = \"ipo.regime\"\nyear = 2025\nat_most")],
         at: "2025\nat_most",
         key_path: "target[outlay].year",
-        message: "`listings.new` has no value per calendar year",
+        message: "`ipo.regime` is a parameter drawn once per replication: it has no value over a window",
     },
     Case {
         what: "an appropriation year outside the calendar",

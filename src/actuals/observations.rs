@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use super::error::Result;
 use super::table::{Range, Table};
 use super::Bounds;
+use crate::metric_window::{self, Window};
 use crate::metrics::MetricLayout;
 use crate::scenario::types::Scenario;
 
@@ -17,6 +18,15 @@ pub enum ObservedWindow {
     In(i32),
     /// From the start to the end of the day.
     By(NaiveDate),
+}
+
+impl From<ObservedWindow> for Window {
+    fn from(w: ObservedWindow) -> Window {
+        match w {
+            ObservedWindow::In(y) => Window::Year(y),
+            ObservedWindow::By(d) => Window::Through(d),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +87,9 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds) -> Result<Vec<Observation
         }
         if let Some(why) = bounds.check(last_day) {
             return Err(row.error("window", format!("the window ends {last_day}: {why}")));
+        }
+        if let Err(why) = metric_window::resolve(s, &layout, metric, window.into()) {
+            return Err(row.error("window", format!("{text}: {why}")));
         }
         row.required("value")?;
         let value = row

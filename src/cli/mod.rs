@@ -2,6 +2,7 @@
 //! them into a resolved job (flags, environment and checkpoint checked once, there), and
 //! its entry point.
 
+pub mod backtest;
 pub mod check;
 pub mod compare;
 pub mod limits;
@@ -34,6 +35,7 @@ enum Command {
     Compare(compare::Args),
     Merge(merge::Args),
     Sensitivity(sensitivity::Args),
+    Backtest(backtest::Args),
     Verify(verify::Args),
     /// Print this message or the help of the given command
     Help(HelpArgs),
@@ -41,7 +43,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct HelpArgs {
-    /// The command to explain (run, check, compare, merge, verify)
+    /// The command to explain (run, check, compare, merge, sensitivity, backtest, verify)
     command: Option<String>,
 }
 
@@ -63,6 +65,7 @@ pub fn try_main() -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Sensitivity(args) => sensitivity::run(args),
+        Command::Backtest(args) => backtest::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Help(args) => help(args.command.as_deref()),
     }
@@ -76,7 +79,7 @@ fn help(command: Option<&str>) -> anyhow::Result<()> {
             Some(sub) => sub.render_long_help(),
             None => {
                 return Err(Error::bad_input(format!(
-                    "no command {name:?}; the commands are run, check, compare, merge, verify"
+                    "no command {name:?}; the commands are run, check, compare, merge, sensitivity, backtest, verify"
                 ))
                 .into())
             }

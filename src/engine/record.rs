@@ -16,6 +16,12 @@ pub(crate) enum TargetSource {
         quantity: NevQuantity,
         district: Option<usize>,
     },
+    /// A flow metric summed over the days `[from, to)` from the flow journal.
+    Flow {
+        metric: usize,
+        from: f64,
+        to: f64,
+    },
 }
 
 impl World<'_, '_> {
@@ -33,6 +39,7 @@ impl World<'_, '_> {
             self.row,
             series,
             &mut r.model_events,
+            &mut r.flows,
         );
         if let Some(ledger) = ledger {
             ledger.add_to_row(&self.model.layout, self.row, series);
@@ -77,14 +84,19 @@ impl World<'_, '_> {
         }
         self.row[layout.firms_entered] = r.lifecycle.entered as f64;
         // Simulated exits (a known firm that exited before the pool's day is counted with
-        // the observed ones).
+        // the observed ones; the flow journal holds only the simulated).
         let from = self.model.pool.day;
-        r.model_events.exits = r
+        let mut exits = 0;
+        for firm in r
             .lifecycle
             .firms
             .iter()
             .filter(|f| f.exit_day >= from && f.exit_day < s.end)
-            .count() as u64;
+        {
+            r.flows.record(layout.firms_exited, firm.exit_day, 1.0);
+            exits += 1;
+        }
+        r.model_events.exits = exits;
         let observed = self.model.pool.observed.counts.exits;
         self.row[layout.firms_exited] = (r.model_events.exits + u64::from(observed)) as f64;
     }
@@ -126,6 +138,7 @@ impl World<'_, '_> {
             }
             self.row[layout.nev_at(q, nd)] = total(whole_run.iter().copied());
         }
+        r.flows.close();
         for (k, source) in self.model.target_sources.iter().enumerate() {
             self.row[layout.target + k] = match *source {
                 TargetSource::Metric(i) => self.row[i],
@@ -137,6 +150,7 @@ impl World<'_, '_> {
                     let values = by_district(window, quantity);
                     district.map_or_else(|| total(values.iter().copied()), |d| values[d])
                 }
+                TargetSource::Flow { metric, from, to } => r.flows.sum(metric, from, to),
             };
         }
     }

@@ -2,6 +2,7 @@
 //! pool the run was given, then the claims are settled and the row written.
 
 use super::events::ModelEvents;
+use super::flows::FlowJournal;
 use super::params::{ParamEntities, ParamValues};
 use super::queue::EventQueue;
 use super::record::TargetSource;
@@ -33,6 +34,8 @@ pub struct Model<'s> {
     /// The windows district quantities are computed over: the whole run first (its
     /// values are the row's `nev.*` metrics), then those the district targets read.
     pub(crate) nev_windows: Vec<TargetWindow>,
+    /// Whether a target reads a flow over a window, so replications keep a flow journal.
+    pub(crate) journal_flows: bool,
     /// Per budget line: whether its claims must be settled in the order they fall due.
     pub(crate) ordered_lines: Vec<bool>,
     param_entities: ParamEntities,
@@ -74,13 +77,22 @@ impl<'s> Model<'s> {
     pub fn with_pool(scenario: &'s Scenario, pool: InitialPool<'s>) -> Model<'s> {
         let layout = MetricLayout::new(scenario);
         let mut nev_windows = vec![TargetWindow::By(scenario.end)];
-        let target_sources = scenario
+        let target_sources: Vec<TargetSource> = scenario
             .targets
             .iter()
             .map(|t| match t.metric {
                 TargetMetric::Summary(ref name) => {
                     TargetSource::Metric(layout.index_of(name).expect("validated metric name"))
                 }
+                TargetMetric::Flow {
+                    ref metric,
+                    from,
+                    to,
+                } => TargetSource::Flow {
+                    metric: layout.index_of(metric).expect("validated metric name"),
+                    from,
+                    to,
+                },
                 TargetMetric::Nev {
                     quantity,
                     district,
@@ -101,12 +113,16 @@ impl<'s> Model<'s> {
                 }
             })
             .collect();
+        let journal_flows = target_sources
+            .iter()
+            .any(|t| matches!(t, TargetSource::Flow { .. }));
         Model {
             scenario,
             layout,
             pool,
             triggers: TriggerIndex::new(scenario),
             target_sources,
+            journal_flows,
             nev_windows,
             ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
             param_entities: ParamEntities::new(scenario),
@@ -145,6 +161,8 @@ pub struct Replication {
     /// This replication's district quantities over each of the model's `nev_windows`:
     /// `[window][quantity][district]`.
     pub(crate) nev_windows: Vec<f64>,
+    /// Dated additions to the flow metrics, when a target reads one over a window.
+    pub(crate) flows: FlowJournal,
     /// The last replication's parameter values (kept for their allocation).
     params: ParamValues,
     /// Events the event loop processed in the last replication: queue pops and the
@@ -173,6 +191,7 @@ impl Replication {
         self.certification.reset();
         self.pipeline.reset();
         self.claims.reset();
+        self.flows.reset(model.journal_flows);
         self.events = 0;
         self.model_events = ModelEvents::default();
 

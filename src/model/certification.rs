@@ -77,10 +77,14 @@ impl World<'_, '_> {
                 if changed {
                     self.schedule_tier_processes(f, t);
                 }
-                self.row[self.model.layout.firms_certified + qualified - 1] += 1.0;
+                let certified = self.model.layout.firms_certified + qualified - 1;
+                self.row[certified] += 1.0;
+                self.r.flows.record(certified, t, 1.0);
                 self.fire(f, t, qualified, Fired::Certified(qualified), 0.0);
                 if first {
-                    self.row[self.model.layout.firms_first_certified + qualified - 1] += 1.0;
+                    let first = self.model.layout.firms_first_certified + qualified - 1;
+                    self.row[first] += 1.0;
+                    self.r.flows.record(first, t, 1.0);
                     self.r.certification.first_days.push(t);
                     self.fire(f, t, qualified, Fired::FirstCertified(qualified), 0.0);
                 }

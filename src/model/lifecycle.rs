@@ -102,6 +102,7 @@ impl World<'_, '_> {
         let n = self.r.lifecycle.entered;
         self.r.lifecycle.entered += 1;
         self.r.model_events.entries += 1;
+        self.r.flows.record(self.model.layout.firms_entered, t, 1.0);
         let e = &s.entry;
         self.add_firm(
             entity::entered_firm(n),

@@ -165,7 +165,9 @@ impl World<'_, '_> {
         }
         if start == StageStart::Enters {
             self.r.model_events.listing_steps += 1;
-            self.row[self.model.layout.listing_stage_entries + stage] += 1.0;
+            let entries = self.model.layout.listing_stage_entries + stage;
+            self.row[entries] += 1.0;
+            self.r.flows.record(entries, t, 1.0);
             let tier = self.r.lifecycle.firms[f].tier;
             self.fire(f, t, tier, Fired::ListingStage(stage), 0.0);
         }
@@ -193,6 +195,7 @@ impl World<'_, '_> {
         // Listed: rewards are judged on the tier the firm held; then it leaves the tiers.
         self.r.model_events.listing_steps += 1;
         self.row[self.model.layout.listings_new] += 1.0;
+        self.r.flows.record(self.model.layout.listings_new, t, 1.0);
         self.r.pipeline.listing_days.push(t);
         let tier = self.r.lifecycle.firms[f].tier;
         self.fire(f, t, tier, Fired::ListingStage(s.listing.listed()), 0.0);

@@ -153,7 +153,7 @@ fn print_targets(s: &Scenario, stats: &Statistics) {
                     *cell = Some((ts.probability, ts.threshold, ts.status));
                 }
             }
-            TargetMetric::Summary(_) => others.push(ts),
+            TargetMetric::Summary(_) | TargetMetric::Flow { .. } => others.push(ts),
         }
     }
     if !grid.is_empty() {

@@ -5,6 +5,7 @@ use super::budget::{pay_as_due, settle, LineYear, Payment};
 use super::due_order::DueOrder;
 use super::instrument::Claim;
 use crate::engine::events::ModelEvents;
+use crate::engine::FlowJournal;
 use crate::metrics::{MetricLayout, SERIES_OUTLAY};
 use crate::scenario::types::Scenario;
 
@@ -33,6 +34,7 @@ impl Settlement {
         row: &mut [f64],
         series: &mut [f64],
         events: &mut ModelEvents,
+        flows: &mut FlowJournal,
     ) {
         let n_years = layout.years;
         self.line_years.clear();
@@ -47,7 +49,7 @@ impl Settlement {
                 let years = &mut self.line_years[l * n_years..(l + 1) * n_years];
                 pay_as_due(c, year, &s.calendar, years);
                 let paid = Payment::in_full(c);
-                record_payment(row, series, layout, s, &paid, year, month);
+                record_payment(row, series, flows, layout, s, &paid, (year, month));
                 events.payments += 1;
             }
         }
@@ -80,30 +82,35 @@ impl Settlement {
         events.payments += self.payments.len() as u64;
         for p in &self.payments {
             let (year, month) = s.calendar.year_and_month_of(p.day);
-            record_payment(row, series, layout, s, p, year, month);
+            record_payment(row, series, flows, layout, s, p, (year, month));
         }
     }
 }
 
-/// Adds a payment (made in `year`, series `month`) to the outlay metrics of the row and
-/// the monthly outlay series.
+/// Adds a payment (made in `year`, series `month`) to the outlay metrics of the row, the
+/// flow journal and the monthly outlay series.
 #[inline(always)]
 fn record_payment(
     row: &mut [f64],
     series: &mut [f64],
+    flows: &mut FlowJournal,
     layout: &MetricLayout,
     s: &Scenario,
     paid: &Payment,
-    year: i32,
-    month: usize,
+    (year, month): (i32, usize),
 ) {
     let inst = &s.instruments[paid.instrument as usize];
     let amount = paid.amount;
-    row[layout.outlay_total] += amount;
-    row[layout.outlay_instrument + paid.instrument as usize] += amount;
-    row[layout.outlay_funder] += amount * inst.city_share;
-    row[layout.outlay_funder + 1] += amount * (1.0 - inst.city_share);
-    row[layout.outlay_line + inst.budget_line] += amount;
+    for (metric, value) in [
+        (layout.outlay_total, amount),
+        (layout.outlay_instrument + paid.instrument as usize, amount),
+        (layout.outlay_funder, amount * inst.city_share),
+        (layout.outlay_funder + 1, amount * (1.0 - inst.city_share)),
+        (layout.outlay_line + inst.budget_line, amount),
+    ] {
+        row[metric] += value;
+        flows.record(metric, paid.day, value);
+    }
     if paid.day >= s.payments_until {
         row[layout.outlay_beyond] += amount;
     } else {

@@ -418,6 +418,9 @@ pub enum TargetMetric {
     },
     /// Any metric of the run's summary, read at the end of the run (index into the layout).
     Summary(String),
+    /// A flow metric of the run's summary summed over the days `[from, to)`
+    /// (`metric_window`).
+    Flow { metric: String, from: f64, to: f64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

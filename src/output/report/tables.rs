@@ -97,7 +97,7 @@ pub(super) fn target_group(s: &Scenario, id: &str) -> (usize, String) {
         .find(|t| t.id == id)
         .and_then(|t| match t.metric {
             TargetMetric::Nev { district, .. } => district,
-            TargetMetric::Summary(_) => None,
+            TargetMetric::Summary(_) | TargetMetric::Flow { .. } => None,
         });
     match district {
         Some(d) => (d + 1, s.districts[d].label.clone()),

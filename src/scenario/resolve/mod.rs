@@ -65,7 +65,7 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
     let (targets, summary_checks) = targets::resolve_targets(&r, &top, &districts, nev_start)?;
     top.finish()?;
 
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name: header.name,
         title: header.title,
         end: calendar.day(end) + 1.0,
@@ -89,23 +89,33 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
         uncertain: r.uncertain,
         actuals,
     };
-    check_summary_metrics(&scenario, summary_checks)?;
+    check_summary_metrics(&mut scenario, summary_checks)?;
     Ok(scenario)
 }
 
-/// Refuses a target on a run metric the run does not compute.
-fn check_summary_metrics(scenario: &Scenario, checks: Vec<targets::SummaryCheck>) -> Result<()> {
+/// Refuses a target on a run metric the run does not compute, and resolves those read
+/// over a window (docs/model.md, "Metrics over a window"), or refuses the window.
+fn check_summary_metrics(
+    scenario: &mut Scenario,
+    checks: Vec<targets::SummaryCheck>,
+) -> Result<()> {
     let layout = crate::metrics::MetricLayout::new(scenario);
-    for (name, origin, path) in checks {
-        if layout.index_of(&name).is_none() || name.starts_with("target.") {
+    for check in checks {
+        let (name, origin, path) = (&check.name, &check.origin, &check.key_path);
+        if layout.index_of(name).is_none() || name.starts_with("target.") {
             return Err(ScenarioError::at(
-                &origin,
-                &path,
+                origin,
+                path,
                 format!(
                     "unknown metric `{name}`; expected a district metric ({}) or a run metric such as `firms.count.unicorn`, `listings.new`, `outlay.total`",
                     NevQuantity::ALL.iter().map(|q| q.metric_base()).collect::<Vec<_>>().join(", ")
                 ),
             ));
+        }
+        if let Some((k, window, origin, path)) = &check.window {
+            let metric = crate::metric_window::resolve(scenario, &layout, name, *window)
+                .map_err(|why| ScenarioError::at(origin, path, why))?;
+            scenario.targets[*k].metric = metric;
         }
     }
     Ok(())

@@ -4,14 +4,23 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::super::error::{Result, ScenarioError};
-use super::super::node::{Node, Origin};
+use super::super::node::Origin;
 use super::super::read::{as_date, as_str, as_u64, TableReader};
 use super::super::types::*;
 use super::ids::Ids;
 use super::resolver::Resolver;
+use crate::metric_window::Window;
 
-/// A run-metric target whose name can only be checked once the metric layout exists.
-pub type SummaryCheck = (String, Origin, String);
+/// A run-metric target whose name, and window if it has one, can only be checked once
+/// the metric layout exists.
+pub struct SummaryCheck {
+    pub name: String,
+    pub origin: Origin,
+    pub key_path: String,
+    /// The target (its index among the enabled ones) read over a window other than the
+    /// whole run, with where the window was written.
+    pub window: Option<(usize, Window, Origin, String)>,
+}
 
 pub fn resolve_targets(
     r: &Resolver,
@@ -29,14 +38,27 @@ pub fn resolve_targets(
         let label = t.opt_string("label")?.unwrap_or_else(|| id.clone());
         let enabled = t.opt_bool("enabled")?.unwrap_or(true);
         let window = resolve_window(r, &t, nev_start)?;
-        let (metric, metric_name, window_label) =
-            resolve_metric(r, &t, node, &path, districts, window)?;
+        let (metric, metric_name, window_label, deferred) =
+            resolve_metric(r, &t, districts, window)?;
         if let (TargetMetric::Summary(name), true) = (&metric, enabled) {
-            summary_checks.push((
-                name.clone(),
-                t.required("metric")?.origin.clone(),
-                t.key_path("metric"),
-            ));
+            let window = match deferred {
+                Some(w) => {
+                    let key = if t.get("year").is_some() {
+                        "year"
+                    } else {
+                        "by"
+                    };
+                    let origin = t.required(key)?.origin.clone();
+                    Some((targets.len(), w, origin, t.key_path(key)))
+                }
+                None => None,
+            };
+            summary_checks.push(SummaryCheck {
+                name: name.clone(),
+                origin: t.required("metric")?.origin.clone(),
+                key_path: t.key_path("metric"),
+                window,
+            });
         }
         let comparator = match (t.opt_f64("at_least")?, t.opt_f64("at_most")?) {
             (Some(x), None) => Comparator::AtLeast(x),
@@ -103,15 +125,15 @@ fn resolve_window(
     }
 }
 
-/// The metric a target reads, its name and its window's label.
+/// The metric a target reads, its name, its window's label and, for a run metric read
+/// over a window other than the whole run, that window (resolved once the metric layout
+/// exists, by `metric_window`).
 fn resolve_metric(
     r: &Resolver,
     t: &TableReader<'_>,
-    node: &Node,
-    path: &str,
     districts: &[District],
     window: Option<(TargetWindow, String)>,
-) -> Result<(TargetMetric, String, String)> {
+) -> Result<(TargetMetric, String, String, Option<Window>)> {
     let metric_node = t.required("metric")?;
     let metric_text = as_str(metric_node, &t.key_path("metric"))?.to_string();
     let district_node = t.get("district");
@@ -184,6 +206,7 @@ fn resolve_metric(
                 },
                 name,
                 label,
+                None,
             ))
         }
         None => {
@@ -194,30 +217,19 @@ fn resolve_metric(
                     format!("`{metric_text}` is not a district metric"),
                 ));
             }
+            // The year's outlay, in total or of a line, is a metric of its own; any other
+            // window is checked against the metric's kind once the layout exists.
+            let summary = TargetMetric::Summary(metric_text.clone());
             match window {
-                Some((TargetWindow::Year(y), label)) => {
-                    let year_node = t.required("year")?;
-                    let read = year_metric(r, &metric_text, y).ok_or_else(|| {
-                        ScenarioError::at(
-                            &year_node.origin,
-                            &t.key_path("year"),
-                            format!("`{metric_text}` has no value per calendar year: expected no window (the whole run) or `by` = scenario.end; `year` reads `outlay.total` and `outlay.line.<id>` during that year"),
-                        )
-                    });
-                    Ok((TargetMetric::Summary(read?), metric_text, label))
+                Some((TargetWindow::Year(y), label)) => match year_metric(r, &metric_text, y) {
+                    Some(read) => Ok((TargetMetric::Summary(read), metric_text, label, None)),
+                    None => Ok((summary, metric_text, label, Some(Window::Year(y)))),
+                },
+                Some((TargetWindow::By(day), label)) if day != r.calendar.day(r.end) + 1.0 => {
+                    let date = r.calendar.date(day - 1.0);
+                    Ok((summary, metric_text, label, Some(Window::Through(date))))
                 }
-                Some((TargetWindow::By(day), _)) if day != r.calendar.day(r.end) + 1.0 => {
-                    Err(ScenarioError::at(
-                        &node.origin,
-                        path,
-                        "run metrics are read at the scenario end: expected `by` = scenario.end, `year` or no window",
-                    ))
-                }
-                _ => Ok((
-                    TargetMetric::Summary(metric_text.clone()),
-                    metric_text,
-                    format!("by {}", r.end),
-                )),
+                _ => Ok((summary, metric_text, format!("by {}", r.end), None)),
             }
         }
     }
