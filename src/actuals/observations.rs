@@ -88,6 +88,12 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds) -> Result<Vec<Observation
         if let Some(why) = bounds.check(last_day) {
             return Err(row.error("window", format!("the window ends {last_day}: {why}")));
         }
+        // Only a successor policy (docs/model.md) gets here with a window that ends before
+        // its start: that observation is its predecessor's record, not one of its metrics.
+        if last_day < s.calendar.date(0.0) {
+            row.required("value")?;
+            continue;
+        }
         if let Err(why) = metric_window::resolve(s, &layout, metric, window.into()) {
             return Err(row.error("window", format!("{text}: {why}")));
         }
