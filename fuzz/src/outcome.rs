@@ -68,17 +68,17 @@ impl Columns for OneBlock<'_> {
     fn replications(&self) -> usize {
         self.block.count
     }
-    fn metric(&self, j: usize) -> Vec<f64> {
+    fn metric(&self, j: usize) -> std::io::Result<Vec<f64>> {
         let m = self.layout.len();
-        (0..self.block.count)
+        Ok((0..self.block.count)
             .map(|i| self.block.metrics[i * m + j])
-            .collect()
+            .collect())
     }
-    fn series(&self, j: usize) -> Vec<f64> {
+    fn series(&self, j: usize) -> std::io::Result<Vec<f64>> {
         let sl = self.layout.series_len();
-        (0..self.block.count)
+        Ok((0..self.block.count)
             .map(|i| self.block.series[i * sl + j])
-            .collect()
+            .collect())
     }
 }
 
@@ -121,14 +121,16 @@ pub fn run_and_check(loaded: &LoadedScenario, replications: u64) {
         block: &block,
         layout,
     };
-    let stats = pool().install(|| stats::compute(s, layout, &columns));
+    let stats = pool()
+        .install(|| stats::compute(s, layout, &columns))
+        .expect("the rows are in memory");
     let mut csv = Vec::new();
     tables::write_summary(&mut csv, &stats).expect("in memory");
     tables::write_targets(&mut csv, &stats).expect("in memory");
     tables::write_budget(&mut csv, &stats).expect("in memory");
     tables::write_timeseries(&mut csv, &stats).expect("in memory");
     check_numbers(&csv);
-    let html = report::run_report(s, &stats, &stats.outlay_total, &[], s.seed);
+    let html = report::run_report(s, &stats, &stats.outlay_total, &[], s.seed, None);
     assert!(!html.contains("NaN"), "report.html draws a NaN");
 }
 
