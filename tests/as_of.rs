@@ -14,7 +14,6 @@ use common::*;
 use policysim::actuals::AsOfRun;
 use policysim::calendar::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 use policysim::engine::Model;
-use policysim::montecarlo::run_block;
 
 fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
@@ -55,20 +54,7 @@ fn run_from(name: &str, dir: &Path, as_of: &str, reps: u64) -> Run {
     let s = &loaded.scenario;
     let run = AsOfRun::load(dir.to_path_buf(), date(as_of), s).expect("valid actuals");
     let model = Model::starting(s, Some(&run));
-    let block = run_block(&model, seed(), 0..reps, &|| {});
-    Run {
-        names: model.layout.names.clone(),
-        reps: block.count,
-        metrics: block.metrics,
-        series_names: model
-            .layout
-            .series_names
-            .iter()
-            .map(|n| n.to_string())
-            .collect(),
-        months: model.layout.months,
-        series: block.series,
-    }
+    common::run_model(&model, seed(), reps)
 }
 
 /// Every output of a run folder but the manifest, and the manifest without what differs

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use policysim::actuals::{AsOfRun, Ledger, ObservedFrom, TargetStatus};
 use policysim::engine::Model;
-use policysim::montecarlo::run_block;
 use policysim::scenario::types::Overflow;
 use policysim::scenario::LoadedScenario;
 
@@ -28,20 +27,7 @@ fn date(text: &str) -> NaiveDate {
 
 /// Runs `reps` replications of `model`.
 fn run(model: &Model<'_>, reps: u64) -> Run {
-    let block = run_block(model, seed(), 0..reps, &|| {});
-    Run {
-        names: model.layout.names.clone(),
-        reps: block.count,
-        metrics: block.metrics,
-        series_names: model
-            .layout
-            .series_names
-            .iter()
-            .map(|n| n.to_string())
-            .collect(),
-        months: model.layout.months,
-        series: block.series,
-    }
+    common::run_model(model, seed(), reps)
 }
 
 /// An actuals folder of one known firm `K1`: `payments` (date, amount) of the `reward`

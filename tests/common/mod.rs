@@ -95,8 +95,12 @@ impl Columns for Run {
 
 /// Runs `reps` replications of a loaded scenario with `seed`.
 pub fn run_loaded(loaded: &LoadedScenario, seed: u64, reps: u64) -> Run {
-    let model = Model::new(&loaded.scenario);
-    let block = run_block(&model, seed, 0..reps, &|| {});
+    run_model(&Model::new(&loaded.scenario), seed, reps)
+}
+
+/// Runs `reps` replications of `model` (from cohorts or from actuals) with `seed`.
+pub fn run_model(model: &Model<'_>, seed: u64, reps: u64) -> Run {
+    let block = run_block(model, seed, 0..reps, &|| {});
     Run {
         names: model.layout.names.clone(),
         reps: block.count,
