@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::error::Result;
 use super::table::{Range, Table};
-use super::{firm_ids, firm_index, Bounds, KnownFirm};
+use super::{firm_ids, happened_on, row_firm, Bounds, KnownFirm};
 use crate::scenario::types::{Scenario, TierIx};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,17 +46,8 @@ pub fn read(dir: &Path, s: &Scenario, bounds: &Bounds, firms: &[KnownFirm]) -> R
     // (day, line, event): the line breaks ties and names the row in sequence errors.
     let mut events = Vec::new();
     for row in table.rows() {
-        let date = row.required_date("date")?;
-        if let Some(why) = bounds.check(date) {
-            return Err(row.error("date", why));
-        }
-        let id = row.required("firm_id")?;
-        let firm = firm_index(&ids, id).ok_or_else(|| {
-            row.error(
-                "firm_id",
-                format!("unknown firm `{id}`; expected a firm_id of firms.csv"),
-            )
-        })?;
+        let date = happened_on(&row, "date", bounds)?;
+        let firm = row_firm(&ids, &row)?;
         let text = row.required("event")?;
         let unknown = |what: &str, id: &str, known: Vec<&str>| {
             row.error(

@@ -119,12 +119,28 @@ pub fn folder_hash(dir: &Path) -> Result<String, ActualsError> {
     Ok(format!("{:x}", hash.finalize()))
 }
 
-/// The index of firm `id` among the known firms, by binary search over their sorted ids.
-fn firm_index(index: &[(String, usize)], id: &str) -> Option<usize> {
+/// The index of the firm a row names in `firm_id` among the known firms (`index`: their
+/// sorted ids), refused when firms.csv does not list it.
+fn row_firm(index: &[(String, usize)], row: &table::Row<'_>) -> error::Result<usize> {
+    let id = row.required("firm_id")?;
     index
         .binary_search_by(|(k, _)| k.as_str().cmp(id))
-        .ok()
         .map(|k| index[k].1)
+        .map_err(|_| {
+            row.error(
+                "firm_id",
+                format!("unknown firm `{id}`; expected a firm_id of firms.csv"),
+            )
+        })
+}
+
+/// The date in a row's `column` of something that happened, refused outside `bounds`.
+fn happened_on(row: &table::Row<'_>, column: &str, bounds: &Bounds) -> error::Result<NaiveDate> {
+    let date = row.required_date(column)?;
+    match bounds.check(date) {
+        Some(why) => Err(row.error(column, why)),
+        None => Ok(date),
+    }
 }
 
 /// The known firms' ids, sorted, with each firm's index.

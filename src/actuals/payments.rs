@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::error::Result;
 use super::table::{Range, Table};
-use super::{firm_ids, firm_index, Bounds, KnownFirm};
+use super::{firm_ids, happened_on, row_firm, Bounds, KnownFirm};
 use crate::scenario::types::Scenario;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,17 +38,8 @@ pub fn read(
     let ids = firm_ids(firms);
     let mut payments = Vec::new();
     for row in table.rows() {
-        let paid_on = row.required_date("paid_on")?;
-        if let Some(why) = bounds.check(paid_on) {
-            return Err(row.error("paid_on", why));
-        }
-        let id = row.required("firm_id")?;
-        let firm = firm_index(&ids, id).ok_or_else(|| {
-            row.error(
-                "firm_id",
-                format!("unknown firm `{id}`; expected a firm_id of firms.csv"),
-            )
-        })?;
+        let paid_on = happened_on(&row, "paid_on", bounds)?;
+        let firm = row_firm(&ids, &row)?;
         let name = row.required("instrument")?;
         let instrument = s
             .instruments
