@@ -132,7 +132,6 @@ fn days(s: &Scenario, window: Window) -> Result<(f64, f64), String> {
 
 fn kind(s: &Scenario, l: &MetricLayout, i: usize) -> Kind {
     let within = |at: usize, len: usize| (at..at + len).contains(&i);
-    let per_line_year = l.lines * l.years;
     let outlay = Kind::Flow {
         until: s.payments_until,
         until_name: "payments_until",
@@ -149,14 +148,16 @@ fn kind(s: &Scenario, l: &MetricLayout, i: usize) -> Kind {
         outlay
     } else if within(l.outlay_year, l.years) {
         Kind::OfYear(l.first_year + (i - l.outlay_year) as i32)
-    } else if [l.outlay_line_year, l.demand_line_year, l.carried_line_year]
-        .iter()
-        .any(|&at| within(at, per_line_year))
+    } else if let Some(at) = [
+        (l.outlay_line_year, l.lines),
+        (l.outlay_instrument_year, l.instruments),
+        (l.demand_line_year, l.lines),
+        (l.carried_line_year, l.lines),
+    ]
+    .into_iter()
+    .find(|&(at, items)| within(at, items * l.years))
+    .map(|(at, _)| at)
     {
-        let at = [l.outlay_line_year, l.demand_line_year, l.carried_line_year]
-            .into_iter()
-            .find(|&at| within(at, per_line_year))
-            .expect("one of the blocks");
         Kind::OfYear(l.first_year + ((i - at) % l.years) as i32)
     } else if i == l.outlay_beyond {
         Kind::Refused(

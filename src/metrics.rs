@@ -57,6 +57,7 @@ pub struct MetricLayout {
     pub outlay_funder: usize,
     pub outlay_line: usize,
     pub outlay_line_year: usize,
+    pub outlay_instrument_year: usize,
     pub demand_line_year: usize,
     pub carried_line_year: usize,
     pub firms_count: usize,
@@ -80,7 +81,7 @@ pub struct MetricLayout {
 }
 
 /// Where a run from actuals keeps the ledger apart from the simulation: the outlay
-/// section (`outlay.total` through `outlay.line.<id>.<year>`) again as `outlay.actual.*`
+/// section (`outlay.total` through `outlay.instrument.<id>.<year>`) again as `outlay.actual.*`
 /// (the ledger) and `outlay.remaining.*` (paid from the as-of date on), and the demand per
 /// line-year from the as-of date on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +177,17 @@ impl MetricLayout {
                 .collect()
         };
         let outlay_line_year = block(&mut names, per_line_year("outlay.line"));
+        let outlay_instrument_year = block(
+            &mut names,
+            s.instruments
+                .iter()
+                .flat_map(|i| {
+                    years
+                        .iter()
+                        .map(move |y| format!("outlay.instrument.{}.{y}", i.id))
+                })
+                .collect(),
+        );
         let demand_line_year = block(&mut names, per_line_year("demand.line"));
         let carried_line_year = block(&mut names, per_line_year("carried.line"));
         let ledger = actuals.then(|| {
@@ -258,6 +270,7 @@ impl MetricLayout {
             outlay_funder,
             outlay_line,
             outlay_line_year,
+            outlay_instrument_year,
             demand_line_year,
             carried_line_year,
             firms_count,
@@ -277,7 +290,7 @@ impl MetricLayout {
         }
     }
 
-    /// The width of the outlay section (`outlay.total` through `outlay.line.<id>.<year>`).
+    /// The width of the outlay section (`outlay.total` through `outlay.instrument.<id>.<year>`).
     pub fn outlay_section_len(&self) -> usize {
         self.demand_line_year - self.outlay_total
     }
@@ -301,6 +314,11 @@ impl MetricLayout {
     /// Position of `(line, year offset)` within a per-line-per-year block.
     pub fn line_year(&self, line: usize, year: usize) -> usize {
         line * self.years + year
+    }
+
+    /// Position of `(instrument, year offset)` within the per-instrument-per-year block.
+    pub fn instrument_year(&self, instrument: usize, year: usize) -> usize {
+        instrument * self.years + year
     }
 
     /// Position of a district quantity (`district == districts` means the total).

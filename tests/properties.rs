@@ -152,6 +152,56 @@ proptest! {
         }
     }
 
+    /// Outlay by instrument and year (`outlay.instrument.<id>.<Y>`) adds up, over the
+    /// instruments, to each year's outlay; and, over the years, to the instrument's
+    /// whole-run outlay when nothing is paid after `payments_until` (never more in any
+    /// case). The sums add the same non-negative payments in other orders, so they agree
+    /// to the rounding bound of `funder_shares_sum_to_the_total`.
+    #[test]
+    fn instrument_years_sum_to_years_and_instruments(g in generated::scenario(None, true)) {
+        let dir = tempfile::tempdir().unwrap();
+        let run = rows(&load(dir.path(), &g.toml(1.0)), 5);
+        let years: Vec<String> = run
+            .names
+            .iter()
+            .filter_map(|n| n.strip_prefix("outlay.year.").map(String::from))
+            .collect();
+        let instruments: Vec<String> = run
+            .names
+            .iter()
+            .filter_map(|n| n.strip_prefix("outlay.instrument."))
+            .filter(|rest| !rest.contains('.'))
+            .map(String::from)
+            .collect();
+        prop_assert!(!years.is_empty() && !instruments.is_empty());
+        let beyond = run.col("outlay.after_horizon");
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        for y in &years {
+            let year = run.col(&format!("outlay.year.{y}"));
+            let parts: Vec<Vec<f64>> = instruments
+                .iter()
+                .map(|i| run.col(&format!("outlay.instrument.{i}.{y}")))
+                .collect();
+            for r in 0..run.reps {
+                let sum: f64 = parts.iter().map(|p| p[r]).sum();
+                prop_assert!(close(sum, year[r]), "replication {}, {}: {} != {}", r, y, sum, year[r]);
+            }
+        }
+        for i in &instruments {
+            let whole = run.col(&format!("outlay.instrument.{i}"));
+            for r in 0..run.reps {
+                let sum: f64 = years
+                    .iter()
+                    .map(|y| run.col(&format!("outlay.instrument.{i}.{y}"))[r])
+                    .sum();
+                prop_assert!(sum <= whole[r] * (1.0 + 1e-9), "replication {}, {}", r, i);
+                if beyond[r] == 0.0 {
+                    prop_assert!(close(sum, whole[r]), "replication {}, {}: {} != {}", r, i, sum, whole[r]);
+                }
+            }
+        }
+    }
+
     /// Doubling every amount doubles every outlay, demand and carried-over figure,
     /// exactly, when no money is lognormal. The random draws do not depend on amounts (the
     /// doubled scenario draws the same numbers), and every money computation is a sum, a

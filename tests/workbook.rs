@@ -120,7 +120,8 @@ fn run_workbook_cells_equal_the_csv_values_bit_for_bit() {
     assert!(assert_sheet_is_csv(&book, "目标 Targets", &dir.join("targets.csv")) > 0);
     assert!(assert_sheet_is_csv(&book, "分布 Summary", &dir.join("summary.csv")) > 0);
 
-    // 政策工具: instrument columns, then the instrument's row of summary.csv.
+    // 政策工具: instrument columns and the year of payment (blank for the whole run), then
+    // that metric's row of summary.csv; every instrument and instrument-year has its row.
     let (sh, srows) = csv_text(&dir.join("summary.csv"));
     let instruments = sheet(&book, "政策工具 Instruments");
     let mut seen = 0;
@@ -128,11 +129,15 @@ fn run_workbook_cells_equal_the_csv_values_bit_for_bit() {
         let Data::String(id) = cell(&instruments, r, 0) else {
             panic!("instrument id")
         };
-        let name = format!("outlay.instrument.{id}");
+        let name = match cell(&instruments, r, 4) {
+            Data::Empty => format!("outlay.instrument.{id}"),
+            Data::Float(year) => format!("outlay.instrument.{id}.{year}"),
+            other => panic!("政策工具 row {r}: year {other:?}"),
+        };
         let row = srows.iter().find(|x| x[0] == name).expect("summary row");
         for c in 1..sh.len() {
-            let at = format!("政策工具 {id} {}", sh[c]);
-            assert_cell_is_field(&at, &cell(&instruments, r, c + 3), &sh[c], &row[c]);
+            let at = format!("政策工具 {name} {}", sh[c]);
+            assert_cell_is_field(&at, &cell(&instruments, r, c + 4), &sh[c], &row[c]);
         }
         seen += 1;
     }
@@ -140,7 +145,16 @@ fn run_workbook_cells_equal_the_csv_values_bit_for_bit() {
         .iter()
         .filter(|x| x[0].starts_with("outlay.instrument."))
         .count();
-    assert_eq!(seen, instrument_rows, "every instrument has its row");
+    assert_eq!(
+        seen, instrument_rows,
+        "every instrument and instrument-year has its row"
+    );
+    assert!(
+        srows
+            .iter()
+            .any(|x| x[0].ends_with(".2024") && x[0].starts_with("outlay.instrument.")),
+        "summary.csv holds outlay by instrument and year"
+    );
 
     // 摘要: outlay by year from summary.csv, targets by probability from targets.csv.
     let summary = sheet(&book, "摘要 Summary");

@@ -13,7 +13,7 @@ use crate::scenario::types::{Scenario, Target, TargetMetric};
 pub struct Ledger {
     pub as_of: NaiveDate,
     /// The ledger's payments in the order of the layout's outlay section (`outlay.total`
-    /// through `outlay.line.<id>.<year>`): the values of `outlay.actual.*`.
+    /// through `outlay.instrument.<id>.<year>`): the values of `outlay.actual.*`.
     pub outlay: Vec<f64>,
     /// Paid per budget line and reported year (`MetricLayout::line_year` order).
     pub line_year: Vec<f64>,
@@ -111,6 +111,10 @@ fn sums(s: &Scenario, layout: &MetricLayout, actuals: &Actuals) -> (Vec<f64>, Ve
             add(layout.outlay_year + k, p.amount);
             add(
                 layout.outlay_line_year + layout.line_year(inst.budget_line, k),
+                p.amount,
+            );
+            add(
+                layout.outlay_instrument_year + layout.instrument_year(p.instrument, k),
                 p.amount,
             );
             months[month] += p.amount;

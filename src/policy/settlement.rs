@@ -117,6 +117,8 @@ fn record_payment(
         let k = (year - layout.first_year) as usize;
         row[layout.outlay_year + k] += amount;
         row[layout.outlay_line_year + layout.line_year(inst.budget_line, k)] += amount;
+        row[layout.outlay_instrument_year + layout.instrument_year(paid.instrument as usize, k)] +=
+            amount;
         series[SERIES_OUTLAY * layout.months + month] += amount;
     }
 }

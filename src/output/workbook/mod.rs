@@ -113,26 +113,37 @@ fn save(book: &mut Workbook, dir: &mut RunDir) -> Result<()> {
     Ok(())
 }
 
-/// 政策工具 Instruments: the `outlay.instrument.*` rows of summary.csv, with each
-/// instrument's label, clause and budget line from the scenario.
+/// 政策工具 Instruments: for each instrument, the `outlay.instrument.<id>` row of
+/// summary.csv (the whole run, `year` blank) and then its `outlay.instrument.<id>.<year>`
+/// rows, with the instrument's label, clause and budget line from the scenario.
 fn write_instruments(book: &mut Workbook, s: &Scenario, summary: &CsvTable) -> Result<()> {
     let metric = summary.column("metric");
+    let by_metric: std::collections::HashMap<&str, &Vec<String>> = summary
+        .rows
+        .iter()
+        .map(|r| (r[metric].as_str(), r))
+        .collect();
     let mut rows = Vec::new();
     for i in &s.instruments {
-        let name = format!("outlay.instrument.{}", i.id);
-        let Some(row) = summary.rows.iter().find(|r| r[metric] == name) else {
-            continue;
-        };
-        let mut out = vec![
-            i.id.clone(),
-            i.label.clone(),
-            i.clause.clone(),
-            s.budget_lines[i.budget_line].id.clone(),
-        ];
-        out.extend(row[1..].iter().cloned());
-        rows.push(out);
+        let whole = format!("outlay.instrument.{}", i.id);
+        let periods = std::iter::once((String::new(), whole.clone()))
+            .chain(s.years().map(|y| (y.to_string(), format!("{whole}.{y}"))));
+        for (year, name) in periods {
+            let Some(row) = by_metric.get(name.as_str()) else {
+                continue;
+            };
+            let mut out = vec![
+                i.id.clone(),
+                i.label.clone(),
+                i.clause.clone(),
+                s.budget_lines[i.budget_line].id.clone(),
+                year,
+            ];
+            out.extend(row[1..].iter().cloned());
+            rows.push(out);
+        }
     }
-    let mut header: Vec<String> = ["instrument", "label", "clause", "budget_line"]
+    let mut header: Vec<String> = ["instrument", "label", "clause", "budget_line", "year"]
         .map(String::from)
         .into();
     header.extend(summary.header[1..].iter().cloned());

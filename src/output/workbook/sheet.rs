@@ -111,8 +111,9 @@ pub const DISTRIBUTION: TableSheet = TableSheet {
     ],
 };
 
-/// Instruments' outlays (yuan, whole run): summary.csv's statistics of
-/// `outlay.instrument.*`, after the instrument's own columns.
+/// Instruments' outlays (yuan), for the whole run (`year` blank) and by calendar year of
+/// payment: summary.csv's statistics of `outlay.instrument.*`, after the instrument's own
+/// columns.
 pub const INSTRUMENTS: TableSheet = TableSheet {
     name: "政策工具 Instruments",
     scale: None,
@@ -121,6 +122,7 @@ pub const INSTRUMENTS: TableSheet = TableSheet {
         col("label", "名称", Text),
         col("clause", "条款", Text),
         col("budget_line", "预算科目", Text),
+        col("year", "支付年度(空=全期)", Year),
         col("mean", "支出均值(百万元)", Yuan),
         col("sd", "标准差(百万元)", Yuan),
         col("mcse", "标准误(百万元)", Yuan),
