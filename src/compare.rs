@@ -153,7 +153,8 @@ pub fn paired_diff(a: &[f64], b: &[f64]) -> PairedDiff {
     let n = a.len() as f64;
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
     let mean_diff = mean(&d);
-    let sd_diff = sd(&d, mean_diff).expect("two replications or more");
+    let sd_diff = sd(&d, mean_diff)
+        .expect("sd is defined from two values, and the assert above checked two or more");
     let half = Z95 * sd_diff / n.sqrt();
     PairedDiff {
         mean_a: mean(a),
