@@ -3,10 +3,12 @@
 //! overwritten without --force, and outputs do not depend on the thread count. These run
 //! the `policysim` binary, from the crate root so manifests record the same scenario path.
 
+mod process;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SCENARIO: &str = "scenarios/baseline.toml";
+use process::{code, s, BASELINE as SCENARIO};
 const FILES: &[&str] = &[
     "summary.csv",
     "targets.csv",
@@ -19,38 +21,11 @@ const FILES: &[&str] = &[
 ];
 
 fn policysim(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_policysim"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
-    // A test run inside a Slurm or Kubernetes job must not pick up its shard.
-    for var in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "JOB_COMPLETION_INDEX",
-        "POLICYSIM_SHARD_COUNT",
-        "POLICYSIM_BLOCK",
-        "POLICYSIM_STOP_AFTER_BLOCKS",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("policysim runs")
+    process::policysim_untimed(args, env)
 }
 
 fn ok(args: &[&str], env: &[(&str, &str)]) {
-    let out = policysim(args, env);
-    assert!(
-        out.status.success(),
-        "policysim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+    process::ok(&policysim(args, env));
 }
 
 fn run(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) {
@@ -58,13 +33,6 @@ fn run(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) {
     let mut args = vec!["run", SCENARIO, "--reps", &reps, "--quiet", "--out", s(out)];
     args.extend_from_slice(extra);
     ok(&args, env);
-}
-
-fn manifest_without_execution(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read(dir.join("manifest.json")).expect("manifest");
-    let mut v: serde_json::Value = serde_json::from_slice(&text).expect("json");
-    v.as_object_mut().expect("object").remove("execution");
-    v
 }
 
 /// The event loop's count and the model's events by kind.
@@ -76,31 +44,11 @@ fn events(dir: &Path) -> (u64, serde_json::Value) {
     (v["execution"]["events"].as_u64().expect("events"), kinds)
 }
 
-/// Every output byte-identical, the manifest too once `execution` is dropped, and no
-/// leftover temporary file in `b`.
+/// Every output byte-identical, the manifest too once `execution` is dropped, the same
+/// events, and no leftover temporary file in `b`.
 fn assert_same_run(a: &Path, b: &Path) {
-    for f in FILES {
-        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", a.display()));
-        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", b.display()));
-        assert!(
-            x == y,
-            "{f} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-    assert_eq!(manifest_without_execution(a), manifest_without_execution(b));
+    process::assert_same_outputs(a, b, FILES, |n| n.starts_with('.'));
     assert_eq!(events(a), events(b), "event counts differ");
-    let hidden: Vec<_> = std::fs::read_dir(b)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(
-        hidden.is_empty(),
-        "leftovers in {}: {hidden:?}",
-        b.display()
-    );
 }
 
 fn shards_then_merge(tmp: &Path, reps: u64, n: u64, env: &[(&str, &str)]) -> PathBuf {
@@ -490,7 +438,7 @@ fn invalid_shards_are_refused() {
 #[test]
 fn shard_comes_from_flag_then_slurm_then_kubernetes() {
     let tmp = tempfile::tempdir().unwrap();
-    let shard_of = |dir: &Path| manifest_without_execution(dir)["shard"].clone();
+    let shard_of = |dir: &Path| process::manifest_without_execution(dir)["shard"].clone();
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], (u64, u64));
     let cases: &[Case] = &[
         (

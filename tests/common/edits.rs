@@ -176,6 +176,27 @@ pub fn check_case(case: &Case) {
     assert_refused(dir.path(), &file, &prefix, case.message, what);
 }
 
+/// Checks every case (see `check_case`) and reports the failures together, so that one
+/// broken class does not hide the others.
+pub fn check_cases(cases: &[Case]) {
+    let failures: Vec<&str> = cases
+        .iter()
+        .filter(|case| std::panic::catch_unwind(|| check_case(case)).is_err())
+        .map(|case| case.what)
+        .collect();
+    assert!(failures.is_empty(), "cases that failed: {failures:#?}");
+}
+
+/// `text` loads as a scenario (written to a file in a fresh temporary folder).
+pub fn assert_accepted(text: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("accepted.toml");
+    std::fs::write(&file, text).expect("write");
+    if let Err(e) = policysim::scenario::load(&file) {
+        panic!("refused: {e}\n{text}");
+    }
+}
+
 pub fn policysim(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_policysim"))
         .args(args)
