@@ -272,10 +272,7 @@ pub fn compare(
 
 /// `comparison.csv`: one row per (pair, metric).
 pub fn write_metrics_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record([
-        "scenario_a",
-        "scenario_b",
+    let header = [
         "metric",
         "mean_a",
         "mean_b",
@@ -283,33 +280,29 @@ pub fn write_metrics_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Res
         "diff_ci95_low",
         "diff_ci95_high",
         "p_b_greater",
-    ])?;
-    for c in comparisons {
-        for m in &c.metrics {
-            let d = &m.diff;
-            out.write_record([
-                c.scenario_a.clone(),
-                c.scenario_b.clone(),
-                m.metric.clone(),
-                num(d.mean_a),
-                num(d.mean_b),
-                num(d.mean_diff),
-                num(d.ci95_low),
-                num(d.ci95_high),
-                num(d.p_b_greater),
-            ])?;
-        }
-    }
-    out.flush()?;
-    Ok(())
+    ];
+    write_pair_rows(w, &header, comparisons, |c| {
+        c.metrics
+            .iter()
+            .map(|m| {
+                let d = &m.diff;
+                vec![
+                    m.metric.clone(),
+                    num(d.mean_a),
+                    num(d.mean_b),
+                    num(d.mean_diff),
+                    num(d.ci95_low),
+                    num(d.ci95_high),
+                    num(d.p_b_greater),
+                ]
+            })
+            .collect()
+    })
 }
 
 /// `comparison_targets.csv`: one row per (pair, target).
 pub fn write_targets_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record([
-        "scenario_a",
-        "scenario_b",
+    let header = [
         "target",
         "label",
         "probability_a",
@@ -317,20 +310,39 @@ pub fn write_targets_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Res
         "change",
         "change_ci95_low",
         "change_ci95_high",
-    ])?;
+    ];
+    write_pair_rows(w, &header, comparisons, |c| {
+        c.targets
+            .iter()
+            .map(|t| {
+                vec![
+                    t.target.clone(),
+                    t.label.clone(),
+                    num(t.probability_a),
+                    num(t.probability_b),
+                    num(t.change),
+                    num(t.change_ci95_low),
+                    num(t.change_ci95_high),
+                ]
+            })
+            .collect()
+    })
+}
+
+/// A comparison CSV: `scenario_a`, `scenario_b` and `header`, then each pair's `rows`,
+/// every one after the pair's two names.
+fn write_pair_rows<W: Write>(
+    w: W,
+    header: &[&str],
+    comparisons: &[Comparison],
+    rows: impl Fn(&Comparison) -> Vec<Vec<String>>,
+) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record(["scenario_a", "scenario_b"].iter().chain(header))?;
     for c in comparisons {
-        for t in &c.targets {
-            out.write_record([
-                c.scenario_a.clone(),
-                c.scenario_b.clone(),
-                t.target.clone(),
-                t.label.clone(),
-                num(t.probability_a),
-                num(t.probability_b),
-                num(t.change),
-                num(t.change_ci95_low),
-                num(t.change_ci95_high),
-            ])?;
+        for row in rows(c) {
+            let pair = [c.scenario_a.clone(), c.scenario_b.clone()];
+            out.write_record(pair.into_iter().chain(row))?;
         }
     }
     out.flush()?;
