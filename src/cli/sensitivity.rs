@@ -69,7 +69,8 @@ pub enum Resolved {
     },
     /// Run the design's rows (or one shard of them).
     Design {
-        loaded: scenario::LoadedScenario,
+        // Boxed: a loaded scenario is large beside a merge's few paths.
+        loaded: Box<scenario::LoadedScenario>,
         path: PathBuf,
         metrics: Vec<Metric>,
         spec: Spec,
@@ -140,7 +141,7 @@ impl Args {
             quiet: self.quiet,
         };
         Ok(Resolved::Design {
-            loaded,
+            loaded: Box::new(loaded),
             path,
             metrics,
             spec,
