@@ -6,6 +6,8 @@
 //! paired differences, not from two independent samples: two scenarios that differ only in
 //! a reward's amount give a zero-width interval for every metric the amount cannot move.
 
+pub mod job;
+
 use std::io::Write;
 use std::path::Path;
 
