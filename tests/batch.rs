@@ -28,11 +28,12 @@ fn ok(args: &[&str], env: &[(&str, &str)]) {
     process::ok(&policysim(args, env));
 }
 
+fn run_output(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    process::run_baseline_untimed(out, reps, extra, env)
+}
+
 fn run(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) {
-    let reps = reps.to_string();
-    let mut args = vec!["run", SCENARIO, "--reps", &reps, "--quiet", "--out", s(out)];
-    args.extend_from_slice(extra);
-    ok(&args, env);
+    process::ok(&run_output(out, reps, extra, env));
 }
 
 /// The event loop's count and the model's events by kind.
@@ -159,18 +160,7 @@ fn interrupted_then_resumed_run_equals_uninterrupted() {
         ("POLICYSIM_BLOCK", "50"),
         ("POLICYSIM_STOP_AFTER_BLOCKS", "2"),
     ];
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "300",
-            "--quiet",
-            "--out",
-            s(&dir),
-        ],
-        &env,
-    );
+    let o = run_output(&dir, 300, &[], &env);
     assert_eq!(code(&o), 130, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
     for f in FILES.iter().chain(&["manifest.json"]) {
@@ -182,18 +172,7 @@ fn interrupted_then_resumed_run_equals_uninterrupted() {
     assert!(dir.join(".progress.json").exists());
 
     // An interrupted run is neither overwritten nor silently restarted.
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "300",
-            "--quiet",
-            "--out",
-            s(&dir),
-        ],
-        &[],
-    );
+    let o = run_output(&dir, 300, &[], &[]);
     assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
     // Resuming with other settings is refused.
     let o = policysim(&["run", "--resume", s(&dir), "--seed", "1", "--quiet"], &[]);
@@ -234,20 +213,7 @@ fn resumed_shard_merges_like_the_others() {
         ("POLICYSIM_BLOCK", "40"),
         ("POLICYSIM_STOP_AFTER_BLOCKS", "1"),
     ];
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "200",
-            "--quiet",
-            "--shard",
-            "1/2",
-            "--out",
-            s(&b),
-        ],
-        &env,
-    );
+    let o = run_output(&b, 200, &["--shard", "1/2"], &env);
     assert_eq!(code(&o), 130);
     ok(&["run", "--resume", s(&b), "--quiet"], &[]);
     let merged = tmp.path().join("merged");
@@ -326,18 +292,7 @@ fn existing_run_is_not_overwritten_without_force() {
         .chain(&["manifest.json"])
         .map(|f| std::fs::read(dir.join(f)).unwrap())
         .collect();
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "120",
-            "--quiet",
-            "--out",
-            s(&dir),
-        ],
-        &[],
-    );
+    let o = run_output(&dir, 120, &[], &[]);
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
     let after: Vec<Vec<u8>> = FILES

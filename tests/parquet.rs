@@ -36,11 +36,12 @@ fn ok(args: &[&str]) {
     process::ok(&policysim(args, &[]));
 }
 
+fn run_output(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    process::run_baseline_untimed(out, reps, extra, env)
+}
+
 fn run(out: &Path, reps: u64, extra: &[&str]) {
-    let reps = reps.to_string();
-    let mut args = vec!["run", SCENARIO, "--reps", &reps, "--quiet", "--out", s(out)];
-    args.extend_from_slice(extra);
-    ok(&args);
+    process::ok(&run_output(out, reps, extra, &[]));
 }
 
 /// Every output byte-identical, the manifest too once `execution` is dropped, and no
@@ -126,22 +127,7 @@ fn parquet_outputs_identical_for_1_2_and_8_threads_and_any_block_size() {
     for (t, block) in [("2", "100"), ("8", "7")] {
         let dir = tmp.path().join(format!("t{t}"));
         let args = ["--rows", "parquet", "--threads", t];
-        let o = policysim(
-            &[
-                &[
-                    "run",
-                    SCENARIO,
-                    "--reps",
-                    "300",
-                    "--quiet",
-                    "--out",
-                    s(&dir),
-                ],
-                &args[..],
-            ]
-            .concat(),
-            &[("POLICYSIM_BLOCK", block)],
-        );
+        let o = run_output(&dir, 300, &args, &[("POLICYSIM_BLOCK", block)]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_same(&one, &dir);
     }
@@ -151,20 +137,7 @@ fn parquet_outputs_identical_for_1_2_and_8_threads_and_any_block_size() {
 fn an_unknown_row_format_is_bad_input_before_any_work() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "10",
-            "--quiet",
-            "--rows",
-            "xlsx",
-            "--out",
-            s(&out),
-        ],
-        &[],
-    );
+    let o = run_output(&out, 10, &["--rows", "xlsx"], &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("xlsx") && err.contains("parquet"), "{err}");

@@ -177,6 +177,15 @@ pub fn policysim_untimed(args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("policysim starts")
 }
 
+/// `policysim run BASELINE --reps REPS --quiet --out OUT EXTRA...` from the crate root,
+/// with no time limit (see `policysim_untimed`).
+pub fn run_baseline_untimed(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let reps = reps.to_string();
+    let mut args = vec!["run", BASELINE, "--reps", &reps, "--quiet", "--out", s(out)];
+    args.extend_from_slice(extra);
+    policysim_untimed(&args, env)
+}
+
 /// The manifest of `dir` without its `execution` section (timings, paths, threads), the
 /// part two runs of the same scenario, seed and count share.
 pub fn manifest_without_execution(dir: &Path) -> serde_json::Value {
