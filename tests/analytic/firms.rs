@@ -121,19 +121,7 @@ fn events_by_replication(
         all_series.extend_from_slice(&series);
         counts.push(rep.model_events);
     }
-    let run = Run {
-        names: model.layout.names.clone(),
-        reps: reps as usize,
-        metrics,
-        series_names: model
-            .layout
-            .series_names
-            .iter()
-            .map(|n| n.to_string())
-            .collect(),
-        months: model.layout.months,
-        series: all_series,
-    };
+    let run = Run::new(&model.layout, reps as usize, metrics, all_series);
     (run, counts)
 }
 
