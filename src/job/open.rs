@@ -67,15 +67,15 @@ pub(super) fn open(
 ) -> Result<Opened> {
     let mut dir = RunDir::prepare(&spec.out, spec.force)?;
     let [replications, series, parameters] = ROW_FILES;
-    let mut header = |name: &str, header: &[String]| -> Result<BufWriter<File>> {
+    let mut with_header = |name: &str, header: &[String]| -> Result<BufWriter<File>> {
         let mut w = dir.create(name)?;
         tables::write_header(&mut w, header)?;
         Ok(w)
     };
     let files = RowFiles {
-        replications: header(replications, &tables::replication_header(layout))?,
-        series: header(series, &tables::series_header(layout))?,
-        parameters: header(parameters, &tables::parameter_header(params))?,
+        replications: with_header(replications, &tables::replication_header(layout))?,
+        series: with_header(series, &tables::series_header(layout))?,
+        parameters: with_header(parameters, &tables::parameter_header(params))?,
     };
     let mut opened = Opened::new(dir, files, layout, params, count, progress)?;
     checkpoint(&opened.dir, &mut opened.files, &mut opened.progress)?;
