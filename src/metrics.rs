@@ -126,6 +126,94 @@ pub const SERIES_OUTLAY: usize = 0;
 pub const SERIES_FIRST_CERTIFIED: usize = 1;
 pub const SERIES_LISTINGS: usize = 2;
 
+/// A row's metric names, appended block by block.
+struct Names(Vec<String>);
+
+impl Names {
+    /// Appends `items` as one block and returns where it starts.
+    fn block(&mut self, items: impl IntoIterator<Item = String>) -> usize {
+        let at = self.0.len();
+        self.0.extend(items);
+        at
+    }
+}
+
+/// `PREFIX.<line>.<year>` for every budget line and year, line-major.
+fn per_line_year(s: &Scenario, years: &[i32], prefix: &str) -> Vec<String> {
+    s.budget_lines
+        .iter()
+        .flat_map(|l| years.iter().map(move |y| format!("{prefix}.{}.{y}", l.id)))
+        .collect()
+}
+
+/// Where the money blocks start: the outlay section (`outlay.total` through
+/// `outlay.line.<id>.<year>`), then demand and carried-over liability per line-year.
+struct MoneyBlocks {
+    outlay_total: usize,
+    outlay_year: usize,
+    outlay_beyond: usize,
+    outlay_instrument: usize,
+    outlay_funder: usize,
+    outlay_line: usize,
+    outlay_line_year: usize,
+    outlay_instrument_year: usize,
+    demand_line_year: usize,
+    carried_line_year: usize,
+}
+
+impl MoneyBlocks {
+    fn append(names: &mut Names, s: &Scenario, years: &[i32]) -> MoneyBlocks {
+        let instruments = s.instruments.iter();
+        let lines = s.budget_lines.iter();
+        MoneyBlocks {
+            outlay_total: names.block(["outlay.total".into()]),
+            outlay_year: names.block(years.iter().map(|y| format!("outlay.year.{y}"))),
+            outlay_beyond: names.block(["outlay.after_horizon".into()]),
+            outlay_instrument: names
+                .block(instruments.map(|i| format!("outlay.instrument.{}", i.id))),
+            outlay_funder: names
+                .block(["outlay.funder.city".into(), "outlay.funder.district".into()]),
+            outlay_line: names.block(lines.map(|l| format!("outlay.line.{}", l.id))),
+            outlay_line_year: names.block(per_line_year(s, years, "outlay.line")),
+            outlay_instrument_year: names.block(s.instruments.iter().flat_map(|i| {
+                years
+                    .iter()
+                    .map(move |y| format!("outlay.instrument.{}.{y}", i.id))
+            })),
+            demand_line_year: names.block(per_line_year(s, years, "demand.line")),
+            carried_line_year: names.block(per_line_year(s, years, "carried.line")),
+        }
+    }
+}
+
+/// Where the firm blocks start: counts at the end, first and all certifications per
+/// tier, entries and exits.
+struct FirmBlocks {
+    count: usize,
+    first_certified: usize,
+    certified: usize,
+    entered: usize,
+    exited: usize,
+}
+
+impl FirmBlocks {
+    fn append(names: &mut Names, tiers: &[crate::scenario::types::Tier]) -> FirmBlocks {
+        let per_tier = |what: &str| -> Vec<String> {
+            tiers
+                .iter()
+                .map(|t| format!("firms.{what}.{}", t.id))
+                .collect()
+        };
+        FirmBlocks {
+            count: names.block(per_tier("count")),
+            first_certified: names.block(per_tier("first_certified")),
+            certified: names.block(per_tier("certified")),
+            entered: names.block(["firms.entered".into()]),
+            exited: names.block(["firms.exited".into()]),
+        }
+    }
+}
+
 impl MetricLayout {
     /// The layout of a plain run.
     pub fn new(s: &Scenario) -> MetricLayout {
@@ -138,115 +226,30 @@ impl MetricLayout {
     }
 
     fn build(s: &Scenario, actuals: bool) -> MetricLayout {
-        let mut names: Vec<String> = Vec::new();
+        let mut names = Names(Vec::new());
         let years: Vec<i32> = s.years().collect();
         let tiers = &s.tiers[1..];
-        let block = |names: &mut Vec<String>, items: Vec<String>| {
-            let at = names.len();
-            names.extend(items);
-            at
-        };
-        let outlay_total = block(&mut names, vec!["outlay.total".into()]);
-        let outlay_year = block(
-            &mut names,
-            years.iter().map(|y| format!("outlay.year.{y}")).collect(),
-        );
-        let outlay_beyond = block(&mut names, vec!["outlay.after_horizon".into()]);
-        let outlay_instrument = block(
-            &mut names,
-            s.instruments
-                .iter()
-                .map(|i| format!("outlay.instrument.{}", i.id))
-                .collect(),
-        );
-        let outlay_funder = block(
-            &mut names,
-            vec!["outlay.funder.city".into(), "outlay.funder.district".into()],
-        );
-        let outlay_line = block(
-            &mut names,
-            s.budget_lines
-                .iter()
-                .map(|l| format!("outlay.line.{}", l.id))
-                .collect(),
-        );
-        let per_line_year = |prefix: &str| -> Vec<String> {
-            s.budget_lines
-                .iter()
-                .flat_map(|l| years.iter().map(move |y| format!("{prefix}.{}.{y}", l.id)))
-                .collect()
-        };
-        let outlay_line_year = block(&mut names, per_line_year("outlay.line"));
-        let outlay_instrument_year = block(
-            &mut names,
-            s.instruments
-                .iter()
-                .flat_map(|i| {
-                    years
-                        .iter()
-                        .map(move |y| format!("outlay.instrument.{}.{y}", i.id))
-                })
-                .collect(),
-        );
-        let demand_line_year = block(&mut names, per_line_year("demand.line"));
-        let carried_line_year = block(&mut names, per_line_year("carried.line"));
+        let money = MoneyBlocks::append(&mut names, s, &years);
         let ledger = actuals.then(|| {
-            let demand = per_line_year("demand.remaining.line");
-            LedgerBlocks::append(&mut names, outlay_total..demand_line_year, demand)
+            let demand = per_line_year(s, &years, "demand.remaining.line");
+            let outlay = money.outlay_total..money.demand_line_year;
+            LedgerBlocks::append(&mut names.0, outlay, demand)
         });
-        let firms_count = block(
-            &mut names,
-            tiers
+        let firms = FirmBlocks::append(&mut names, tiers);
+        let stages = s.listing.stages.iter();
+        let listing_stage_entries =
+            names.block(stages.map(|st| format!("listings.stage.{}", st.id)));
+        let listings_new = names.block(["listings.new".into()]);
+        let ipo_regime = names.block(["ipo.regime".into()]);
+        let nev = names.block(NevQuantity::ALL.iter().flat_map(|q| {
+            s.districts
                 .iter()
-                .map(|t| format!("firms.count.{}", t.id))
-                .collect(),
-        );
-        let firms_first_certified = block(
-            &mut names,
-            tiers
-                .iter()
-                .map(|t| format!("firms.first_certified.{}", t.id))
-                .collect(),
-        );
-        let firms_certified = block(
-            &mut names,
-            tiers
-                .iter()
-                .map(|t| format!("firms.certified.{}", t.id))
-                .collect(),
-        );
-        let firms_entered = block(&mut names, vec!["firms.entered".into()]);
-        let firms_exited = block(&mut names, vec!["firms.exited".into()]);
-        let listing_stage_entries = block(
-            &mut names,
-            s.listing
-                .stages
-                .iter()
-                .map(|st| format!("listings.stage.{}", st.id))
-                .collect(),
-        );
-        let listings_new = block(&mut names, vec!["listings.new".into()]);
-        let ipo_regime = block(&mut names, vec!["ipo.regime".into()]);
-        let nev = block(
-            &mut names,
-            NevQuantity::ALL
-                .iter()
-                .flat_map(|q| {
-                    s.districts
-                        .iter()
-                        .map(|d| d.id.as_str())
-                        .chain(std::iter::once("total"))
-                        .map(move |d| format!("{}.{d}", q.metric_base()))
-                })
-                .collect(),
-        );
-        let target = block(
-            &mut names,
-            s.targets
-                .iter()
-                .map(|t| format!("target.{}", t.id))
-                .collect(),
-        );
+                .map(|d| d.id.as_str())
+                .chain(std::iter::once("total"))
+                .map(move |d| format!("{}.{d}", q.metric_base()))
+        }));
+        let target = names.block(s.targets.iter().map(|t| format!("target.{}", t.id)));
+        let names = names.0;
         let months = s.calendar.month_count();
         MetricLayout {
             index: names
@@ -263,21 +266,21 @@ impl MetricLayout {
             stages: s.listing.stages.len(),
             districts: s.districts.len(),
             targets: s.targets.len(),
-            outlay_total,
-            outlay_year,
-            outlay_beyond,
-            outlay_instrument,
-            outlay_funder,
-            outlay_line,
-            outlay_line_year,
-            outlay_instrument_year,
-            demand_line_year,
-            carried_line_year,
-            firms_count,
-            firms_first_certified,
-            firms_certified,
-            firms_entered,
-            firms_exited,
+            outlay_total: money.outlay_total,
+            outlay_year: money.outlay_year,
+            outlay_beyond: money.outlay_beyond,
+            outlay_instrument: money.outlay_instrument,
+            outlay_funder: money.outlay_funder,
+            outlay_line: money.outlay_line,
+            outlay_line_year: money.outlay_line_year,
+            outlay_instrument_year: money.outlay_instrument_year,
+            demand_line_year: money.demand_line_year,
+            carried_line_year: money.carried_line_year,
+            firms_count: firms.count,
+            firms_first_certified: firms.first_certified,
+            firms_certified: firms.certified,
+            firms_entered: firms.entered,
+            firms_exited: firms.exited,
             listing_stage_entries,
             listings_new,
             ipo_regime,

@@ -4,135 +4,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-use common::edits::{broken, line_col, VALID};
-
-/// A broken scenario and where and how it must be refused.
-struct Case {
-    /// `VALID` with `from` replaced by `to` (each must occur exactly once).
-    edits: &'static [(&'static str, &'static str)],
-    /// Text in the broken file at which the error points (must occur exactly once).
-    at: &'static str,
-    key_path: &'static str,
-    /// A stable fragment of the expected-thing message.
-    message: &'static str,
-}
-
-fn policysim(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policysim"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run the policysim binary")
-}
-
-/// Files and folders in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    v.sort();
-    v
-}
-
-/// Runs `check` and `run` (with and without `--out`) on `file` and asserts each is refused
-/// with exit code 2, the expected message, and no output written.
-fn assert_refused(dir: &Path, file: &Path, expected_prefix: &str, message: &str) {
-    let before = listing(dir);
-    let out = dir.join("out");
-    let runs: [Vec<&std::ffi::OsStr>; 3] = [
-        vec!["check".as_ref(), file.as_os_str()],
-        vec![
-            "run".as_ref(),
-            file.as_os_str(),
-            "--reps".as_ref(),
-            "10".as_ref(),
-            "--quiet".as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ],
-        // Default output folder (output/<name>-<seed> under the working directory).
-        vec![
-            "run".as_ref(),
-            file.as_os_str(),
-            "--reps".as_ref(),
-            "10".as_ref(),
-            "--quiet".as_ref(),
-        ],
-    ];
-    for args in &runs {
-        let output = policysim(dir, args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let what = format!("policysim {:?}", args);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{what}: exit code; stderr:\n{stderr}"
-        );
-        assert!(
-            stderr.contains(expected_prefix),
-            "{what}: stderr should contain `{expected_prefix}`; it was:\n{stderr}"
-        );
-        assert!(
-            stderr.contains(message),
-            "{what}: stderr should contain `{message}`; it was:\n{stderr}"
-        );
-        assert!(!out.exists(), "{what}: created {}", out.display());
-        assert_eq!(
-            listing(dir),
-            before,
-            "{what}: wrote files into the working directory"
-        );
-    }
-}
-
-fn check_case(case: &Case) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("broken.toml");
-    let text = broken(case.edits);
-    assert_file_refused(
-        dir.path(),
-        &file,
-        &text,
-        case.at,
-        case.key_path,
-        case.message,
-    );
-}
-
-/// Writes `text` to `file` (in `dir`, beside any file it extends) and asserts that the
-/// library and the binary refuse it, pointing at `at` with `key_path` and `message`.
-fn assert_file_refused(
-    dir: &Path,
-    file: &Path,
-    text: &str,
-    at: &str,
-    key_path: &str,
-    message: &str,
-) {
-    std::fs::write(file, text).expect("write scenario");
-    let (line, col) = line_col(text, at);
-    let prefix = format!("{}:{line}:{col}: {key_path}: ", file.display());
-    // The library says the same as the binary.
-    let err = match policysim::scenario::load(file) {
-        Ok(_) => panic!("{key_path}: the broken scenario loaded"),
-        Err(e) => e,
-    };
-    assert_eq!((err.line, err.column), (line, col), "{err}");
-    assert_eq!(err.key_path, key_path, "{err}");
-    assert!(err.message.contains(message), "{err}");
-    assert_refused(dir, file, &prefix, message);
-}
+use common::edits::{
+    assert_file_refused, assert_refused, check_case, line_col, policysim, Case, Refusal, VALID,
+};
 
 #[test]
 fn the_valid_scenario_used_by_these_tests_is_accepted() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("valid.toml");
     std::fs::write(&file, VALID).expect("write scenario");
-    let output = policysim(dir.path(), &["check".as_ref(), file.as_os_str()]);
+    let output = policysim(dir.path(), &["check", file.to_str().expect("utf-8 path")]);
     assert!(
         output.status.success(),
         "{}",
@@ -143,6 +24,7 @@ fn the_valid_scenario_used_by_these_tests_is_accepted() {
 #[test]
 fn unknown_key_is_refused() {
     check_case(&Case {
+        what: "instrument[stipend].tak_up",
         edits: &[("take_up = 0.3", "tak_up = 0.3")],
         at: "tak_up",
         key_path: "instrument[stipend].tak_up",
@@ -150,6 +32,7 @@ fn unknown_key_is_refused() {
     });
     // A misplaced key in a fixed table.
     check_case(&Case {
+        what: "scenario.titel",
         edits: &[(
             "fx_cny_per_usd = 7.0\n",
             "fx_cny_per_usd = 7.0\ntitel = \"x\"\n",
@@ -163,18 +46,21 @@ fn unknown_key_is_refused() {
 #[test]
 fn wrong_type_is_refused() {
     check_case(&Case {
+        what: "instrument[reward].amount",
         edits: &[("amount = 1.0e6\ntrigger", "amount = \"1.0e6\"\ntrigger")],
         at: "\"1.0e6\"",
         key_path: "instrument[reward].amount",
         message: "expected a number or a distribution table",
     });
     check_case(&Case {
+        what: "scenario.fx_cny_per_usd",
         edits: &[("fx_cny_per_usd = 7.0", "fx_cny_per_usd = \"7.0\"")],
         at: "\"7.0\"",
         key_path: "scenario.fx_cny_per_usd",
         message: "expected a number, found a string",
     });
     check_case(&Case {
+        what: "target[projects].year",
         edits: &[(
             "district = \"d1\"\nat_least",
             "district = \"d1\"\nyear = 2024.5\nat_least",
@@ -184,6 +70,7 @@ fn wrong_type_is_refused() {
         message: "expected a non-negative integer, found a float",
     });
     check_case(&Case {
+        what: "cohort[pool].count",
         edits: &[("count = 10", "count = 4.5")],
         at: "4.5",
         key_path: "cohort[pool].count",
@@ -194,12 +81,14 @@ fn wrong_type_is_refused() {
 #[test]
 fn probability_outside_0_1_is_refused() {
     check_case(&Case {
+        what: "instrument[stipend].take_up",
         edits: &[("take_up = 0.3", "take_up = 1.5")],
         at: "1.5",
         key_path: "instrument[stipend].take_up",
         message: "expected a probability in [0, 1], found 1.5",
     });
     check_case(&Case {
+        what: "certification.apply_probability",
         edits: &[("apply_probability = 1", "apply_probability = -0.1")],
         at: "-0.1",
         key_path: "certification.apply_probability",
@@ -210,12 +99,14 @@ fn probability_outside_0_1_is_refused() {
 #[test]
 fn negative_amount_is_refused() {
     check_case(&Case {
+        what: "instrument[reward].amount",
         edits: &[("amount = 1.0e6\ntrigger", "amount = -1.0e6\ntrigger")],
         at: "-1.0e6",
         key_path: "instrument[reward].amount",
         message: "expected a non-negative number, found -1000000",
     });
     check_case(&Case {
+        what: "instrument[matching].cap",
         edits: &[("cap = 5.0e6", "cap = -5.0e6")],
         at: "-5.0e6",
         key_path: "instrument[matching].cap",
@@ -226,6 +117,7 @@ fn negative_amount_is_refused() {
 #[test]
 fn funding_shares_not_summing_to_1_are_refused() {
     check_case(&Case {
+        what: "instrument[reward].funding",
         edits: &[(
             "funding = { city = 0.7, district = 0.3 }",
             "funding = { city = 0.7, district = 0.2 }",
@@ -239,6 +131,7 @@ fn funding_shares_not_summing_to_1_are_refused() {
 #[test]
 fn unknown_tier_in_eligible_tiers_is_refused() {
     check_case(&Case {
+        what: "instrument[reward].eligible_tiers[1]",
         edits: &[(
             "eligible_tiers = [\"none\", \"unicorn\"]\nfunding = { city = 0.7",
             "eligible_tiers = [\"none\", \"unicron\"]\nfunding = { city = 0.7",
@@ -252,6 +145,7 @@ fn unknown_tier_in_eligible_tiers_is_refused() {
 #[test]
 fn unknown_trigger_occurrence_is_refused() {
     check_case(&Case {
+        what: "instrument[stipend].trigger.occurrence",
         edits: &[(
             "occurrence = \"assessment\" }",
             "occurrence = \"asessment\" }",
@@ -265,12 +159,14 @@ fn unknown_trigger_occurrence_is_refused() {
 #[test]
 fn date_outside_the_horizon_is_refused() {
     check_case(&Case {
+        what: "certification.dates[0]",
         edits: &[("dates = [\"2024-06-30\"]", "dates = [\"2026-06-30\"]")],
         at: "\"2026-06-30\"",
         key_path: "certification.dates[0]",
         message: "date 2026-06-30 is outside the horizon 2024-01-01 .. 2025-12-31",
     });
     check_case(&Case {
+        what: "occurrence[assessment].dates[0]",
         edits: &[("dates = [\"2024-09-01\"]", "dates = [\"2023-12-31\"]")],
         at: "\"2023-12-31\"",
         key_path: "occurrence[assessment].dates[0]",
@@ -295,7 +191,13 @@ fn a_cycle_in_extends_is_refused() {
         Err(e) => e,
     };
     assert_eq!((err.line, err.column), (line, col), "{err}");
-    assert_refused(dir.path(), &a, &prefix, "`extends` forms a cycle");
+    assert_refused(
+        dir.path(),
+        &a,
+        &prefix,
+        "`extends` forms a cycle",
+        "a → b → a",
+    );
     // A file extending itself.
     let c = dir.path().join("c.toml");
     let c_text = format!("extends = \"c.toml\"\n{VALID}");
@@ -303,9 +205,12 @@ fn a_cycle_in_extends_is_refused() {
         dir.path(),
         &c,
         &c_text,
-        "\"c.toml\"",
-        "extends",
-        "`extends` forms a cycle",
+        &Refusal {
+            at: "\"c.toml\"",
+            key_path: "extends",
+            message: "`extends` forms a cycle",
+            what: "extends",
+        },
     );
 }
 
@@ -323,15 +228,19 @@ fn more_than_31_tiers_are_refused() {
         dir.path(),
         &file,
         &format!("{VALID}{extra}"),
-        "[[tier]]\nid = \"t30\"",
-        "tier[t30]",
-        "expected at most 31 tiers",
+        &Refusal {
+            at: "[[tier]]\nid = \"t30\"",
+            key_path: "tier[t30]",
+            message: "expected at most 31 tiers",
+            what: "tier[t30]",
+        },
     );
 }
 
 #[test]
 fn review_dates_for_an_unknown_tier_are_refused() {
     check_case(&Case {
+        what: "certification.dates_by_tier.none",
         edits: &[(
             "apply_probability = 1",
             "apply_probability = 1\ndates_by_tier = { none = [\"2024-06-30\"] }",
@@ -359,15 +268,19 @@ fn an_overriding_distribution_missing_a_parameter_is_refused() {
         dir.path(),
         &over,
         over_text,
-        "{ dist",
-        "growth.drift_per_year.sd",
-        "missing required key",
+        &Refusal {
+            at: "{ dist",
+            key_path: "growth.drift_per_year.sd",
+            message: "missing required key",
+            what: "growth.drift_per_year.sd",
+        },
     );
 }
 
 #[test]
 fn unknown_district_in_a_target_is_refused() {
     check_case(&Case {
+        what: "target[projects].district",
         edits: &[("district = \"d1\"", "district = \"d2\"")],
         at: "\"d2\"",
         key_path: "target[projects].district",
@@ -375,6 +288,7 @@ fn unknown_district_in_a_target_is_refused() {
     });
     // The district in a full metric name.
     check_case(&Case {
+        what: "target[projects].metric",
         edits: &[(
             "metric = \"nev.projects.count\"\ndistrict = \"d1\"",
             "metric = \"nev.projects.count.d9\"",
@@ -388,6 +302,7 @@ fn unknown_district_in_a_target_is_refused() {
 #[test]
 fn unknown_metric_in_a_target_is_refused() {
     check_case(&Case {
+        what: "target[outlay].metric",
         edits: &[("metric = \"outlay.total\"", "metric = \"outlay.totl\"")],
         at: "\"outlay.totl\"",
         key_path: "target[outlay].metric",

@@ -3,10 +3,12 @@
 //! overwritten without --force, and outputs do not depend on the thread count. These run
 //! the `policysim` binary, from the crate root so manifests record the same scenario path.
 
+mod process;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SCENARIO: &str = "scenarios/baseline.toml";
+use process::{code, s, BASELINE as SCENARIO};
 const FILES: &[&str] = &[
     "summary.csv",
     "targets.csv",
@@ -19,52 +21,19 @@ const FILES: &[&str] = &[
 ];
 
 fn policysim(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_policysim"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
-    // A test run inside a Slurm or Kubernetes job must not pick up its shard.
-    for var in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "JOB_COMPLETION_INDEX",
-        "POLICYSIM_SHARD_COUNT",
-        "POLICYSIM_BLOCK",
-        "POLICYSIM_STOP_AFTER_BLOCKS",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("policysim runs")
+    process::policysim_untimed(args, env)
 }
 
 fn ok(args: &[&str], env: &[(&str, &str)]) {
-    let out = policysim(args, env);
-    assert!(
-        out.status.success(),
-        "policysim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    process::ok(&policysim(args, env));
 }
 
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+fn run_output(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    process::run_baseline_untimed(out, reps, extra, env)
 }
 
 fn run(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) {
-    let reps = reps.to_string();
-    let mut args = vec!["run", SCENARIO, "--reps", &reps, "--quiet", "--out", s(out)];
-    args.extend_from_slice(extra);
-    ok(&args, env);
-}
-
-fn manifest_without_execution(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read(dir.join("manifest.json")).expect("manifest");
-    let mut v: serde_json::Value = serde_json::from_slice(&text).expect("json");
-    v.as_object_mut().expect("object").remove("execution");
-    v
+    process::ok(&run_output(out, reps, extra, env));
 }
 
 /// The event loop's count and the model's events by kind.
@@ -76,31 +45,11 @@ fn events(dir: &Path) -> (u64, serde_json::Value) {
     (v["execution"]["events"].as_u64().expect("events"), kinds)
 }
 
-/// Every output byte-identical, the manifest too once `execution` is dropped, and no
-/// leftover temporary file in `b`.
+/// Every output byte-identical, the manifest too once `execution` is dropped, the same
+/// events, and no leftover temporary file in `b`.
 fn assert_same_run(a: &Path, b: &Path) {
-    for f in FILES {
-        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", a.display()));
-        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", b.display()));
-        assert!(
-            x == y,
-            "{f} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-    assert_eq!(manifest_without_execution(a), manifest_without_execution(b));
+    process::assert_same_outputs(a, b, FILES, |n| n.starts_with('.'));
     assert_eq!(events(a), events(b), "event counts differ");
-    let hidden: Vec<_> = std::fs::read_dir(b)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(
-        hidden.is_empty(),
-        "leftovers in {}: {hidden:?}",
-        b.display()
-    );
 }
 
 fn shards_then_merge(tmp: &Path, reps: u64, n: u64, env: &[(&str, &str)]) -> PathBuf {
@@ -211,18 +160,7 @@ fn interrupted_then_resumed_run_equals_uninterrupted() {
         ("POLICYSIM_BLOCK", "50"),
         ("POLICYSIM_STOP_AFTER_BLOCKS", "2"),
     ];
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "300",
-            "--quiet",
-            "--out",
-            s(&dir),
-        ],
-        &env,
-    );
+    let o = run_output(&dir, 300, &[], &env);
     assert_eq!(code(&o), 130, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
     for f in FILES.iter().chain(&["manifest.json"]) {
@@ -234,18 +172,7 @@ fn interrupted_then_resumed_run_equals_uninterrupted() {
     assert!(dir.join(".progress.json").exists());
 
     // An interrupted run is neither overwritten nor silently restarted.
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "300",
-            "--quiet",
-            "--out",
-            s(&dir),
-        ],
-        &[],
-    );
+    let o = run_output(&dir, 300, &[], &[]);
     assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
     // Resuming with other settings is refused.
     let o = policysim(&["run", "--resume", s(&dir), "--seed", "1", "--quiet"], &[]);
@@ -286,20 +213,7 @@ fn resumed_shard_merges_like_the_others() {
         ("POLICYSIM_BLOCK", "40"),
         ("POLICYSIM_STOP_AFTER_BLOCKS", "1"),
     ];
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "200",
-            "--quiet",
-            "--shard",
-            "1/2",
-            "--out",
-            s(&b),
-        ],
-        &env,
-    );
+    let o = run_output(&b, 200, &["--shard", "1/2"], &env);
     assert_eq!(code(&o), 130);
     ok(&["run", "--resume", s(&b), "--quiet"], &[]);
     let merged = tmp.path().join("merged");
@@ -378,18 +292,7 @@ fn existing_run_is_not_overwritten_without_force() {
         .chain(&["manifest.json"])
         .map(|f| std::fs::read(dir.join(f)).unwrap())
         .collect();
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "120",
-            "--quiet",
-            "--out",
-            s(&dir),
-        ],
-        &[],
-    );
+    let o = run_output(&dir, 120, &[], &[]);
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
     let after: Vec<Vec<u8>> = FILES
@@ -490,7 +393,7 @@ fn invalid_shards_are_refused() {
 #[test]
 fn shard_comes_from_flag_then_slurm_then_kubernetes() {
     let tmp = tempfile::tempdir().unwrap();
-    let shard_of = |dir: &Path| manifest_without_execution(dir)["shard"].clone();
+    let shard_of = |dir: &Path| process::manifest_without_execution(dir)["shard"].clone();
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], (u64, u64));
     let cases: &[Case] = &[
         (

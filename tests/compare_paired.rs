@@ -59,24 +59,12 @@ fn assert_interval(what: &str, low: f64, high: f64, diff: &Pmf) {
 fn an_amount_doubled_gives_the_binomial_paired_interval() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("cmp");
-    let (a_path, b_path) = (
-        scenario_path("compare_pair_base.toml"),
-        scenario_path("compare_pair_doubled.toml"),
-    );
-    policysim_ok(&[
+    command_binary(
         "compare",
-        a_path.to_str().expect("utf-8"),
-        b_path.to_str().expect("utf-8"),
-        "--reps",
-        &REPS.to_string(),
-        "--seed",
-        &seed().to_string(),
-        "--threads",
-        "2",
-        "--quiet",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+        &["compare_pair_base.toml", "compare_pair_doubled.toml"],
+        REPS,
+        &out,
+    );
     let a = run_loaded(&load("compare_pair_base.toml"), seed(), REPS);
     let b = run_loaded(&load("compare_pair_doubled.toml"), seed(), REPS);
 

@@ -80,13 +80,14 @@ fn merge_refuses_a_scenario_changed_since_the_shards_ran() {
     std::fs::write(&scenario, text.replace("take_up = 0.3", "take_up = 0.31")).expect("write");
     let out = tmp.path().join("merged");
     assert_merge_refused(&[&a, &b], &out, "has changed since the run");
-    // `verify` re-runs nothing from a changed scenario either. (Its exit code is 1 today
-    // where merge's is 2: issue 15 §2 unifies them; either way it is a failure.)
+    // `verify` re-runs nothing from a changed scenario either, and says so with merge's
+    // exit code: the same cause is the same bad input (2) whichever command meets it.
     let o = policysim(&["verify", "--quiet", s(&a)]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success(),
-        "verify of a changed scenario passed: {err}"
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "verify of a changed scenario: {err}"
     );
     assert!(err.contains("has changed since the run"), "{err}");
     // Put back, the same shards merge.

@@ -3,13 +3,15 @@
 //! column reader `merge` uses); and shards, merge, verify and resume work on them exactly
 //! as on CSV, with the same bytes whatever the threads, blocks or shards.
 
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::RowAccessor;
 
-const SCENARIO: &str = "scenarios/baseline.toml";
+use process::{s, BASELINE as SCENARIO};
 /// Every output of a run folder but the manifest, in the Parquet format.
 const FILES: &[&str] = &[
     "summary.csv",
@@ -27,66 +29,27 @@ const FILES: &[&str] = &[
 const STEMS: [&str; 3] = ["replications", "series", "parameters"];
 
 fn policysim(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_policysim"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
-    for var in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "JOB_COMPLETION_INDEX",
-        "POLICYSIM_SHARD_COUNT",
-        "POLICYSIM_BLOCK",
-        "POLICYSIM_STOP_AFTER_BLOCKS",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("policysim runs")
+    process::policysim_untimed(args, env)
 }
 
 fn ok(args: &[&str]) {
-    let out = policysim(args, &[]);
-    assert!(
-        out.status.success(),
-        "policysim {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    process::ok(&policysim(args, &[]));
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+fn run_output(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    process::run_baseline_untimed(out, reps, extra, env)
 }
 
 fn run(out: &Path, reps: u64, extra: &[&str]) {
-    let reps = reps.to_string();
-    let mut args = vec!["run", SCENARIO, "--reps", &reps, "--quiet", "--out", s(out)];
-    args.extend_from_slice(extra);
-    ok(&args);
+    process::ok(&run_output(out, reps, extra, &[]));
 }
 
-fn manifest(dir: &Path) -> serde_json::Value {
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
-    v.as_object_mut().unwrap().remove("execution");
-    v
-}
-
+/// Every output byte-identical, the manifest too once `execution` is dropped, and no
+/// temporary file or CSV row file left in `b`.
 fn assert_same(a: &Path, b: &Path) {
-    for f in FILES {
-        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", a.display()));
-        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", b.display()));
-        assert!(x == y, "{f} differs: {} vs {}", a.display(), b.display());
-    }
-    assert_eq!(manifest(a), manifest(b));
-    let hidden: Vec<_> = std::fs::read_dir(b)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.') || STEMS.iter().any(|stem| *n == format!("{stem}.csv")))
-        .collect();
-    assert!(
-        hidden.is_empty(),
-        "leftovers in {}: {hidden:?}",
-        b.display()
-    );
+    process::assert_same_outputs(a, b, FILES, |n| {
+        n.starts_with('.') || STEMS.iter().any(|stem| n == format!("{stem}.csv"))
+    });
 }
 
 /// Every Parquet row equals the CSV row of the same replication, bit for bit: column names,
@@ -149,7 +112,7 @@ fn parquet_rows_equal_the_csv_rows_bit_for_bit() {
             "{f}"
         );
     }
-    let outputs = &manifest(&pq)["outputs"];
+    let outputs = &process::manifest_without_execution(&pq)["outputs"];
     for stem in STEMS {
         let (parquet, csv) = (format!("{stem}.parquet"), format!("{stem}.csv"));
         assert!(outputs[&parquet].is_string() && outputs[&csv].is_null());
@@ -164,22 +127,7 @@ fn parquet_outputs_identical_for_1_2_and_8_threads_and_any_block_size() {
     for (t, block) in [("2", "100"), ("8", "7")] {
         let dir = tmp.path().join(format!("t{t}"));
         let args = ["--rows", "parquet", "--threads", t];
-        let o = policysim(
-            &[
-                &[
-                    "run",
-                    SCENARIO,
-                    "--reps",
-                    "300",
-                    "--quiet",
-                    "--out",
-                    s(&dir),
-                ],
-                &args[..],
-            ]
-            .concat(),
-            &[("POLICYSIM_BLOCK", block)],
-        );
+        let o = run_output(&dir, 300, &args, &[("POLICYSIM_BLOCK", block)]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_same(&one, &dir);
     }
@@ -189,20 +137,7 @@ fn parquet_outputs_identical_for_1_2_and_8_threads_and_any_block_size() {
 fn an_unknown_row_format_is_bad_input_before_any_work() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let o = policysim(
-        &[
-            "run",
-            SCENARIO,
-            "--reps",
-            "10",
-            "--quiet",
-            "--rows",
-            "xlsx",
-            "--out",
-            s(&out),
-        ],
-        &[],
-    );
+    let o = run_output(&out, 10, &["--rows", "xlsx"], &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("xlsx") && err.contains("parquet"), "{err}");

@@ -31,6 +31,30 @@ fn policysim(args: &[&str]) {
     process::ok(&process::policysim(args, &[]));
 }
 
+/// Runs the baseline into `dir` with `extra` arguments; it must succeed.
+fn run_baseline(dir: &Path, reps: u64, extra: &[&str]) {
+    let (root, out) = (process::root(), process::s(dir));
+    process::ok(&process::run_in(
+        root,
+        process::BASELINE,
+        reps,
+        out,
+        extra,
+        &[],
+    ));
+}
+
+/// Each (sheet, CSV file of `dir`) pair of report.xlsx holds that file, and it has rows.
+fn assert_sheets_are_csv(dir: &Path, sheets: &[(&str, &str)]) {
+    let book = dir.join("report.xlsx");
+    for (name, file) in sheets {
+        assert!(
+            assert_sheet_is_csv(&book, name, &dir.join(file)) > 0,
+            "{name} has rows"
+        );
+    }
+}
+
 /// A CSV file as text: header and records.
 fn csv_text(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let csv = common::Csv::read(path);
@@ -104,21 +128,16 @@ fn find_row(range: &Range<Data>, key: &Data) -> Option<Vec<Data>> {
 fn run_workbook_cells_equal_the_csv_values_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    policysim(&[
-        "run",
-        "scenarios/baseline.toml",
-        "--reps",
-        "120",
-        "--threads",
-        "2",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    run_baseline(&dir, 120, &["--threads", "2"]);
     let book = dir.join("report.xlsx");
-    assert!(assert_sheet_is_csv(&book, "预算 Budget", &dir.join("budget.csv")) > 0);
-    assert!(assert_sheet_is_csv(&book, "目标 Targets", &dir.join("targets.csv")) > 0);
-    assert!(assert_sheet_is_csv(&book, "分布 Summary", &dir.join("summary.csv")) > 0);
+    assert_sheets_are_csv(
+        &dir,
+        &[
+            ("预算 Budget", "budget.csv"),
+            ("目标 Targets", "targets.csv"),
+            ("分布 Summary", "summary.csv"),
+        ],
+    );
 
     // 政策工具: instrument columns and the year of payment (blank for the whole run), then
     // that metric's row of summary.csv; every instrument and instrument-year has its row.
@@ -228,14 +247,12 @@ fn comparison_workbook_cells_equal_the_csv_values_bit_for_bit() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    let book = dir.join("report.xlsx");
-    assert!(assert_sheet_is_csv(&book, "对比 Comparison", &dir.join("comparison.csv")) > 0);
-    assert!(
-        assert_sheet_is_csv(
-            &book,
-            "对比目标 Comparison targets",
-            &dir.join("comparison_targets.csv")
-        ) > 0
+    assert_sheets_are_csv(
+        &dir,
+        &[
+            ("对比 Comparison", "comparison.csv"),
+            ("对比目标 Comparison targets", "comparison_targets.csv"),
+        ],
     );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
@@ -250,22 +267,19 @@ fn comparison_workbook_cells_equal_the_csv_values_bit_for_bit() {
 fn as_of_run_workbook_shows_paid_to_date_and_status_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    policysim(&[
-        "run",
-        "scenarios/baseline.toml",
-        "--actuals",
-        "actuals/example",
-        "--as-of",
-        "2026-03-31",
-        "--reps",
-        "60",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    run_baseline(
+        &dir,
+        60,
+        &["--actuals", "actuals/example", "--as-of", "2026-03-31"],
+    );
     let book = dir.join("report.xlsx");
-    assert!(assert_sheet_is_csv(&book, "预算 Budget", &dir.join("budget.csv")) > 0);
-    assert!(assert_sheet_is_csv(&book, "目标 Targets", &dir.join("targets.csv")) > 0);
+    assert_sheets_are_csv(
+        &dir,
+        &[
+            ("预算 Budget", "budget.csv"),
+            ("目标 Targets", "targets.csv"),
+        ],
+    );
     let (bh, _) = csv_text(&dir.join("budget.csv"));
     assert!(bh.ends_with(
         &[

@@ -153,11 +153,7 @@ pub fn run(loaded: &LoadedScenario, path: &Path, spec: &Spec) -> Result<Outcome>
             events,
         },
     };
-    let mut w = dir.create("manifest.json")?;
-    serde_json::to_writer_pretty(&mut w, &manifest)?;
-    w.write_all(b"\n")?;
-    w.flush()?;
-    drop(w);
+    dir.write_manifest(&manifest)?;
     dir.commit()?;
     Ok(Outcome {
         seconds: started.elapsed().as_secs_f64(),

@@ -47,35 +47,50 @@ pub struct Args {
     quiet: bool,
 }
 
-pub fn run(args: Args) -> Result<()> {
-    let threads = limits::worker_threads(args.threads);
-    let loaded = scenario::load(&args.scenario)?;
-    let s = &loaded.scenario;
-    let seed = args.seed.unwrap_or(s.seed);
-    let reps = args.reps.unwrap_or(s.replications);
-    if reps < 2 {
-        return Err(Error::bad_input(
-            "--reps must be at least 2: a predictive distribution needs an ensemble",
-        )
-        .into());
+/// A backtest as it will run: the scenario loaded and the settings.
+pub struct Resolved {
+    pub loaded: scenario::LoadedScenario,
+    pub spec: Spec,
+}
+
+impl Args {
+    /// Turns the command line into one resolved backtest; every value is checked here,
+    /// before any work.
+    pub fn resolve(&self) -> Result<Resolved, Error> {
+        let threads = limits::worker_threads(self.threads);
+        let loaded = scenario::load(&self.scenario)?;
+        let s = &loaded.scenario;
+        let seed = self.seed.unwrap_or(s.seed);
+        let reps = self.reps.unwrap_or(s.replications);
+        if reps < 2 {
+            return Err(Error::bad_input(
+                "--reps must be at least 2: a predictive distribution needs an ensemble",
+            ));
+        }
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("output").join(format!("{}-{seed}-backtest", s.name)));
+        let spec = Spec {
+            actuals: self.actuals.clone(),
+            reps,
+            seed,
+            threads,
+            out,
+            force: self.force,
+            quiet: self.quiet,
+        };
+        Ok(Resolved { loaded, spec })
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(format!("{}-{seed}-backtest", s.name)));
-    let spec = Spec {
-        actuals: args.actuals.clone(),
-        reps,
-        seed,
-        threads,
-        out: out.clone(),
-        force: args.force,
-        quiet: args.quiet,
-    };
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Resolved { loaded, spec } = args.resolve()?;
+    let (reps, out) = (spec.reps, &spec.out);
     crate::interrupt::install_handler();
     let outcome = backtest::run(&loaded, &args.scenario, &spec)?;
     let n = outcome.scored.len();
-    if !args.quiet {
+    if !spec.quiet {
         println!(
             "{:<40} {:<16} {:>14} {:>14} {:>14} {:>6} {:>4}",
             "metric", "window", "observed", "5 %", "95 %", "PIT", "90%"
@@ -98,7 +113,7 @@ pub fn run(args: Args) -> Result<()> {
         "{} of {n} observations inside their 90 % interval",
         outcome.inside90()
     );
-    if !args.quiet {
+    if !spec.quiet {
         println!(
             "{reps} replications in {:.1} s; wrote {}",
             outcome.seconds,

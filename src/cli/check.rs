@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::actuals;
 use crate::error::Error;
-use crate::scenario::node;
+use crate::scenario::{node, LoadedScenario};
 
 /// Validate a scenario file and print the resolved scenario (after `extends`); with
 /// `--actuals`, validate an actuals folder against it too (docs/actuals-format.md).
@@ -22,24 +22,38 @@ pub struct Args {
     as_of: Option<chrono::NaiveDate>,
 }
 
+/// A check as it will run: the scenario loaded, and the actuals folder (with its as-of
+/// date, if any) to validate against it.
+pub struct Resolved {
+    pub loaded: LoadedScenario,
+    pub actuals: Option<(PathBuf, Option<chrono::NaiveDate>)>,
+}
+
+impl Args {
+    /// Loads the scenario and picks the actuals: the flags, else the scenario's
+    /// [actuals] section.
+    pub fn resolve(&self) -> Result<Resolved, Error> {
+        let loaded = super::load_scenario(&self.scenario)?;
+        let section = loaded.scenario.actuals.as_ref();
+        let actuals = match (&self.actuals, section) {
+            (Some(dir), _) => Some((dir.clone(), self.as_of.or(section.map(|a| a.as_of)))),
+            (None, Some(sec)) => Some((sec.dir.clone(), self.as_of.or(Some(sec.as_of)))),
+            (None, None) if self.as_of.is_some() => {
+                return Err(Error::bad_input(
+                    "--as-of needs --actuals DIR (or an [actuals] dir in the scenario)",
+                ))
+            }
+            (None, None) => None,
+        };
+        Ok(Resolved { loaded, actuals })
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let loaded = super::load_scenario(&args.scenario)?;
+    let Resolved { loaded, actuals } = args.resolve()?;
     let s = &loaded.scenario;
     let mut out = String::new();
-    // The flags, else the scenario's [actuals] section.
-    let section = s.actuals.as_ref();
-    let named = match (&args.actuals, section) {
-        (Some(dir), _) => Some((dir.clone(), args.as_of.or(section.map(|a| a.as_of)))),
-        (None, Some(sec)) => Some((sec.dir.clone(), args.as_of.or(Some(sec.as_of)))),
-        (None, None) if args.as_of.is_some() => {
-            return Err(Error::bad_input(
-                "--as-of needs --actuals DIR (or an [actuals] dir in the scenario)",
-            )
-            .into())
-        }
-        (None, None) => None,
-    };
-    if let Some((dir, as_of)) = &named {
+    if let Some((dir, as_of)) = &actuals {
         // Bad actuals are bad input (exit code 2), reported as the file, line and column.
         let a = actuals::load(dir, s, *as_of).map_err(|e| Error::bad_input(e.to_string()))?;
         writeln!(

@@ -9,7 +9,7 @@ use anyhow::Result;
 use crate::engine::Model;
 use crate::error::Error;
 use crate::scenario;
-use crate::sensitivity::design;
+use crate::sensitivity::design::{self, Metric};
 use crate::sensitivity::run::{self, Outcome, Spec};
 use crate::shard::Shard;
 
@@ -58,62 +58,112 @@ pub struct Args {
     merge: Option<Vec<PathBuf>>,
 }
 
-pub fn run(args: Args) -> Result<()> {
-    let threads = super::limits::worker_threads(args.threads);
-    if let Some(dirs) = &args.merge {
-        let out = args
-            .out
-            .clone()
-            .ok_or_else(|| Error::bad_input("--merge needs --out"))?;
-        let outcome = run::merge(dirs, &out, args.force, threads)?;
-        if !args.quiet {
-            print_summary(&outcome, &out);
+/// A sensitivity job as it will run.
+pub enum Resolved {
+    /// Put the folders of `--shard` runs together into `out`.
+    Merge {
+        dirs: Vec<PathBuf>,
+        out: PathBuf,
+        force: bool,
+        threads: usize,
+    },
+    /// Run the design's rows (or one shard of them).
+    Design {
+        // Boxed: a loaded scenario is large beside a merge's few paths.
+        loaded: Box<scenario::LoadedScenario>,
+        path: PathBuf,
+        metrics: Vec<Metric>,
+        spec: Spec,
+    },
+}
+
+impl Args {
+    /// Turns the command line and the environment into one resolved job; every value is
+    /// checked here, before any work.
+    pub fn resolve(&self) -> Result<Resolved, Error> {
+        let threads = super::limits::worker_threads(self.threads);
+        if let Some(dirs) = &self.merge {
+            let out = self
+                .out
+                .clone()
+                .ok_or_else(|| Error::bad_input("--merge needs --out"))?;
+            return Ok(Resolved::Merge {
+                dirs: dirs.clone(),
+                out,
+                force: self.force,
+                threads,
+            });
         }
-        return Ok(());
-    }
-    let path = args.scenario.clone().expect("clap requires it");
-    let loaded = scenario::load(&path)?;
-    let s = &loaded.scenario;
-    super::refuse_actuals(s, &path, "sensitivity")?;
-    let seed = args.seed.unwrap_or(s.seed);
-    let rows = args.reps.unwrap_or(1000);
-    if rows < 10 {
-        return Err(Error::bad_input("--reps must be at least 10 (rows of the design)").into());
-    }
-    let shard = match args.shard.as_deref().map(Shard::parse).transpose()? {
-        Some(sh) => Some(sh),
-        None => Shard::from_env(&|k| std::env::var(k).ok())?,
-    };
-    if let Some(sh) = shard.filter(|sh| sh.range(rows).is_empty()) {
-        return Err(Error::bad_input(format!(
-            "shard {}/{} of {rows} rows holds no row",
-            sh.index, sh.count
-        ))
-        .into());
-    }
-    let model = Model::new(s);
-    let metrics = design::metrics(s, &model.layout, args.metrics.as_deref())
-        .map_err(|e| Error::bad_input(e.to_string()))?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        let name = match shard {
-            Some(sh) => format!(
-                "{}-{seed}-sensitivity-shard-{}-of-{}",
-                s.name, sh.index, sh.count
-            ),
-            None => format!("{}-{seed}-sensitivity", s.name),
+        let path = self
+            .scenario
+            .clone()
+            .expect("clap requires SCENARIO unless --merge, which returned above");
+        let loaded = scenario::load(&path)?;
+        let s = &loaded.scenario;
+        super::refuse_actuals(s, &path, "sensitivity")?;
+        let seed = self.seed.unwrap_or(s.seed);
+        let rows = self.reps.unwrap_or(1000);
+        if rows < 10 {
+            return Err(Error::bad_input(
+                "--reps must be at least 10 (rows of the design)",
+            ));
+        }
+        let shard = match self.shard.as_deref().map(Shard::parse).transpose()? {
+            Some(sh) => Some(sh),
+            None => Shard::from_env(&|k| std::env::var(k).ok())?,
         };
-        PathBuf::from("output").join(name)
-    });
-    let spec = Spec {
-        rows,
-        seed,
-        threads,
-        shard,
-        out: out.clone(),
-        force: args.force,
-        quiet: args.quiet,
+        if let Some(sh) = shard.filter(|sh| sh.range(rows).is_empty()) {
+            return Err(Error::bad_input(format!(
+                "shard {}/{} of {rows} rows holds no row",
+                sh.index, sh.count
+            )));
+        }
+        let model = Model::new(s);
+        let metrics = design::metrics(s, &model.layout, self.metrics.as_deref())
+            .map_err(|e| Error::bad_input(e.to_string()))?;
+        let out = self.out.clone().unwrap_or_else(|| {
+            let name = match shard {
+                Some(sh) => format!(
+                    "{}-{seed}-sensitivity-shard-{}-of-{}",
+                    s.name, sh.index, sh.count
+                ),
+                None => format!("{}-{seed}-sensitivity", s.name),
+            };
+            PathBuf::from("output").join(name)
+        });
+        let spec = Spec {
+            rows,
+            seed,
+            threads,
+            shard,
+            out,
+            force: self.force,
+            quiet: self.quiet,
+        };
+        Ok(Resolved::Design {
+            loaded: Box::new(loaded),
+            path,
+            metrics,
+            spec,
+        })
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (outcome, out) = match args.resolve()? {
+        Resolved::Merge {
+            dirs,
+            out,
+            force,
+            threads,
+        } => (run::merge(&dirs, &out, force, threads)?, out),
+        Resolved::Design {
+            loaded,
+            path,
+            metrics,
+            spec,
+        } => (run::run(&loaded, &path, metrics, &spec)?, spec.out),
     };
-    let outcome = run::run(&loaded, &path, metrics, &spec)?;
     if !args.quiet {
         print_summary(&outcome, &out);
     }

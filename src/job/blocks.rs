@@ -41,9 +41,7 @@ pub(super) fn run_blocks(
     let stop_after = spec.seams.stop_after_blocks;
     let Opened {
         dir,
-        rep_csv,
-        series_csv,
-        param_csv,
+        files,
         store,
         param_store,
         progress,
@@ -69,21 +67,31 @@ pub(super) fn run_blocks(
                 std::thread::scope(|fmt| -> Result<()> {
                     let series = fmt.spawn(|| -> Result<()> {
                         let w = layout.series_len();
-                        tables::write_rows(series_csv, first, w, &block.series)?;
+                        tables::write_rows(&mut files.series, first, w, &block.series)?;
                         let (n, w) = (block.count, param_layout.len());
-                        tables::write_counted_rows(param_csv, first, n, w, &block.params)?;
+                        tables::write_counted_rows(
+                            &mut files.parameters,
+                            first,
+                            n,
+                            w,
+                            &block.params,
+                        )?;
                         param_store.push(block.count, &block.params, &[])?;
                         Ok(())
                     });
-                    tables::write_rows(rep_csv, first, layout.len(), &block.metrics)?;
+                    tables::write_rows(
+                        &mut files.replications,
+                        first,
+                        layout.len(),
+                        &block.metrics,
+                    )?;
                     store.push(block.count, &block.metrics, &block.series)?;
                     series.join().expect("formatting does not panic")
                 })?;
                 progress.events += block.events;
                 progress.model_events += block.model_events;
                 progress.completed += block.count as u64;
-                let mut files = [&mut *rep_csv, &mut *series_csv, &mut *param_csv];
-                checkpoint(dir, &mut files, progress)?;
+                checkpoint(dir, files, progress)?;
             }
             Ok(())
         });

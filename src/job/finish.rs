@@ -1,7 +1,6 @@
 //! The end of a run and of a merge: the statistics pass, the summary files, report and
 //! manifest, and the folder committed.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -211,10 +210,7 @@ fn write_run_files(
         resolved_scenario: loaded.resolved.clone(),
         execution,
     };
-    let mut w = dir.create("manifest.json")?;
-    serde_json::to_writer_pretty(&mut w, &manifest)?;
-    w.write_all(b"\n")?;
-    w.flush()?;
+    dir.write_manifest(&manifest)?;
     Ok(manifest)
 }
 

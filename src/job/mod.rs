@@ -167,9 +167,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
     )?;
     let Opened {
         mut dir,
-        rep_csv,
-        series_csv,
-        param_csv,
+        files,
         store,
         param_store,
         progress,
@@ -179,9 +177,7 @@ pub fn run(loaded: &LoadedScenario, scenario_path: &Path, spec: &JobSpec) -> Res
         return Err(dir.stopped(progress.completed, count).into());
     }
     bar.finish_and_clear();
-    drop(rep_csv);
-    drop(series_csv);
-    drop(param_csv);
+    drop(files);
     // A precision run that stopped early is the run of the count it reached.
     let replications = if reached.count < count {
         reached.count

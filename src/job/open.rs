@@ -19,15 +19,42 @@ use crate::rows::RowStore;
 /// The row files of a run folder, in the order `checkpoint` takes them.
 pub(crate) const ROW_FILES: [&str; 3] = ["replications.csv", "series.csv", "parameters.csv"];
 
+/// The three row files of a run folder, open for appending (see `ROW_FILES`).
+pub(super) struct RowFiles {
+    pub(super) replications: BufWriter<File>,
+    pub(super) series: BufWriter<File>,
+    pub(super) parameters: BufWriter<File>,
+}
+
 /// A run folder open for its rows: the row files, the stores and the checkpoint.
 pub(super) struct Opened {
     pub(super) dir: RunDir,
-    pub(super) rep_csv: BufWriter<File>,
-    pub(super) series_csv: BufWriter<File>,
-    pub(super) param_csv: BufWriter<File>,
+    pub(super) files: RowFiles,
     pub(super) store: RowStore,
     pub(super) param_store: RowStore,
     pub(super) progress: Progress,
+}
+
+impl Opened {
+    /// The folder with its files and empty stores for `count` replications' rows.
+    fn new(
+        dir: RunDir,
+        files: RowFiles,
+        layout: &MetricLayout,
+        params: &ParameterLayout,
+        count: u64,
+        progress: Progress,
+    ) -> Result<Opened> {
+        let store = row_store(&dir, layout, count)?;
+        let param_store = parameter_store(&dir, params, count)?;
+        Ok(Opened {
+            dir,
+            files,
+            store,
+            param_store,
+            progress,
+        })
+    }
 }
 
 /// Claims the folder of a new run and writes its headers and first checkpoint.
@@ -36,28 +63,23 @@ pub(super) fn open(
     layout: &MetricLayout,
     params: &ParameterLayout,
     count: u64,
-    mut progress: Progress,
+    progress: Progress,
 ) -> Result<Opened> {
     let mut dir = RunDir::prepare(&spec.out, spec.force)?;
-    let mut rep_csv = dir.create("replications.csv")?;
-    tables::write_header(&mut rep_csv, &tables::replication_header(layout))?;
-    let mut series_csv = dir.create("series.csv")?;
-    tables::write_header(&mut series_csv, &tables::series_header(layout))?;
-    let mut param_csv = dir.create("parameters.csv")?;
-    tables::write_header(&mut param_csv, &tables::parameter_header(params))?;
-    let store = row_store(&dir, layout, count)?;
-    let param_store = parameter_store(&dir, params, count)?;
-    let mut files = [&mut rep_csv, &mut series_csv, &mut param_csv];
-    checkpoint(&dir, &mut files, &mut progress)?;
-    Ok(Opened {
-        dir,
-        rep_csv,
-        series_csv,
-        param_csv,
-        store,
-        param_store,
-        progress,
-    })
+    let [replications, series, parameters] = ROW_FILES;
+    let mut with_header = |name: &str, header: &[String]| -> Result<BufWriter<File>> {
+        let mut w = dir.create(name)?;
+        tables::write_header(&mut w, header)?;
+        Ok(w)
+    };
+    let files = RowFiles {
+        replications: with_header(replications, &tables::replication_header(layout))?,
+        series: with_header(series, &tables::series_header(layout))?,
+        parameters: with_header(parameters, &tables::parameter_header(params))?,
+    };
+    let mut opened = Opened::new(dir, files, layout, params, count, progress)?;
+    checkpoint(&opened.dir, &mut opened.files, &mut opened.progress)?;
+    Ok(opened)
 }
 
 /// Re-opens the folder of the interrupted run `expected` describes: its row files cut
@@ -71,50 +93,51 @@ pub(super) fn reopen(
 ) -> Result<Opened> {
     let saved = check_resumable(&spec.out, &expected)?;
     let mut dir = RunDir::reopen(&spec.out, &ROW_FILES);
-    let rep_csv = dir.append("replications.csv", saved.replications_bytes)?;
-    let series_csv = dir.append("series.csv", saved.series_bytes)?;
-    let param_csv = dir.append("parameters.csv", saved.parameters_bytes)?;
-    let count = range.end - range.start;
-    let mut store = row_store(&dir, layout, count)?;
-    let mut param_store = parameter_store(&dir, params, count)?;
-    let reader =
-        |name: &str, header: &[String]| tables::RowReader::open(&dir.temp_path(name), header);
-    let mut reps = reader("replications.csv", &tables::replication_header(layout))?;
-    let mut series = reader("series.csv", &tables::series_header(layout))?;
-    let mut drawn = reader("parameters.csv", &tables::parameter_header(params))?;
-    let (mut metrics, mut values, mut parameters) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut first, end) = (range.start, range.start + saved.completed);
-    while first < end {
-        interrupt::check("while reading the checkpointed rows")?;
-        let n = (end - first).min(spec.seams.block) as usize;
-        metrics.clear();
-        values.clear();
-        parameters.clear();
-        reps.read_rows(first, n, &mut metrics)?;
-        series.read_rows(first, n, &mut values)?;
-        drawn.read_rows(first, n, &mut parameters)?;
-        store.push(n, &metrics, &values)?;
-        param_store.push(n, &parameters, &[])?;
-        first += n as u64;
-    }
-    reps.finish()?;
-    series.finish()?;
-    drawn.finish()?;
+    let [replications, series, parameters] = ROW_FILES;
+    let files = RowFiles {
+        replications: dir.append(replications, saved.replications_bytes)?,
+        series: dir.append(series, saved.series_bytes)?,
+        parameters: dir.append(parameters, saved.parameters_bytes)?,
+    };
+    let completed = saved.completed;
     // The path and folder as this resume names them; the rest as the checkpoint says.
     let progress = Progress {
         scenario_path: expected.scenario_path,
         working_dir: expected.working_dir,
         ..saved
     };
-    Ok(Opened {
+    let count = range.end - range.start;
+    let mut opened = Opened::new(dir, files, layout, params, count, progress)?;
+    let Opened {
         dir,
-        rep_csv,
-        series_csv,
-        param_csv,
         store,
         param_store,
-        progress,
-    })
+        ..
+    } = &mut opened;
+    let reader =
+        |name: &str, header: &[String]| tables::RowReader::open(&dir.temp_path(name), header);
+    let mut reps = reader(replications, &tables::replication_header(layout))?;
+    let mut series = reader(series, &tables::series_header(layout))?;
+    let mut drawn = reader(parameters, &tables::parameter_header(params))?;
+    let (mut metrics, mut values, mut drawn_values) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut first, end) = (range.start, range.start + completed);
+    while first < end {
+        interrupt::check("while reading the checkpointed rows")?;
+        let n = (end - first).min(spec.seams.block) as usize;
+        metrics.clear();
+        values.clear();
+        drawn_values.clear();
+        reps.read_rows(first, n, &mut metrics)?;
+        series.read_rows(first, n, &mut values)?;
+        drawn.read_rows(first, n, &mut drawn_values)?;
+        store.push(n, &metrics, &values)?;
+        param_store.push(n, &drawn_values, &[])?;
+        first += n as u64;
+    }
+    reps.finish()?;
+    series.finish()?;
+    drawn.finish()?;
+    Ok(opened)
 }
 
 /// The checkpoint of the interrupted run in `dir`, if it is the run `expected` describes
@@ -197,7 +220,7 @@ fn resume_refused(dir: &Path, reason: &str) -> Error {
 /// Makes the rows written so far durable, then records them in the checkpoint.
 pub(super) fn checkpoint(
     dir: &RunDir,
-    [rep_csv, series_csv, param_csv]: &mut [&mut BufWriter<File>; 3],
+    files: &mut RowFiles,
     progress: &mut Progress,
 ) -> Result<()> {
     let durable = |w: &mut BufWriter<File>, name: &str| -> Result<u64> {
@@ -208,9 +231,10 @@ pub(super) fn checkpoint(
         file.sync_data().map_err(io)?;
         Ok(file.metadata().map_err(io)?.len())
     };
-    progress.replications_bytes = durable(rep_csv, "replications.csv")?;
-    progress.series_bytes = durable(series_csv, "series.csv")?;
-    progress.parameters_bytes = durable(param_csv, "parameters.csv")?;
+    let [replications, series, parameters] = ROW_FILES;
+    progress.replications_bytes = durable(&mut files.replications, replications)?;
+    progress.series_bytes = durable(&mut files.series, series)?;
+    progress.parameters_bytes = durable(&mut files.parameters, parameters)?;
     dir.write_progress(progress)?;
     Ok(())
 }

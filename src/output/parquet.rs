@@ -162,7 +162,10 @@ impl ParquetRows {
                 }
             }
             let n = (count - done).min(self.left);
-            let numbers = self.numbers.as_mut().expect("a row group is open");
+            let numbers = self
+                .numbers
+                .as_mut()
+                .expect("the loop above leaves only when open_group opened a group with rows left");
             read_exactly(numbers, n, &mut self.read_numbers)
                 .with_context(|| format!("{}", self.path.display()))?;
             for (i, &found) in self.read_numbers.iter().enumerate() {

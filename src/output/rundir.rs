@@ -181,6 +181,16 @@ impl RunDir {
         self.dir.join(PROGRESS_FILE)
     }
 
+    /// Writes `manifest.json` under its temporary name: `manifest` as pretty JSON and a
+    /// newline, as every kind of folder (run, comparison, sensitivity, backtest) has it.
+    pub fn write_manifest(&mut self, manifest: &impl Serialize) -> anyhow::Result<()> {
+        let mut w = self.create("manifest.json")?;
+        serde_json::to_writer_pretty(&mut w, manifest)?;
+        w.write_all(b"\n")?;
+        w.flush()?;
+        Ok(())
+    }
+
     /// Opens `name` for writing under its temporary name.
     pub fn create(&mut self, name: &str) -> Result<BufWriter<File>, OutputError> {
         let path = self.temp_path(name);

@@ -20,7 +20,7 @@ pub fn csv_writer<W: Write>(w: W) -> Csv<W> {
 pub fn num(x: f64) -> String {
     let mut buf = Vec::with_capacity(24);
     push_num(&mut buf, x);
-    String::from_utf8(buf).expect("ASCII digits")
+    String::from_utf8(buf).expect("push_num writes only what itoa and ryu write: ASCII")
 }
 
 fn opt(x: Option<f64>) -> String {

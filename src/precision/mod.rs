@@ -9,6 +9,9 @@
 //! - `probability`: the absolute half-width of the Wilson 95 % interval of a target's
 //!   attainment (`target.*`: every target).
 //!
+//! The statistic, not the width's `%`, decides relative or absolute: `%` only divides the
+//! number by 100 (`mean:1%` and `mean:0.01` are one rule).
+//!
 //! `compare --precision` applies the same rules to the paired differences (`paired`).
 
 mod paired;
@@ -192,7 +195,9 @@ fn half_width(statistic: Statistic, comparator: Option<Comparator>, values: &[f6
             relative((v[u] - v[l]) / 2.0, q)
         }
         Statistic::Probability => {
-            let c = comparator.expect("probability rules are on targets");
+            let c = comparator.expect(
+                "parse gives a probability rule a target's comparator, or refuses the rule",
+            );
             let hits = values.iter().filter(|&&x| c.attained(x)).count() as u64;
             let (lo, hi) = wilson_interval(hits, n as u64, Z95);
             (hi - lo) / 2.0

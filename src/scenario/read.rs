@@ -124,7 +124,9 @@ impl<'a> TableReader<'a> {
 
     pub fn u32(&self, key: &str) -> Result<u32> {
         self.required(key)?;
-        Ok(self.opt_u32(key)?.expect("required key present"))
+        Ok(self
+            .opt_u32(key)?
+            .expect("`required` just returned the key, so opt_u32 finds it"))
     }
 
     pub fn opt_u64(&self, key: &str) -> Result<Option<u64>> {

@@ -28,7 +28,9 @@ pub fn json_schema() -> Value {
         root.insert(k.key, k);
     }
     let mut schema = root.schema("");
-    let top = schema.as_object_mut().expect("the root is a table");
+    let top = schema
+        .as_object_mut()
+        .expect("the root Shape has keys, so `schema` made it a table (an object)");
     top.insert(
         "$schema".into(),
         json!("http://json-schema.org/draft-07/schema#"),
@@ -81,9 +83,9 @@ impl Shape {
                 table
             });
         }
-        match choices.len() {
-            1 => choices.pop().expect("one choice"),
-            _ => json!({ "anyOf": choices }),
+        match <[Value; 1]>::try_from(choices) {
+            Ok([one]) => one,
+            Err(choices) => json!({ "anyOf": choices }),
         }
     }
 
@@ -104,7 +106,9 @@ impl Shape {
             None => json!(false),
         };
         let pattern = DATA_KEY_PATTERNS.iter().find(|(key, _)| *key == data_path);
-        let t = table.as_object_mut().expect("a table");
+        let t = table
+            .as_object_mut()
+            .expect("`table` was made by json!({ ... }) just above, an object");
         match pattern {
             Some((_, regex)) => {
                 t.insert("patternProperties".into(), json!({ *regex: extra }));
@@ -132,7 +136,9 @@ fn leaf(k: &KeySpec, path: &str) -> Value {
         Kind::Array if DATE_ARRAYS.contains(&path) => json!({ "type": "array", "items": date() }),
         Kind::Array => json!({ "type": "array", "items": { "type": "string" } }),
     };
-    let s = schema.as_object_mut().expect("a key's schema is an object");
+    let s = schema
+        .as_object_mut()
+        .expect("every arm of the match above makes an object with json!({ ... })");
     let mut description = k.doc.to_string();
     match default_value(k) {
         Some(v) => {

@@ -33,11 +33,16 @@ pub const LAST_DATE: &str = "2200-12-31";
 pub const HORIZON_YEARS_MAX: i32 = 100;
 
 pub fn first_date() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date")
+    // Evaluated when compiling: a typo in the date fails the build, not a run.
+    const FIRST: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
+        .expect("1900-01-01 is a calendar date (checked at compile time)");
+    FIRST
 }
 
 pub fn last_date() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2200, 12, 31).expect("a valid date")
+    const LAST: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(2200, 12, 31)
+        .expect("2200-12-31 is a calendar date (checked at compile time)");
+    LAST
 }
 
 /// What a key holds, as a schema would say it.

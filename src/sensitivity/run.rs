@@ -209,10 +209,7 @@ fn write_manifest(
             events: r.events,
         },
     };
-    let mut w = dir.create("manifest.json")?;
-    serde_json::to_writer_pretty(&mut w, &manifest)?;
-    w.write_all(b"\n")?;
-    w.flush()?;
+    dir.write_manifest(&manifest)?;
     Ok(())
 }
 

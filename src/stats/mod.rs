@@ -179,8 +179,31 @@ pub fn compute(
         .map(|j| Ok(MetricSummary::of(&layout.names[j], &cols.metric(j)?)))
         .collect::<std::io::Result<_>>()?;
 
-    let targets = s
-        .targets
+    let targets = target_summaries(s, layout, cols, &metrics)?;
+    let budget = budget_rows(s, layout, cols)?;
+    let series = series_bands(layout, cols)?;
+
+    Ok(Statistics {
+        replications: n,
+        metrics,
+        targets,
+        budget,
+        series,
+        outlay_total: cols.metric(layout.outlay_total)?,
+        from_actuals: layout.ledger.is_some(),
+    })
+}
+
+/// Each target's attainment: count, probability and its Wilson interval, beside its
+/// metric's summary.
+fn target_summaries(
+    s: &Scenario,
+    layout: &MetricLayout,
+    cols: &(dyn Columns + Sync),
+    metrics: &[MetricSummary],
+) -> std::io::Result<Vec<TargetSummary>> {
+    let n = cols.replications();
+    s.targets
         .iter()
         .enumerate()
         .map(|(k, t)| {
@@ -208,8 +231,17 @@ pub fn compute(
                     .map(|_| crate::actuals::TargetStatus::Simulated),
             })
         })
-        .collect::<std::io::Result<_>>()?;
+        .collect::<std::io::Result<_>>()
+}
 
+/// budget.csv's rows: each budget line-year's demand against its appropriation.
+fn budget_rows(
+    s: &Scenario,
+    layout: &MetricLayout,
+    cols: &(dyn Columns + Sync),
+) -> std::io::Result<Vec<BudgetRow>> {
+    use rayon::prelude::*;
+    let n = cols.replications();
     // Line-years in parallel (each sorts two columns), collected in their order.
     let line_years: Vec<(usize, usize, i32)> = s
         .budget_lines
@@ -217,7 +249,7 @@ pub fn compute(
         .enumerate()
         .flat_map(|(l, _)| s.years().enumerate().map(move |(k, year)| (l, k, year)))
         .collect();
-    let budget = line_years
+    line_years
         .into_par_iter()
         .map(|(l, k, year)| {
             let line = &s.budget_lines[l];
@@ -264,9 +296,16 @@ pub fn compute(
                     .transpose()?,
             })
         })
-        .collect::<std::io::Result<_>>()?;
+        .collect::<std::io::Result<_>>()
+}
 
-    let series = (0..layout.series_len())
+/// The bands of every series month: mean and `BAND_QUANTILES`.
+fn series_bands(
+    layout: &MetricLayout,
+    cols: &(dyn Columns + Sync),
+) -> std::io::Result<Vec<SeriesBand>> {
+    use rayon::prelude::*;
+    (0..layout.series_len())
         .into_par_iter()
         .map(|j| {
             let values = cols.series(j)?;
@@ -278,17 +317,7 @@ pub fn compute(
                 quantiles: BAND_QUANTILES.map(|p| o.quantile(p)),
             })
         })
-        .collect::<std::io::Result<_>>()?;
-
-    Ok(Statistics {
-        replications: n,
-        metrics,
-        targets,
-        budget,
-        series,
-        outlay_total: cols.metric(layout.outlay_total)?,
-        from_actuals: layout.ledger.is_some(),
-    })
+        .collect::<std::io::Result<_>>()
 }
 
 impl Statistics {

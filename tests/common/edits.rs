@@ -162,18 +162,66 @@ pub fn check_case(case: &Case) {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("broken.toml");
     let text = broken(case.edits);
-    std::fs::write(&file, &text).expect("write");
-    let (line, col) = line_col(&text, case.at);
-    let err = match policysim::scenario::load(&file) {
-        Ok(_) => panic!("{}: accepted", case.what),
+    let refusal = Refusal {
+        at: case.at,
+        key_path: case.key_path,
+        message: case.message,
+        what: case.what,
+    };
+    assert_file_refused(dir.path(), &file, &text, &refusal);
+}
+
+/// Where and how a scenario must be refused: at the unique text `at`, naming `key_path`,
+/// with `message` in the error; `what` names the case in a failure.
+pub struct Refusal<'a> {
+    pub at: &'a str,
+    pub key_path: &'a str,
+    pub message: &'a str,
+    pub what: &'a str,
+}
+
+/// Writes `text` to `file` (in `dir`, beside any file it extends) and asserts that the
+/// library and the binary refuse it as `refusal` says.
+pub fn assert_file_refused(dir: &Path, file: &Path, text: &str, refusal: &Refusal<'_>) {
+    let Refusal {
+        at,
+        key_path,
+        message,
+        what,
+    } = *refusal;
+    std::fs::write(file, text).expect("write scenario");
+    let (line, col) = line_col(text, at);
+    // The library says the same as the binary.
+    let err = match policysim::scenario::load(file) {
+        Ok(_) => panic!("{what}: accepted"),
         Err(e) => e,
     };
-    let what = case.what;
     assert_eq!((err.line, err.column), (line, col), "{what}: {err}");
-    assert_eq!(err.key_path, case.key_path, "{what}: {err}");
-    assert!(err.message.contains(case.message), "{what}: {err}");
-    let prefix = format!("{}:{line}:{col}: {}: ", file.display(), case.key_path);
-    assert_refused(dir.path(), &file, &prefix, case.message, what);
+    assert_eq!(err.key_path, key_path, "{what}: {err}");
+    assert!(err.message.contains(message), "{what}: {err}");
+    let prefix = format!("{}:{line}:{col}: {key_path}: ", file.display());
+    assert_refused(dir, file, &prefix, message, what);
+}
+
+/// Checks every case (see `check_case`) and reports the failures together, so that one
+/// broken class does not hide the others.
+pub fn check_cases(cases: &[Case]) {
+    let failures: Vec<&str> = cases
+        .iter()
+        .filter(|case| std::panic::catch_unwind(|| check_case(case)).is_err())
+        .map(|case| case.what)
+        .collect();
+    assert!(failures.is_empty(), "cases that failed: {failures:#?}");
+}
+
+/// `text` loads as a scenario (written to a file in a fresh temporary folder).
+pub fn assert_accepted(text: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("accepted.toml");
+    std::fs::write(&file, text).expect("write");
+    if let Err(e) = policysim::scenario::load(&file) {
+        panic!("refused: {e}\n{text}");
+    }
 }
 
 pub fn policysim(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -184,13 +232,16 @@ pub fn policysim(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("run the policysim binary")
 }
 
-/// `check` and `run` both exit 2 with `file:line:col: key_path: ...message`, and `run`
-/// writes nothing.
+/// `check` and `run` (into `--out`, and into the default folder under `dir`) each exit 2
+/// with `file:line:col: key_path: ...message`, and nothing is written.
 pub fn assert_refused(dir: &Path, file: &Path, prefix: &str, message: &str, what: &str) {
     let name = file.to_str().expect("a UTF-8 path");
+    let before = listing(dir);
     for args in [
         vec!["check", name],
         vec!["run", name, "--reps", "2", "--quiet", "--out", "out"],
+        // The default output folder, output/<name>-<seed> under the working directory.
+        vec!["run", name, "--reps", "2", "--quiet"],
     ] {
         let out = policysim(dir, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -203,6 +254,16 @@ pub fn assert_refused(dir: &Path, file: &Path, prefix: &str, message: &str, what
             stderr.contains(message),
             "{what}: `{message}` not in {stderr}"
         );
-        assert!(!dir.join("out").exists(), "{what}: run wrote output");
+        assert_eq!(listing(dir), before, "{what}: {args:?} wrote files");
     }
+}
+
+/// Files and folders in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
 }

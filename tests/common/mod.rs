@@ -8,6 +8,7 @@ pub mod edits;
 use std::path::{Path, PathBuf};
 
 use policysim::engine::Model;
+use policysim::metrics::MetricLayout;
 use policysim::montecarlo::run_block;
 use policysim::scenario::{self, LoadedScenario};
 use policysim::stats::Columns;
@@ -45,6 +46,18 @@ pub struct Run {
 }
 
 impl Run {
+    /// `reps` rows of `layout`'s metrics and series, replication-major.
+    pub fn new(layout: &MetricLayout, reps: usize, metrics: Vec<f64>, series: Vec<f64>) -> Run {
+        Run {
+            names: layout.names.clone(),
+            reps,
+            metrics,
+            series_names: layout.series_names.iter().map(|n| n.to_string()).collect(),
+            months: layout.months,
+            series,
+        }
+    }
+
     pub fn index(&self, name: &str) -> usize {
         self.names
             .iter()
@@ -101,19 +114,7 @@ pub fn run_loaded(loaded: &LoadedScenario, seed: u64, reps: u64) -> Run {
 /// Runs `reps` replications of `model` (from cohorts or from actuals) with `seed`.
 pub fn run_model(model: &Model<'_>, seed: u64, reps: u64) -> Run {
     let block = run_block(model, seed, 0..reps, &|| {});
-    Run {
-        names: model.layout.names.clone(),
-        reps: block.count,
-        metrics: block.metrics,
-        series_names: model
-            .layout
-            .series_names
-            .iter()
-            .map(|n| n.to_string())
-            .collect(),
-        months: model.layout.months,
-        series: block.series,
-    }
+    Run::new(&model.layout, block.count, block.metrics, block.series)
 }
 
 /// Loads `tests/scenarios/<name>` and runs it.
@@ -490,22 +491,29 @@ pub fn policysim_ok(args: &[&str]) {
     );
 }
 
-/// `policysim run tests/scenarios/<name> --reps N --seed S --quiet --out <dir>`.
+/// `policysim run tests/scenarios/<name> --reps N --seed S --threads 2 --quiet --out <dir>`.
 pub fn run_binary(name: &str, reps: u64, dir: &Path) {
-    let scenario = scenario_path(name);
-    policysim_ok(&[
-        "run",
-        scenario.to_str().expect("utf-8 path"),
+    command_binary("run", &[name], reps, dir);
+}
+
+/// `policysim COMMAND tests/scenarios/<name>... --reps N --seed S --threads 2 --quiet
+/// --out <dir>`: `run` of one scenario, `compare` of several.
+pub fn command_binary(command: &str, names: &[&str], reps: u64, dir: &Path) {
+    let scenarios: Vec<PathBuf> = names.iter().map(|n| scenario_path(n)).collect();
+    let (reps, seed) = (reps.to_string(), seed().to_string());
+    let mut args = vec![command];
+    args.extend(scenarios.iter().map(|p| p.to_str().expect("utf-8 path")));
+    args.extend([
         "--reps",
-        &reps.to_string(),
+        &reps,
         "--seed",
-        &seed().to_string(),
+        &seed,
         "--threads",
         "2",
         "--quiet",
-        "--out",
-        dir.to_str().expect("utf-8 path"),
     ]);
+    args.extend(["--out", dir.to_str().expect("utf-8 path")]);
+    policysim_ok(&args);
 }
 
 /// A CSV file as its header and rows of text fields.

@@ -353,79 +353,8 @@ impl Generated {
 
     fn instrument_toml(&self, o: &mut String, k: usize, i: &Instrument, m: &dyn Fn(f64) -> String) {
         let _ = writeln!(o, "[[instrument]]\nid = \"i{k}\"");
-        let on_magnitude = match &i.kind {
-            Kind::Fixed(a) => {
-                let amount = match a {
-                    Amount::Number(x) => m(*x),
-                    Amount::Uniform(a, b) => {
-                        format!(
-                            "{{ dist = \"uniform\", low = {}, high = {} }}",
-                            m(*a),
-                            m(*b)
-                        )
-                    }
-                    Amount::Lognormal(x, s) => {
-                        format!(
-                            "{{ dist = \"lognormal\", median = {}, sigma = {s:?} }}",
-                            m(*x)
-                        )
-                    }
-                    Amount::Gamma(k, x) => {
-                        format!(
-                            "{{ dist = \"gamma\", shape = {k:?}, scale = {} }}",
-                            m(*x / k)
-                        )
-                    }
-                    Amount::Discrete(v) => {
-                        let values: Vec<String> = v.iter().map(|x| m(*x)).collect();
-                        let weights: Vec<String> = (1..=v.len()).map(|w| w.to_string()).collect();
-                        format!(
-                            "{{ dist = \"discrete\", values = [{}], weights = [{}] }}",
-                            values.join(", "),
-                            weights.join(", ")
-                        )
-                    }
-                };
-                let _ = writeln!(o, "kind = \"fixed\"\namount = {amount}");
-                false
-            }
-            Kind::UpTo { cap, alpha } => {
-                let _ = writeln!(
-                    o,
-                    "kind = \"up_to\"\ncap = {}\nfraction = {{ dist = \"beta\", alpha = {alpha:?}, beta = 2 }}",
-                    m(*cap)
-                );
-                false
-            }
-            Kind::Matching { ratio, cap } | Kind::CostShare { ratio, cap } => {
-                let name = if matches!(i.kind, Kind::Matching { .. }) {
-                    "matching"
-                } else {
-                    "cost_share"
-                };
-                let _ = writeln!(o, "kind = \"{name}\"\nratio = {ratio:?}");
-                if let Some(c) = cap {
-                    let _ = writeln!(o, "cap = {}", m(*c));
-                }
-                true
-            }
-            Kind::Tiered(brackets) => {
-                let b: Vec<String> = brackets
-                    .iter()
-                    .map(|(from, pays)| format!("{{ from = {}, pays = {} }}", m(*from), m(*pays)))
-                    .collect();
-                let _ = writeln!(o, "kind = \"tiered\"\nbrackets = [{}]", b.join(", "));
-                true
-            }
-            Kind::Stipend { amount, months } => {
-                let _ = writeln!(
-                    o,
-                    "kind = \"stipend\"\namount = {}\nmonths = {months}",
-                    m(*amount)
-                );
-                false
-            }
-        };
+        let (kind, on_magnitude) = kind_toml(&i.kind, m);
+        let _ = writeln!(o, "{kind}");
         let trigger = match (on_magnitude, i.trigger) {
             (true, _) | (_, 3) => "{ event = \"occurrence\", occurrence = \"o0\" }".to_string(),
             (_, 0) => "{ event = \"first_certified\", tier = \"t0\" }".to_string(),
@@ -456,5 +385,75 @@ impl Generated {
             let _ = writeln!(o, "cap_per_firm = {}", m(c));
         }
         let _ = writeln!(o);
+    }
+}
+
+/// The instrument kind's keys as TOML, and whether the kind pays on a magnitude (so the
+/// instrument must be triggered by an occurrence).
+fn kind_toml(kind: &Kind, m: &dyn Fn(f64) -> String) -> (String, bool) {
+    match kind {
+        Kind::Fixed(a) => (format!("kind = \"fixed\"\namount = {}", amount_toml(a, m)), false),
+        Kind::UpTo { cap, alpha } => (
+            format!(
+                "kind = \"up_to\"\ncap = {}\nfraction = {{ dist = \"beta\", alpha = {alpha:?}, beta = 2 }}",
+                m(*cap)
+            ),
+            false,
+        ),
+        Kind::Matching { ratio, cap } | Kind::CostShare { ratio, cap } => {
+            let name = if matches!(kind, Kind::Matching { .. }) {
+                "matching"
+            } else {
+                "cost_share"
+            };
+            let cap = cap.map(|c| format!("\ncap = {}", m(c))).unwrap_or_default();
+            (format!("kind = \"{name}\"\nratio = {ratio:?}{cap}"), true)
+        }
+        Kind::Tiered(brackets) => {
+            let b: Vec<String> = brackets
+                .iter()
+                .map(|(from, pays)| format!("{{ from = {}, pays = {} }}", m(*from), m(*pays)))
+                .collect();
+            (format!("kind = \"tiered\"\nbrackets = [{}]", b.join(", ")), true)
+        }
+        Kind::Stipend { amount, months } => (
+            format!("kind = \"stipend\"\namount = {}\nmonths = {months}", m(*amount)),
+            false,
+        ),
+    }
+}
+
+/// A fixed instrument's amount: a number or a distribution.
+fn amount_toml(a: &Amount, m: &dyn Fn(f64) -> String) -> String {
+    match a {
+        Amount::Number(x) => m(*x),
+        Amount::Uniform(a, b) => {
+            format!(
+                "{{ dist = \"uniform\", low = {}, high = {} }}",
+                m(*a),
+                m(*b)
+            )
+        }
+        Amount::Lognormal(x, s) => {
+            format!(
+                "{{ dist = \"lognormal\", median = {}, sigma = {s:?} }}",
+                m(*x)
+            )
+        }
+        Amount::Gamma(k, x) => {
+            format!(
+                "{{ dist = \"gamma\", shape = {k:?}, scale = {} }}",
+                m(*x / k)
+            )
+        }
+        Amount::Discrete(v) => {
+            let values: Vec<String> = v.iter().map(|x| m(*x)).collect();
+            let weights: Vec<String> = (1..=v.len()).map(|w| w.to_string()).collect();
+            format!(
+                "{{ dist = \"discrete\", values = [{}], weights = [{}] }}",
+                values.join(", "),
+                weights.join(", ")
+            )
+        }
     }
 }

@@ -168,3 +168,46 @@ fn wait_for_a_block(dir: &Path, files: &[&str]) -> bool {
     }
     false
 }
+
+/// Runs policysim from the crate root with no time limit: for the batch tests, whose
+/// larger runs in a debug build may rightly take longer than `policysim_in` waits.
+pub fn policysim_untimed(args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(root(), args, env)
+        .output()
+        .expect("policysim starts")
+}
+
+/// `policysim run BASELINE --reps REPS --quiet --out OUT EXTRA...` from the crate root,
+/// with no time limit (see `policysim_untimed`).
+pub fn run_baseline_untimed(out: &Path, reps: u64, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let reps = reps.to_string();
+    let mut args = vec!["run", BASELINE, "--reps", &reps, "--quiet", "--out", s(out)];
+    args.extend_from_slice(extra);
+    policysim_untimed(&args, env)
+}
+
+/// The manifest of `dir` without its `execution` section (timings, paths, threads), the
+/// part two runs of the same scenario, seed and count share.
+pub fn manifest_without_execution(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read(dir.join("manifest.json")).expect("manifest");
+    let mut v: serde_json::Value = serde_json::from_slice(&text).expect("json");
+    v.as_object_mut().expect("object").remove("execution");
+    v
+}
+
+/// Every one of `files` byte-identical in `a` and `b`, the manifests too once `execution`
+/// is dropped, and no file in `b` that `leftover` flags.
+pub fn assert_same_outputs(a: &Path, b: &Path, files: &[&str], leftover: impl Fn(&str) -> bool) {
+    for f in files {
+        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", a.display()));
+        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", b.display()));
+        assert!(x == y, "{f} differs: {} vs {}", a.display(), b.display());
+    }
+    assert_eq!(manifest_without_execution(a), manifest_without_execution(b));
+    let left: Vec<_> = std::fs::read_dir(b)
+        .expect("read the run folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| leftover(n))
+        .collect();
+    assert!(left.is_empty(), "leftovers in {}: {left:?}", b.display());
+}

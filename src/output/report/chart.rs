@@ -1,5 +1,6 @@
 //! What every chart shares: the SVG figure, fonts and colours, and the horizontal row chart.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -8,6 +9,9 @@ use super::esc;
 
 pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 pub(crate) type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+/// A chart of `Area` with numeric axes (months or money across, money up).
+pub(crate) type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 pub(crate) const FONT: &str = "sans-serif";
 pub(crate) const MILLION: f64 = 1.0e6;

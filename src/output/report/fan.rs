@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::chart::{drawable, not_drawn};
+use super::chart::{drawable, not_drawn, Chart, Drawn};
 use super::ledger::{draw_paid_to_date, PaidToDate};
 use super::{figure, text_style, MILLION, PALETTE};
 use crate::scenario::Scenario;
@@ -104,73 +104,20 @@ pub(super) fn fan_chart(
         let from = actual.map_or(0, |a| a.as_of_month);
         for (k, band) in bands.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
-            let x = |i: usize| (i + from) as f64 + 0.5;
-            let band = band.get(from..).unwrap_or(&[]);
-            let poly = |lo: usize, hi: usize| -> Vec<(f64, f64)> {
-                let mut p: Vec<(f64, f64)> = band
-                    .iter()
-                    .enumerate()
-                    .map(|(i, q)| (x(i), q[hi]))
-                    .collect();
-                p.extend(band.iter().enumerate().rev().map(|(i, q)| (x(i), q[lo])));
-                p
-            };
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    poly(0, 4),
-                    color.mix(0.15).filled(),
-                )))?
-                .label(if single {
-                    "P5–P95".to_string()
-                } else {
-                    format!("{} P5–P95", runs[k].0)
-                })
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.15).filled())
-                });
-            if single {
-                chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        poly(1, 3),
-                        color.mix(0.35).filled(),
-                    )))?
-                    .label("P25–P75")
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.35).filled())
-                    });
-            }
-            chart
-                .draw_series(LineSeries::new(
-                    band.iter().enumerate().map(|(i, q)| (x(i), q[2])),
-                    color.stroke_width(2),
-                ))?
-                .label(if single {
-                    "median".to_string()
-                } else {
-                    format!("{} median", runs[k].0)
-                })
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
+            let name = (!single).then_some(runs[k].0);
+            draw_band(
+                &mut chart,
+                band.get(from..).unwrap_or(&[]),
+                from,
+                color,
+                name,
+            )?;
         }
         if let Some(a) = actual {
             draw_paid_to_date(&mut chart, a)?;
         }
         if !steps.is_empty() {
-            chart
-                .draw_series(LineSeries::new(
-                    steps.iter().copied(),
-                    BLACK.stroke_width(2),
-                ))?
-                .label("cumulative appropriations 累计预算")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2))
-                });
-            chart.draw_series(steps.chunks(2).map(|p| {
-                EmptyElement::at(p[1])
-                    + Circle::new((0, 0), 3, BLACK.filled())
-                    + Text::new(format!("{:.1}", p[1].1), (-30, -14), text_style(11))
-            }))?;
+            draw_appropriations(&mut chart, &steps)?;
         }
         chart
             .configure_series_labels()
@@ -181,4 +128,72 @@ pub(super) fn fan_chart(
             .draw()?;
         Ok(())
     })
+}
+
+/// One run's fan from month `from` on: its P5–P95 band, its P25–P75 band when it is the
+/// only run (`name` is `None`), and its median; `name` labels the legend when several
+/// runs share the chart.
+fn draw_band(
+    chart: &mut Chart<'_, '_>,
+    band: &[[f64; 5]],
+    from: usize,
+    color: RGBColor,
+    name: Option<&str>,
+) -> Drawn {
+    let label = |what: &str| name.map_or(what.to_string(), |n| format!("{n} {what}"));
+    let x = |i: usize| (i + from) as f64 + 0.5;
+    let poly = |lo: usize, hi: usize| -> Vec<(f64, f64)> {
+        let mut p: Vec<(f64, f64)> = band
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (x(i), q[hi]))
+            .collect();
+        p.extend(band.iter().enumerate().rev().map(|(i, q)| (x(i), q[lo])));
+        p
+    };
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            poly(0, 4),
+            color.mix(0.15).filled(),
+        )))?
+        .label(label("P5–P95"))
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.15).filled())
+        });
+    if name.is_none() {
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                poly(1, 3),
+                color.mix(0.35).filled(),
+            )))?
+            .label("P25–P75")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.35).filled())
+            });
+    }
+    chart
+        .draw_series(LineSeries::new(
+            band.iter().enumerate().map(|(i, q)| (x(i), q[2])),
+            color.stroke_width(2),
+        ))?
+        .label(label("median"))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+/// The cumulative appropriations as a black step line, each year's total marked.
+fn draw_appropriations(chart: &mut Chart<'_, '_>, steps: &[(f64, f64)]) -> Drawn {
+    chart
+        .draw_series(LineSeries::new(
+            steps.iter().copied(),
+            BLACK.stroke_width(2),
+        ))?
+        .label("cumulative appropriations 累计预算")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+    chart.draw_series(steps.chunks(2).map(|p| {
+        EmptyElement::at(p[1])
+            + Circle::new((0, 0), 3, BLACK.filled())
+            + Text::new(format!("{:.1}", p[1].1), (-30, -14), text_style(11))
+    }))?;
+    Ok(())
 }

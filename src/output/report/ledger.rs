@@ -1,9 +1,9 @@
 //! The parts of `report.html` only a run from actuals has: the as-of note, paid to date
 //! and remaining columns, observed targets, and the ledger's line in the fan chart.
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use super::chart::Chart;
 use super::{esc, MILLION};
 use crate::actuals::{Ledger, TargetStatus};
 use crate::scenario::Scenario;
@@ -85,8 +85,6 @@ pub fn target_source(status: TargetStatus) -> &'static str {
         TargetStatus::Unknown => "<td>unknown 未观测</td>",
     }
 }
-
-type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// The ledger's cumulative outlay as a line, month by month up to the as-of month.
 pub fn draw_paid_to_date(

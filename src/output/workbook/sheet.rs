@@ -40,75 +40,72 @@ const fn col(csv: &'static str, zh: &'static str, kind: Kind) -> Column {
     Column { csv, zh, kind }
 }
 
+/// A column of yuan: its Chinese header says the unit the `Yuan` format displays
+/// (millions), so the unit is written in one place.
+macro_rules! yuan {
+    ($csv:literal, $zh:literal) => {
+        col($csv, concat!($zh, "(百万元)"), Yuan)
+    };
+}
+
 /// A sheet made of one CSV table.
 pub struct TableSheet {
     pub name: &'static str,
-    pub columns: &'static [Column],
+    /// The columns, in parts (a sheet may share a part with another).
+    pub columns: &'static [&'static [Column]],
     /// A probability column to colour from red (0) through yellow to green (1).
     pub scale: Option<&'static str>,
 }
 
 use Kind::*;
 
+/// Yuan or not as the row's `metric` column says.
+const OF_METRIC: Kind = OfMetric("metric");
+
 pub const BUDGET: TableSheet = TableSheet {
     name: "预算 Budget",
     scale: None,
-    columns: &[
+    columns: &[&[
         col("budget_line", "预算科目", Text),
         col("label", "名称", Text),
         col("year", "年度", Year),
         col("overflow", "超支处理", Text),
-        col("appropriation", "预算额(百万元)", Yuan),
-        col("mean_demand", "应付均值(百万元)", Yuan),
-        col("mean_outlay", "支出均值(百万元)", Yuan),
-        col("p50_outlay", "支出中位数(百万元)", Yuan),
-        col("p95_outlay", "支出P95(百万元)", Yuan),
+        yuan!("appropriation", "预算额"),
+        yuan!("mean_demand", "应付均值"),
+        yuan!("mean_outlay", "支出均值"),
+        yuan!("p50_outlay", "支出中位数"),
+        yuan!("p95_outlay", "支出P95"),
         col("p_exceed", "超预算概率", Share),
-        col("expected_overrun", "期望超支(百万元)", Yuan),
-        col("cvar95_demand", "应付CVaR95(百万元)", Yuan),
-        col("mean_carried_over", "结转均值(百万元)", Yuan),
+        yuan!("expected_overrun", "期望超支"),
+        yuan!("cvar95_demand", "应付CVaR95"),
+        yuan!("mean_carried_over", "结转均值"),
         // A run from actuals (docs/model.md, "Runs from actuals").
-        col("paid_to_date", "已支付(百万元)", Yuan),
-        col("mean_remaining_demand", "剩余应付均值(百万元)", Yuan),
-        col("mean_remaining_outlay", "剩余支出均值(百万元)", Yuan),
-    ],
+        yuan!("paid_to_date", "已支付"),
+        yuan!("mean_remaining_demand", "剩余应付均值"),
+        yuan!("mean_remaining_outlay", "剩余支出均值"),
+    ]],
 };
 
 const STATISTICS: [Column; 13] = [
-    col("mean", "均值", OfMetric("metric")),
-    col("sd", "标准差", OfMetric("metric")),
-    col("mcse", "蒙特卡洛标准误", OfMetric("metric")),
-    col("min", "最小值", OfMetric("metric")),
-    col("p05", "P5", OfMetric("metric")),
-    col("p25", "P25", OfMetric("metric")),
-    col("p50", "中位数", OfMetric("metric")),
-    col("p75", "P75", OfMetric("metric")),
-    col("p90", "P90", OfMetric("metric")),
-    col("p95", "P95", OfMetric("metric")),
-    col("p99", "P99", OfMetric("metric")),
-    col("max", "最大值", OfMetric("metric")),
-    col("cvar95", "CVaR95", OfMetric("metric")),
+    col("mean", "均值", OF_METRIC),
+    col("sd", "标准差", OF_METRIC),
+    col("mcse", "蒙特卡洛标准误", OF_METRIC),
+    col("min", "最小值", OF_METRIC),
+    col("p05", "P5", OF_METRIC),
+    col("p25", "P25", OF_METRIC),
+    col("p50", "中位数", OF_METRIC),
+    col("p75", "P75", OF_METRIC),
+    col("p90", "P90", OF_METRIC),
+    col("p95", "P95", OF_METRIC),
+    col("p99", "P99", OF_METRIC),
+    col("max", "最大值", OF_METRIC),
+    col("cvar95", "CVaR95", OF_METRIC),
 ];
 
 pub const DISTRIBUTION: TableSheet = TableSheet {
     name: "分布 Summary",
     scale: None,
-    columns: &[
-        col("metric", "指标", Text),
-        STATISTICS[0],
-        STATISTICS[1],
-        STATISTICS[2],
-        STATISTICS[3],
-        STATISTICS[4],
-        STATISTICS[5],
-        STATISTICS[6],
-        STATISTICS[7],
-        STATISTICS[8],
-        STATISTICS[9],
-        STATISTICS[10],
-        STATISTICS[11],
-        STATISTICS[12],
-    ],
+    columns: &[&[col("metric", "指标", Text)], &STATISTICS],
 };
 
 /// Instruments' outlays (yuan), for the whole run (`year` blank) and by calendar year of
@@ -117,72 +114,72 @@ pub const DISTRIBUTION: TableSheet = TableSheet {
 pub const INSTRUMENTS: TableSheet = TableSheet {
     name: "政策工具 Instruments",
     scale: None,
-    columns: &[
+    columns: &[&[
         col("instrument", "政策工具", Text),
         col("label", "名称", Text),
         col("clause", "条款", Text),
         col("budget_line", "预算科目", Text),
         col("year", "支付年度(空=全期)", Year),
-        col("mean", "支出均值(百万元)", Yuan),
-        col("sd", "标准差(百万元)", Yuan),
-        col("mcse", "标准误(百万元)", Yuan),
-        col("min", "最小值(百万元)", Yuan),
-        col("p05", "P5(百万元)", Yuan),
-        col("p25", "P25(百万元)", Yuan),
-        col("p50", "中位数(百万元)", Yuan),
-        col("p75", "P75(百万元)", Yuan),
-        col("p90", "P90(百万元)", Yuan),
-        col("p95", "P95(百万元)", Yuan),
-        col("p99", "P99(百万元)", Yuan),
-        col("max", "最大值(百万元)", Yuan),
-        col("cvar95", "CVaR95(百万元)", Yuan),
-    ],
+        yuan!("mean", "支出均值"),
+        yuan!("sd", "标准差"),
+        yuan!("mcse", "标准误"),
+        yuan!("min", "最小值"),
+        yuan!("p05", "P5"),
+        yuan!("p25", "P25"),
+        yuan!("p50", "中位数"),
+        yuan!("p75", "P75"),
+        yuan!("p90", "P90"),
+        yuan!("p95", "P95"),
+        yuan!("p99", "P99"),
+        yuan!("max", "最大值"),
+        yuan!("cvar95", "CVaR95"),
+    ]],
 };
 
 pub const TARGETS: TableSheet = TableSheet {
     name: "目标 Targets",
     scale: Some("probability"),
-    columns: &[
+    columns: &[&[
         col("target", "目标", Text),
         col("label", "名称", Text),
         col("metric", "指标", Text),
         col("window", "时段", Text),
         col("comparator", "比较", Text),
-        col("threshold", "阈值", OfMetric("metric")),
+        col("threshold", "阈值", OF_METRIC),
         col("replications", "重复次数", Count),
         col("attained", "达成次数", Count),
         col("probability", "达成概率", Share),
         col("ci95_low", "95%区间下限", Share),
         col("ci95_high", "95%区间上限", Share),
-        col("mean", "均值", OfMetric("metric")),
-        col("p05", "P5", OfMetric("metric")),
-        col("p50", "中位数", OfMetric("metric")),
-        col("p95", "P95", OfMetric("metric")),
+        col("mean", "均值", OF_METRIC),
+        col("p05", "P5", OF_METRIC),
+        col("p50", "中位数", OF_METRIC),
+        col("p95", "P95", OF_METRIC),
         // A run from actuals: simulated, observed (read from the actuals) or unknown.
         col("status", "来源", Text),
-    ],
+    ]],
 };
 
 pub const COMPARISON: TableSheet = TableSheet {
     name: "对比 Comparison",
     scale: Some("p_b_greater"),
-    columns: &[
+    columns: &[&[
         col("scenario_a", "情景A", Text),
         col("scenario_b", "情景B", Text),
         col("metric", "指标", Text),
-        col("mean_a", "A均值", OfMetric("metric")),
-        col("mean_b", "B均值", OfMetric("metric")),
-        col("mean_diff", "差值均值", OfMetric("metric")),
-        col("diff_ci95_low", "差值95%下限", OfMetric("metric")),
-        col("diff_ci95_high", "差值95%上限", OfMetric("metric")),
+        col("mean_a", "A均值", OF_METRIC),
+        col("mean_b", "B均值", OF_METRIC),
+        col("mean_diff", "差值均值", OF_METRIC),
+        col("diff_ci95_low", "差值95%下限", OF_METRIC),
+        col("diff_ci95_high", "差值95%上限", OF_METRIC),
         col("p_b_greater", "P(B>A)", Share),
-    ],
+    ]],
 };
 
 pub const COMPARISON_TARGETS: TableSheet = TableSheet {
     name: "对比目标 Comparison targets",
     scale: Some("probability_b"),
-    columns: &[
+    columns: &[&[
         col("scenario_a", "情景A", Text),
         col("scenario_b", "情景B", Text),
         col("target", "目标", Text),
@@ -192,7 +189,7 @@ pub const COMPARISON_TARGETS: TableSheet = TableSheet {
         col("change", "概率变化", Share),
         col("change_ci95_low", "变化95%下限", Share),
         col("change_ci95_high", "变化95%上限", Share),
-    ],
+    ]],
 };
 
 impl TableSheet {
@@ -204,6 +201,7 @@ impl TableSheet {
             .map(|h| {
                 self.columns
                     .iter()
+                    .flat_map(|part| part.iter())
                     .find(|c| c.csv == h)
                     .unwrap_or_else(|| panic!("sheet {} describes column {h:?}", self.name))
             })

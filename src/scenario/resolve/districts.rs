@@ -34,7 +34,9 @@ pub fn resolve_nev(
             t.read_elsewhere("start");
             let base_year = t
                 .opt_u32("base_year")?
-                .map(|y| i32::try_from(y).expect("nev.base_year is at most 2200"))
+                .map(|y| {
+                    i32::try_from(y).expect("spec.rs bounds nev.base_year to 2200, well inside i32")
+                })
                 .unwrap_or(nev_start.year());
             let rho = r.opt_param(
                 &t,

@@ -36,7 +36,9 @@ pub fn resolve(tree: &Node) -> Result<Scenario> {
         None => start,
     };
     if nev_start > end {
-        let t = nev_table.as_ref().expect("nev table read above");
+        let t = nev_table.as_ref().expect(
+            "without a [nev] table nev_start is scenario.start, which the header checked is before scenario.end",
+        );
         return Err(ScenarioError::at(
             &t.required("start")?.origin,
             "nev.start",

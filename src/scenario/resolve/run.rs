@@ -62,9 +62,9 @@ pub fn resolve_header(top: &TableReader<'_>) -> Result<Header> {
             ))
         }
         Some(d) => d,
-        None => end
-            .checked_add_months(Months::new(36))
-            .expect("date in range"),
+        None => end.checked_add_months(Months::new(36)).expect(
+            "scenario.end is at most 2200-12-31, so 36 months later is a date chrono holds",
+        ),
     };
     let fx_cny_per_usd = s.f64("fx_cny_per_usd")?;
     if fx_cny_per_usd <= 0.0 {
@@ -141,7 +141,7 @@ pub fn resolve_actuals(top: &TableReader<'_>) -> Result<Option<ActualsSection>> 
 pub fn check_horizon(top: &TableReader<'_>, header: &Header, from: NaiveDate) -> Result<()> {
     let limit = from
         .checked_add_months(Months::new(12 * HORIZON_YEARS_MAX as u32))
-        .expect("dates end in 2200");
+        .expect("`from` is at most 2200-12-31, and chrono holds dates far past 2300");
     if header.payments_until < limit {
         return Ok(());
     }

@@ -6,6 +6,8 @@
 //! paired differences, not from two independent samples: two scenarios that differ only in
 //! a reward's amount give a zero-width interval for every metric the amount cannot move.
 
+pub mod job;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -153,7 +155,8 @@ pub fn paired_diff(a: &[f64], b: &[f64]) -> PairedDiff {
     let n = a.len() as f64;
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
     let mean_diff = mean(&d);
-    let sd_diff = sd(&d, mean_diff).expect("two replications or more");
+    let sd_diff = sd(&d, mean_diff)
+        .expect("sd is defined from two values, and the assert above checked two or more");
     let half = Z95 * sd_diff / n.sqrt();
     PairedDiff {
         mean_a: mean(a),
@@ -271,10 +274,7 @@ pub fn compare(
 
 /// `comparison.csv`: one row per (pair, metric).
 pub fn write_metrics_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record([
-        "scenario_a",
-        "scenario_b",
+    let header = [
         "metric",
         "mean_a",
         "mean_b",
@@ -282,33 +282,29 @@ pub fn write_metrics_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Res
         "diff_ci95_low",
         "diff_ci95_high",
         "p_b_greater",
-    ])?;
-    for c in comparisons {
-        for m in &c.metrics {
-            let d = &m.diff;
-            out.write_record([
-                c.scenario_a.clone(),
-                c.scenario_b.clone(),
-                m.metric.clone(),
-                num(d.mean_a),
-                num(d.mean_b),
-                num(d.mean_diff),
-                num(d.ci95_low),
-                num(d.ci95_high),
-                num(d.p_b_greater),
-            ])?;
-        }
-    }
-    out.flush()?;
-    Ok(())
+    ];
+    write_pair_rows(w, &header, comparisons, |c| {
+        c.metrics
+            .iter()
+            .map(|m| {
+                let d = &m.diff;
+                vec![
+                    m.metric.clone(),
+                    num(d.mean_a),
+                    num(d.mean_b),
+                    num(d.mean_diff),
+                    num(d.ci95_low),
+                    num(d.ci95_high),
+                    num(d.p_b_greater),
+                ]
+            })
+            .collect()
+    })
 }
 
 /// `comparison_targets.csv`: one row per (pair, target).
 pub fn write_targets_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record([
-        "scenario_a",
-        "scenario_b",
+    let header = [
         "target",
         "label",
         "probability_a",
@@ -316,20 +312,39 @@ pub fn write_targets_csv<W: Write>(w: W, comparisons: &[Comparison]) -> csv::Res
         "change",
         "change_ci95_low",
         "change_ci95_high",
-    ])?;
+    ];
+    write_pair_rows(w, &header, comparisons, |c| {
+        c.targets
+            .iter()
+            .map(|t| {
+                vec![
+                    t.target.clone(),
+                    t.label.clone(),
+                    num(t.probability_a),
+                    num(t.probability_b),
+                    num(t.change),
+                    num(t.change_ci95_low),
+                    num(t.change_ci95_high),
+                ]
+            })
+            .collect()
+    })
+}
+
+/// A comparison CSV: `scenario_a`, `scenario_b` and `header`, then each pair's `rows`,
+/// every one after the pair's two names.
+fn write_pair_rows<W: Write>(
+    w: W,
+    header: &[&str],
+    comparisons: &[Comparison],
+    rows: impl Fn(&Comparison) -> Vec<Vec<String>>,
+) -> csv::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record(["scenario_a", "scenario_b"].iter().chain(header))?;
     for c in comparisons {
-        for t in &c.targets {
-            out.write_record([
-                c.scenario_a.clone(),
-                c.scenario_b.clone(),
-                t.target.clone(),
-                t.label.clone(),
-                num(t.probability_a),
-                num(t.probability_b),
-                num(t.change),
-                num(t.change_ci95_low),
-                num(t.change_ci95_high),
-            ])?;
+        for row in rows(c) {
+            let pair = [c.scenario_a.clone(), c.scenario_b.clone()];
+            out.write_record(pair.into_iter().chain(row))?;
         }
     }
     out.flush()?;
