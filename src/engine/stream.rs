@@ -1,4 +1,4 @@
-//! Keyed random streams (MODEL.md §6).
+//! Keyed random streams (docs/model.md, Reproducibility).
 //!
 //! Every draw comes from a stream named by `(seed, replication, entity, process, serial)`.
 //! The key is hashed with SplitMix64's finaliser (a bijective 64-bit mixer with full
