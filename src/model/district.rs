@@ -10,7 +10,7 @@ use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::params::ParamValues;
 use crate::engine::stream::{entity, process, Streams};
 use crate::metrics::total;
-use crate::scenario::dist::standard_normal;
+use crate::scenario::dist::{standard_normal, waiting_days};
 use crate::scenario::types::{
     District, IpoRegime, NevQuantity, ProjectFlow, Scenario, TargetWindow,
 };
@@ -341,15 +341,16 @@ fn compound_poisson(
     out: &mut Vec<Project>,
 ) {
     out.clear();
-    let rate = params.get(flow.rate_per_year) / DAYS_PER_YEAR;
+    let rate = params.get(flow.rate_per_year);
     let head_p = params.get(flow.head_probability);
     if rate <= 0.0 {
         return;
     }
+    let key = streams.entity_key(e);
     let mut day = from;
     for k in 0.. {
-        let mut rng = streams.rng(e, proc_id, k);
-        day += -(1.0 - rng.random::<f64>()).ln() / rate;
+        let mut rng = streams.keyed(key, proc_id, k);
+        day += waiting_days(&mut rng, rate);
         if day >= to {
             break;
         }

@@ -3,7 +3,7 @@
 //! the listing pipeline, occurrences) are drawn afresh at every tier change.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, Poisson};
+use rand_distr::{Distribution, Poisson};
 
 use super::firm::{Firm, ListingState};
 use super::listing::StageStart;
@@ -11,7 +11,7 @@ use super::observed::{KnownStart, StartListing, StartValuation};
 use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::stream::{entity, process, StreamRng};
 use crate::engine::world::{Event, World, NO_SLOTS};
-use crate::scenario::dist::{standard_normal, Dist};
+use crate::scenario::dist::{standard_normal, waiting_days, Dist};
 use crate::scenario::types::{Placement, TierIx, NO_TIER};
 
 /// The firms of one replication, and what the lifecycle keeps between its events.
@@ -93,7 +93,7 @@ impl World<'_, '_> {
             process::ENTRY,
             self.replication.lifecycle.entered,
         );
-        let t = now + exponential(&mut rng, rate);
+        let t = now + waiting_days(&mut rng, rate);
         if t < s.end {
             self.replication.queue.push(t, Event::Entry);
         }
@@ -233,7 +233,7 @@ impl World<'_, '_> {
         if hazard > 0.0 {
             let mut rng = self.streams.keyed(e, process::EXIT, firm.exit_draws as u64);
             firm.exit_draws += 1;
-            firm.exit_day = now + exponential(&mut rng, hazard);
+            firm.exit_day = now + waiting_days(&mut rng, hazard);
         }
 
         if firm.listing == ListingState::NotStarted {
@@ -243,7 +243,7 @@ impl World<'_, '_> {
                     .streams
                     .keyed(e, process::LISTING, firm.listing_draws as u64);
                 firm.listing_draws += 1;
-                let t = now + exponential(&mut rng, hazard);
+                let t = now + waiting_days(&mut rng, hazard);
                 if t < end {
                     self.replication.queue.push(
                         t,
@@ -308,10 +308,4 @@ fn knuth_poisson(rng: &mut StreamRng, exp_neg_lambda: f64) -> u32 {
         n += 1;
     }
     n
-}
-
-/// Waiting time (days) of a Poisson process with `rate_per_year`.
-#[inline]
-pub(crate) fn exponential(rng: &mut StreamRng, rate_per_year: f64) -> f64 {
-    Distribution::<f64>::sample(&Exp1, rng) / rate_per_year * DAYS_PER_YEAR
 }

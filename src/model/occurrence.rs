@@ -4,10 +4,10 @@
 
 use rand::Rng;
 
-use super::lifecycle::exponential;
 use crate::engine::params::ParamValues;
 use crate::engine::stream::process;
 use crate::engine::world::{Event, World, NO_SLOTS};
+use crate::scenario::dist::waiting_days;
 use crate::scenario::types::{OccurrenceProcess, Scenario, TierIx, Trigger};
 
 /// The pending Poisson occurrences of every firm, and this replication's rates.
@@ -99,7 +99,7 @@ impl World<'_, '_> {
             let draws = &mut occ.draws[base + j];
             let mut rng = self.streams.keyed(e, process::occurrence(j), *draws as u64);
             *draws += 1;
-            let t = now + exponential(&mut rng, rate);
+            let t = now + waiting_days(&mut rng, rate);
             if t < end {
                 occ.next[base + j] = t;
                 pending |= 1 << (k - from).min(63);
@@ -182,7 +182,7 @@ impl World<'_, '_> {
                 .magnitude
                 .as_ref()
                 .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
-            let next = t + exponential(&mut rng, rate);
+            let next = t + waiting_days(&mut rng, rate);
             self.replication.model_events.occurrences += 1;
             self.pay_on(f, t, tier, Trigger::Occurrence(j), magnitude);
             t = if next < s.end { next } else { f64::INFINITY };
