@@ -69,7 +69,7 @@ impl World<'_, '_> {
                 let changed = firm.tier != qualified;
                 let first = !firm.was_certified(qualified);
                 // Certification rewards go to the tier certified (the policy's "首次认定为
-                // 独角兽企业的" pays unicorns): move the firm, then fire.
+                // 独角兽企业的" pays unicorns), so the firm moves before it is paid.
                 let firm = &mut self.replication.lifecycle.firms[f];
                 firm.tier = qualified;
                 firm.ever_certified |= 1 << qualified;
