@@ -10,7 +10,6 @@ use policysim::engine::stream::Streams;
 use policysim::engine::{Model, Replication};
 use policysim::montecarlo::run_block;
 use rand::{Rng, RngCore};
-use rand_distr::{Distribution, Exp1};
 
 fn baseline() -> policysim::scenario::LoadedScenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
@@ -72,7 +71,15 @@ fn random_draws(c: &mut Criterion) {
     group.bench_function("exponential", |b| {
         b.iter(|| {
             (0..N)
-                .map(|_| Distribution::<f64>::sample(&Exp1, &mut rng))
+                .map(|_| policysim::scenario::dist::waiting_days(&mut rng, black_box(20.0)))
+                .sum::<f64>()
+        })
+    });
+    // The inverse-CDF draw the districts used before they shared `waiting_days`.
+    group.bench_function("exponential_by_inversion", |b| {
+        b.iter(|| {
+            (0..N)
+                .map(|_| -(1.0 - rng.random::<f64>()).ln() / black_box(20.0 / 365.25))
                 .sum::<f64>()
         })
     });

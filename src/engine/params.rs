@@ -1,4 +1,5 @@
-//! Parameters drawn once per replication (MODEL.md §2.4), each on its own stream.
+//! Parameters drawn once per replication (docs/model.md, Parameters drawn once per
+//! replication), each on its own stream.
 
 use super::stream::{entity, process, Streams};
 use crate::metrics::MetricLayout;

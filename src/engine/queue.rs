@@ -70,7 +70,9 @@ impl<E> EventQueue<E> {
     }
 
     pub fn pop(&mut self) -> Option<(f64, E)> {
-        self.heap.pop().map(|s| (s.time, s.event))
+        self.heap
+            .pop()
+            .map(|scheduled| (scheduled.time, scheduled.event))
     }
 
     pub fn len(&self) -> usize {

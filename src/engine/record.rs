@@ -27,19 +27,19 @@ pub(crate) enum TargetSource {
 impl World<'_, '_> {
     /// Turns claims into payments under each budget line's rule, and fills the row.
     pub(crate) fn settle_and_record(&mut self, series: &mut [f64]) {
-        let r = &mut *self.r;
+        let rep = &mut *self.replication;
         let ledger = self.model.ledger.as_ref();
-        r.claims.close_stipends(&r.lifecycle.firms);
-        r.settlement.settle(
-            self.s,
+        rep.claims.close_stipends(&rep.lifecycle.firms);
+        rep.settlement.settle(
+            self.scenario,
             &self.model.layout,
             &self.model.ordered_lines,
             ledger.map_or(&[], |l| l.line_year.as_slice()),
-            &r.claims.claims,
+            &rep.claims.claims,
             self.row,
             series,
-            &mut r.model_events,
-            &mut r.flows,
+            &mut rep.model_events,
+            &mut rep.flows,
         );
         if let Some(ledger) = ledger {
             ledger.add_to_row(&self.model.layout, self.row, series);
@@ -55,13 +55,13 @@ impl World<'_, '_> {
     /// Adds the first certifications and listings to their monthly series, then makes
     /// every series cumulative.
     fn record_series(&mut self, series: &mut [f64]) {
-        let s = self.s;
+        let s = self.scenario;
         let layout = &self.model.layout;
         let months = layout.months;
-        for &d in &self.r.certification.first_days {
+        for &d in &self.replication.certification.first_days {
             series[SERIES_FIRST_CERTIFIED * months + s.calendar.month_of(d)] += 1.0;
         }
-        for &d in &self.r.pipeline.listing_days {
+        for &d in &self.replication.pipeline.listing_days {
             series[SERIES_LISTINGS * months + s.calendar.month_of(d)] += 1.0;
         }
         for k in 0..layout.series_names.len() {
@@ -74,53 +74,53 @@ impl World<'_, '_> {
 
     /// Firms per tier at the end, entered and exited.
     fn record_firms(&mut self) {
-        let s = self.s;
+        let s = self.scenario;
         let layout = &self.model.layout;
-        let r = &mut *self.r;
-        for firm in &r.lifecycle.firms {
+        let rep = &mut *self.replication;
+        for firm in &rep.lifecycle.firms {
             if firm.exit_day >= s.end && !firm.is_listed() && firm.tier != NO_TIER {
                 self.row[layout.firms_count + firm.tier - 1] += 1.0;
             }
         }
-        self.row[layout.firms_entered] = r.lifecycle.entered as f64;
+        self.row[layout.firms_entered] = rep.lifecycle.entered as f64;
         // Simulated exits (a known firm that exited before the pool's day is counted with
         // the observed ones; the flow journal holds only the simulated).
         let from = self.model.pool.day;
         let mut exits = 0;
-        for firm in r
+        for firm in rep
             .lifecycle
             .firms
             .iter()
             .filter(|f| f.exit_day >= from && f.exit_day < s.end)
         {
-            r.flows.record(layout.firms_exited, firm.exit_day, 1.0);
+            rep.flows.record(layout.firms_exited, firm.exit_day, 1.0);
             exits += 1;
         }
-        r.model_events.exits = exits;
+        rep.model_events.exits = exits;
         let observed = self.model.pool.observed.counts.exits;
-        self.row[layout.firms_exited] = (r.model_events.exits + u64::from(observed)) as f64;
+        self.row[layout.firms_exited] = (rep.model_events.exits + u64::from(observed)) as f64;
     }
 
     /// Simulates the NEV districts, writes their whole-run quantities and every target.
     fn record_districts_and_targets(&mut self) {
-        let s = self.s;
+        let s = self.scenario;
         let layout = &self.model.layout;
-        let r = &mut *self.r;
-        r.nev.simulate(
+        let rep = &mut *self.replication;
+        rep.nev.simulate(
             s,
             &self.params,
             &self.streams,
             self.regime,
-            &r.pipeline.nev_firm_listings,
+            &rep.pipeline.nev_firm_listings,
         );
-        r.model_events.district = r.nev.events();
+        rep.model_events.district = rep.nev.events();
         let nd = s.districts.len();
         let per_window = NevQuantity::ALL.len() * nd;
-        let table = &mut r.nev_windows;
+        let table = &mut rep.nev_windows;
         table.resize(self.model.nev_windows.len() * per_window, 0.0);
         for (w, &window) in self.model.nev_windows.iter().enumerate() {
             for d in 0..nd {
-                let values = r.nev.quantities(d, window, s);
+                let values = rep.nev.quantities(d, window, s);
                 for q in NevQuantity::ALL {
                     table[w * per_window + q.index() * nd + d] = values[q.index()];
                 }
@@ -138,7 +138,7 @@ impl World<'_, '_> {
             }
             self.row[layout.nev_at(q, nd)] = total(whole_run.iter().copied());
         }
-        r.flows.close();
+        rep.flows.close();
         for (k, source) in self.model.target_sources.iter().enumerate() {
             self.row[layout.target + k] = match *source {
                 TargetSource::Metric(i) => self.row[i],
@@ -150,7 +150,7 @@ impl World<'_, '_> {
                     let values = by_district(window, quantity);
                     district.map_or_else(|| total(values.iter().copied()), |d| values[d])
                 }
-                TargetSource::Flow { metric, from, to } => r.flows.sum(metric, from, to),
+                TargetSource::Flow { metric, from, to } => rep.flows.sum(metric, from, to),
             };
         }
     }

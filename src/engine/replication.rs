@@ -130,7 +130,7 @@ impl<'s> Model<'s> {
                 .tiers
                 .iter()
                 .flat_map(|t| &t.routes)
-                .map(|r| r.min_log_valuation_usd)
+                .map(|route| route.min_log_valuation_usd)
                 .fold(f64::INFINITY, f64::min),
             ledger: None,
         }
@@ -166,7 +166,7 @@ pub struct Replication {
     /// The last replication's parameter values (kept for their allocation).
     params: ParamValues,
     /// Events the event loop processed in the last replication: queue pops and the
-    /// occurrence draws run out.
+    /// occurrence draws fired outside the queue.
     pub events: u64,
     /// The last replication's dated changes of state, by kind (see `engine::events`).
     pub model_events: ModelEvents,
@@ -205,11 +205,11 @@ impl Replication {
                 .sample(&mut streams.rng(entity::GLOBAL, process::REGIME, 0));
         let mut w = World {
             model,
-            s,
+            scenario: s,
             streams,
             params,
             regime: &s.listing.regimes[regime_ix],
-            r: self,
+            replication: self,
             row,
         };
         w.row[model.layout.ipo_regime] = regime_ix as f64;

@@ -1,4 +1,4 @@
-//! Keyed random streams (MODEL.md §6).
+//! Keyed random streams (docs/model.md, Reproducibility).
 //!
 //! Every draw comes from a stream named by `(seed, replication, entity, process, serial)`.
 //! The key is hashed with SplitMix64's finaliser (a bijective 64-bit mixer with full
@@ -82,7 +82,7 @@ pub fn design_point(row: u64, variant: DesignVariant) -> u64 {
 impl Streams {
     pub fn new(seed: u64, replication: u64) -> Streams {
         let base = mix(seed ^ 0x7073_696D_706F_6C69);
-        let key = |r: u64| mix(base ^ r);
+        let key = |index: u64| mix(base ^ index);
         if replication & DESIGN == 0 {
             let k = key(replication);
             return Streams::with_keys(k, k, NO_SLOT, 0);

@@ -11,8 +11,9 @@ use crate::model::firm::ListingState;
 use crate::model::listing::StageStart;
 use crate::scenario::types::{IpoRegime, Scenario};
 
-/// What the event queue holds. Occurrences of Poisson processes are not events: they
-/// are run out per firm (see `model::occurrence`).
+/// What the event queue holds. Occurrences of Poisson processes are not events: each
+/// firm's are fired in time order at its tier changes and at the end (see
+/// `model::occurrence`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Event {
     Entry,
@@ -28,11 +29,11 @@ pub(crate) const NO_SLOTS: u32 = u32::MAX;
 /// The state the event handlers share, borrowed from a `Replication` for one run.
 pub(crate) struct World<'a, 's> {
     pub(crate) model: &'a Model<'s>,
-    pub(crate) s: &'s Scenario,
+    pub(crate) scenario: &'s Scenario,
     pub(crate) streams: Streams,
     pub(crate) params: ParamValues,
     pub(crate) regime: &'s IpoRegime,
-    pub(crate) r: &'a mut Replication,
+    pub(crate) replication: &'a mut Replication,
     pub(crate) row: &'a mut [f64],
 }
 
@@ -53,7 +54,7 @@ impl World<'_, '_> {
                 firm.stage,
             );
         }
-        let first_known = self.r.lifecycle.firms.len();
+        let first_known = self.replication.lifecycle.firms.len();
         for known in &pool.observed.firms {
             self.add_known_firm(known, day);
         }
@@ -73,31 +74,32 @@ impl World<'_, '_> {
         }
         for &(d, t) in &counts.first_certified {
             self.row[layout.firms_first_certified + t - 1] += 1.0;
-            self.r.certification.first_days.push(d);
+            self.replication.certification.first_days.push(d);
         }
         for (k, &n) in counts.stage_entries.iter().enumerate() {
             self.row[layout.listing_stage_entries + k] += f64::from(n);
         }
         for &d in &counts.listings {
             self.row[layout.listings_new] += 1.0;
-            self.r.pipeline.listing_days.push(d);
+            self.replication.pipeline.listing_days.push(d);
         }
-        self.r
+        self.replication
             .pipeline
             .nev_firm_listings
             .extend_from_slice(&counts.nev_listings);
     }
 
+    /// Runs the queue to its end, then fires every firm's occurrences still pending.
     pub(crate) fn run_events(&mut self) {
         self.run_queue();
-        for f in 0..self.r.lifecycle.firms.len() {
-            self.run_out(f, f64::INFINITY);
+        for f in 0..self.replication.lifecycle.firms.len() {
+            self.fire_occurrences_until(f, f64::INFINITY);
         }
     }
 
     fn run_queue(&mut self) {
-        while let Some((t, event)) = self.r.queue.pop() {
-            self.r.events += 1;
+        while let Some((t, event)) = self.replication.queue.pop() {
+            self.replication.events += 1;
             match event {
                 Event::Entry => self.on_entry(t),
                 Event::Certification { round } => self.on_certification(t, round),
@@ -106,7 +108,7 @@ impl World<'_, '_> {
                 }
                 Event::ListingEntry { firm, epoch } => {
                     let f = firm as usize;
-                    let fm = &self.r.lifecycle.firms[f];
+                    let fm = &self.replication.lifecycle.firms[f];
                     if fm.epoch == epoch && fm.alive_at(t) && fm.listing == ListingState::NotStarted
                     {
                         self.enter_stage(f, 0, t, StageStart::Enters);

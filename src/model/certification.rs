@@ -5,8 +5,7 @@ use rand::Rng;
 
 use crate::engine::stream::process;
 use crate::engine::world::{Event, World};
-use crate::policy::claims::Fired;
-use crate::scenario::types::NO_TIER;
+use crate::scenario::types::{Trigger, NO_TIER};
 
 /// What certification rounds leave for the monthly series.
 #[derive(Default)]
@@ -24,11 +23,11 @@ impl Certification {
 impl World<'_, '_> {
     /// Schedules the rounds dated on or after `from`.
     pub(crate) fn schedule_certification_rounds(&mut self, from: f64) {
-        for (round, &day) in self.s.certification.dates.iter().enumerate() {
+        for (round, &day) in self.scenario.certification.dates.iter().enumerate() {
             if day < from {
                 continue;
             }
-            self.r.queue.push(
+            self.replication.queue.push(
                 day,
                 Event::Certification {
                     round: round as u32,
@@ -38,11 +37,11 @@ impl World<'_, '_> {
     }
 
     pub(crate) fn on_certification(&mut self, t: f64, round: u32) {
-        let s = self.s;
+        let s = self.scenario;
         let apply = self.params.get(s.certification.apply_probability);
         let reviewed = s.certification.reviewed[round as usize];
-        for f in 0..self.r.lifecycle.firms.len() {
-            let firm = &self.r.lifecycle.firms[f];
+        for f in 0..self.replication.lifecycle.firms.len() {
+            let firm = &self.replication.lifecycle.firms[f];
             if !firm.alive_at(t) || firm.is_listed() {
                 continue;
             }
@@ -51,10 +50,10 @@ impl World<'_, '_> {
             let mut rng = self
                 .streams
                 .keyed(firm.key, process::CERTIFICATION, round as u64);
-            self.r.model_events.certification_reviews += 1;
+            self.replication.model_events.certification_reviews += 1;
             let applies = rng.random::<f64>() < apply;
             self.revalue(f, t, &mut rng);
-            let firm = &self.r.lifecycle.firms[f];
+            let firm = &self.replication.lifecycle.firms[f];
             let qualified = if firm.log_valuation_usd < self.model.lowest_certification_bar {
                 NO_TIER
             } else {
@@ -70,8 +69,8 @@ impl World<'_, '_> {
                 let changed = firm.tier != qualified;
                 let first = !firm.was_certified(qualified);
                 // Certification rewards go to the tier certified (the policy's "首次认定为
-                // 独角兽企业的" pays unicorns): move the firm, then fire.
-                let firm = &mut self.r.lifecycle.firms[f];
+                // 独角兽企业的" pays unicorns), so the firm moves before it is paid.
+                let firm = &mut self.replication.lifecycle.firms[f];
                 firm.tier = qualified;
                 firm.ever_certified |= 1 << qualified;
                 if changed {
@@ -79,18 +78,18 @@ impl World<'_, '_> {
                 }
                 let certified = self.model.layout.firms_certified + qualified - 1;
                 self.row[certified] += 1.0;
-                self.r.flows.record(certified, t, 1.0);
-                self.fire(f, t, qualified, Fired::Certified(qualified), 0.0);
+                self.replication.flows.record(certified, t, 1.0);
+                self.pay_on(f, t, qualified, Trigger::Certified(qualified), 0.0);
                 if first {
                     let first = self.model.layout.firms_first_certified + qualified - 1;
                     self.row[first] += 1.0;
-                    self.r.flows.record(first, t, 1.0);
-                    self.r.certification.first_days.push(t);
-                    self.fire(f, t, qualified, Fired::FirstCertified(qualified), 0.0);
+                    self.replication.flows.record(first, t, 1.0);
+                    self.replication.certification.first_days.push(t);
+                    self.pay_on(f, t, qualified, Trigger::FirstCertified(qualified), 0.0);
                 }
             } else if qualified == NO_TIER && firm.tier != NO_TIER {
                 // No longer meets any tier's criteria: off the list.
-                self.r.lifecycle.firms[f].tier = NO_TIER;
+                self.replication.lifecycle.firms[f].tier = NO_TIER;
                 self.schedule_tier_processes(f, t);
             }
         }

@@ -1,6 +1,6 @@
-//! The NEV parts plan's district processes (MODEL.md §2.3): industry scale, project
-//! attraction, technology upgrades, new listings, 专精特新 recognition batches and the
-//! above-scale firm count, one set per district per replication.
+//! The NEV parts plan's district processes (docs/model.md, NEV districts): industry
+//! scale, project attraction, technology upgrades, new listings, 专精特新 recognition
+//! batches and the above-scale firm count, one set per district per replication.
 
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Poisson};
@@ -10,8 +10,10 @@ use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::params::ParamValues;
 use crate::engine::stream::{entity, process, Streams};
 use crate::metrics::total;
-use crate::scenario::dist::standard_normal;
-use crate::scenario::types::{IpoRegime, NevQuantity, ProjectFlow, Scenario, TargetWindow};
+use crate::scenario::dist::{standard_normal, waiting_days};
+use crate::scenario::types::{
+    District, IpoRegime, NevQuantity, ProjectFlow, Scenario, TargetWindow,
+};
 
 /// Investment thresholds of annex 3 (亿元): 10–30亿 projects and ≥30亿 projects.
 pub const MID_PROJECT_100M_CNY: f64 = 10.0;
@@ -40,6 +42,150 @@ pub struct DistrictHistory {
     pub above_scale_by_year: Vec<f64>,
 }
 
+impl DistrictHistory {
+    /// Industry scale: a log random walk by year, each step's shock mixing the year's
+    /// `common` shock with the district's own.
+    fn simulate_scale(
+        &mut self,
+        s: &Scenario,
+        district: &District,
+        params: &ParamValues,
+        streams: &Streams,
+        e: u64,
+        common: &[f64],
+    ) {
+        let rho = params.get(s.nev.scale_common_shock_correlation);
+        self.scale_by_year.clear();
+        let (drift, vol) = (
+            params.get(district.scale_drift_per_year),
+            params.get(district.scale_volatility_per_year),
+        );
+        let mut log_scale = district.scale_100m_cny.ln();
+        self.scale_by_year.push(district.scale_100m_cny);
+        for (k, zc) in common.iter().enumerate() {
+            let mut rng = streams.rng(e, process::SCALE, k as u64);
+            let zi = standard_normal(&mut rng);
+            log_scale += drift + vol * (rho.sqrt() * zc + (1.0 - rho).sqrt() * zi);
+            self.scale_by_year.push(log_scale.exp());
+        }
+    }
+
+    /// The listings of district `d`'s own candidates through the listing pipeline, then
+    /// those of the unicorn-track firms placed in it.
+    fn simulate_listings(
+        &mut self,
+        s: &Scenario,
+        d: usize,
+        params: &ParamValues,
+        streams: &Streams,
+        regime: &IpoRegime,
+        firm_listings: &[(f64, usize)],
+    ) {
+        self.listing_days.clear();
+        let mut k = 0;
+        for &(stage, count) in &s.districts[d].listing_candidates {
+            for _ in 0..count {
+                let mut rng = streams.rng(entity::listing_candidate(d, k), process::LISTING, 0);
+                if let Some(day) = listing_day(
+                    &s.listing,
+                    params,
+                    regime,
+                    stage,
+                    s.nev.start,
+                    s.end,
+                    &mut rng,
+                ) {
+                    self.listing_days.push(day);
+                }
+                k += 1;
+            }
+        }
+        self.candidate_listings = self.listing_days.len();
+        self.listing_days.extend(
+            firm_listings
+                .iter()
+                .filter(|(_, fd)| *fd == d)
+                .map(|(day, _)| *day),
+        );
+    }
+
+    /// 专精特新 batches: each recognises a binomial share of the candidates not yet
+    /// recognised.
+    fn simulate_specialized(
+        &mut self,
+        district: &District,
+        params: &ParamValues,
+        streams: &Streams,
+        e: u64,
+    ) {
+        self.specialized.clear();
+        let p = params.get(district.specialized.probability);
+        let mut remaining = district.specialized.candidates;
+        for (b, &day) in district.specialized.dates.iter().enumerate() {
+            let mut rng = streams.rng(e, process::SPECIALIZED, b as u64);
+            let n = if remaining == 0 || p <= 0.0 {
+                0
+            } else {
+                Binomial::new(remaining, p)
+                    .expect("valid binomial")
+                    .sample(&mut rng)
+            };
+            remaining -= n;
+            self.specialized.push((day, n));
+        }
+    }
+
+    /// Above-scale firms: an immigration–death process observed at year ends. Over a
+    /// step of length t, each firm survives with e^{-ht}; births are Poisson and a birth
+    /// survives to the step's end with mean probability (1 - e^{-ht}) / (ht).
+    fn simulate_above_scale(
+        &mut self,
+        s: &Scenario,
+        district: &District,
+        params: &ParamValues,
+        streams: &Streams,
+        e: u64,
+        last_year: i32,
+    ) {
+        self.above_scale_by_year.clear();
+        let a = &district.above_scale;
+        let (births, hazard) = (
+            params.get(a.births_per_year),
+            params.get(a.death_hazard_per_year),
+        );
+        let mut level = a.firms;
+        let mut day = s.nev.start;
+        for year in s.nev.base_year..=last_year {
+            let year_end = s.calendar.year_start(year + 1);
+            let t = ((year_end - day) / DAYS_PER_YEAR).max(0.0);
+            let mut rng = streams.rng(e, process::ABOVE_SCALE, (year - s.nev.base_year) as u64);
+            let survive = (-hazard * t).exp();
+            let survivors = if level == 0 || survive >= 1.0 {
+                level
+            } else {
+                Binomial::new(level, survive)
+                    .expect("valid binomial")
+                    .sample(&mut rng)
+            };
+            let birth_mean = if hazard > 0.0 {
+                births * (1.0 - survive) / hazard
+            } else {
+                births * t
+            };
+            let born = if birth_mean > 0.0 {
+                Poisson::new(birth_mean)
+                    .expect("valid poisson")
+                    .sample(&mut rng) as u64
+            } else {
+                0
+            };
+            level = survivors + born;
+            self.above_scale_by_year.push(level as f64);
+            day = year_end.max(day);
+        }
+    }
+}
+
 /// All districts of one replication; buffers are reused across replications.
 #[derive(Debug, Clone, Default)]
 pub struct NevHistory {
@@ -65,30 +211,18 @@ impl NevHistory {
             .resize_with(s.districts.len(), DistrictHistory::default);
         let last_year = s.calendar.year_of(s.end - 1.0);
         let years = (last_year - s.nev.base_year).max(0) as usize;
-        let rho = params.get(s.nev.scale_common_shock_correlation);
+        // One shock per year shared by every district, so that their scales move together
+        // as far as `scale_common_shock_correlation` says.
         let common: Vec<f64> = (0..years)
             .map(|k| {
                 let mut rng = streams.rng(entity::GLOBAL, process::SCALE, k as u64);
                 standard_normal(&mut rng)
             })
             .collect();
-        for (d, (district, h)) in s.districts.iter().zip(&mut self.districts).enumerate() {
+        for (d, h) in self.districts.iter_mut().enumerate() {
+            let district = &s.districts[d];
             let e = entity::district(d);
-            // Industry scale: a log random walk by year with a common shock.
-            h.scale_by_year.clear();
-            let (drift, vol) = (
-                params.get(district.scale_drift_per_year),
-                params.get(district.scale_volatility_per_year),
-            );
-            let mut log_scale = district.scale_100m_cny.ln();
-            h.scale_by_year.push(district.scale_100m_cny);
-            for (k, zc) in common.iter().enumerate() {
-                let mut rng = streams.rng(e, process::SCALE, k as u64);
-                let zi = standard_normal(&mut rng);
-                log_scale += drift + vol * (rho.sqrt() * zc + (1.0 - rho).sqrt() * zi);
-                h.scale_by_year.push(log_scale.exp());
-            }
-
+            h.simulate_scale(s, district, params, streams, e, &common);
             compound_poisson(
                 &district.projects,
                 params,
@@ -109,89 +243,9 @@ impl NevHistory {
                 s.end,
                 &mut h.upgrades,
             );
-
-            h.listing_days.clear();
-            let mut k = 0;
-            for &(stage, count) in &district.listing_candidates {
-                for _ in 0..count {
-                    let mut rng = streams.rng(entity::listing_candidate(d, k), process::LISTING, 0);
-                    if let Some(day) = listing_day(
-                        &s.listing,
-                        params,
-                        regime,
-                        stage,
-                        s.nev.start,
-                        s.end,
-                        &mut rng,
-                    ) {
-                        h.listing_days.push(day);
-                    }
-                    k += 1;
-                }
-            }
-            h.candidate_listings = h.listing_days.len();
-            h.listing_days.extend(
-                firm_listings
-                    .iter()
-                    .filter(|(_, fd)| *fd == d)
-                    .map(|(day, _)| *day),
-            );
-
-            h.specialized.clear();
-            let p = params.get(district.specialized.probability);
-            let mut remaining = district.specialized.candidates;
-            for (b, &day) in district.specialized.dates.iter().enumerate() {
-                let mut rng = streams.rng(e, process::SPECIALIZED, b as u64);
-                let n = if remaining == 0 || p <= 0.0 {
-                    0
-                } else {
-                    Binomial::new(remaining, p)
-                        .expect("valid binomial")
-                        .sample(&mut rng)
-                };
-                remaining -= n;
-                h.specialized.push((day, n));
-            }
-
-            // Above-scale firms: an immigration–death process observed at year ends. Over a
-            // step of length t, each firm survives with e^{-ht}; births are Poisson and a
-            // birth survives to the step's end with mean probability (1 - e^{-ht}) / (ht).
-            h.above_scale_by_year.clear();
-            let a = &district.above_scale;
-            let (births, hazard) = (
-                params.get(a.births_per_year),
-                params.get(a.death_hazard_per_year),
-            );
-            let mut level = a.firms;
-            let mut day = s.nev.start;
-            for year in s.nev.base_year..=last_year {
-                let year_end = s.calendar.year_start(year + 1);
-                let t = ((year_end - day) / DAYS_PER_YEAR).max(0.0);
-                let mut rng = streams.rng(e, process::ABOVE_SCALE, (year - s.nev.base_year) as u64);
-                let survive = (-hazard * t).exp();
-                let survivors = if level == 0 || survive >= 1.0 {
-                    level
-                } else {
-                    Binomial::new(level, survive)
-                        .expect("valid binomial")
-                        .sample(&mut rng)
-                };
-                let birth_mean = if hazard > 0.0 {
-                    births * (1.0 - survive) / hazard
-                } else {
-                    births * t
-                };
-                let born = if birth_mean > 0.0 {
-                    Poisson::new(birth_mean)
-                        .expect("valid poisson")
-                        .sample(&mut rng) as u64
-                } else {
-                    0
-                };
-                level = survivors + born;
-                h.above_scale_by_year.push(level as f64);
-                day = year_end.max(day);
-            }
+            h.simulate_listings(s, d, params, streams, regime, firm_listings);
+            h.simulate_specialized(district, params, streams, e);
+            h.simulate_above_scale(s, district, params, streams, e, last_year);
         }
     }
 
@@ -287,15 +341,16 @@ fn compound_poisson(
     out: &mut Vec<Project>,
 ) {
     out.clear();
-    let rate = params.get(flow.rate_per_year) / DAYS_PER_YEAR;
+    let rate = params.get(flow.rate_per_year);
     let head_p = params.get(flow.head_probability);
     if rate <= 0.0 {
         return;
     }
+    let key = streams.entity_key(e);
     let mut day = from;
     for k in 0.. {
-        let mut rng = streams.rng(e, proc_id, k);
-        day += -(1.0 - rng.random::<f64>()).ln() / rate;
+        let mut rng = streams.keyed(key, proc_id, k);
+        day += waiting_days(&mut rng, rate);
         if day >= to {
             break;
         }

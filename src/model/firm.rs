@@ -73,7 +73,7 @@ impl Firm {
                 tiers[t]
                     .routes
                     .iter()
-                    .any(|r| age <= r.max_age_years && v >= r.min_log_valuation_usd)
+                    .any(|route| age <= route.max_age_years && v >= route.min_log_valuation_usd)
             })
             .unwrap_or(NO_TIER)
     }

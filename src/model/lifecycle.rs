@@ -3,7 +3,7 @@
 //! the listing pipeline, occurrences) are drawn afresh at every tier change.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, Poisson};
+use rand_distr::{Distribution, Poisson};
 
 use super::firm::{Firm, ListingState};
 use super::listing::StageStart;
@@ -11,7 +11,7 @@ use super::observed::{KnownStart, StartListing, StartValuation};
 use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::stream::{entity, process, StreamRng};
 use crate::engine::world::{Event, World, NO_SLOTS};
-use crate::scenario::dist::{standard_normal, Dist};
+use crate::scenario::dist::{standard_normal, waiting_days, Dist};
 use crate::scenario::types::{Placement, TierIx, NO_TIER};
 
 /// The firms of one replication, and what the lifecycle keeps between its events.
@@ -21,14 +21,14 @@ pub struct Lifecycle {
     /// Firms the entry process has added so far (the serial of its stream).
     pub entered: u64,
     /// The deterministic parts of the last valuation move's length.
-    move_cache: MoveOver,
+    move_terms: ValuationMoveTerms,
 }
 
 impl Lifecycle {
     pub fn reset(&mut self) {
         self.firms.clear();
         self.entered = 0;
-        self.move_cache = MoveOver::NONE;
+        self.move_terms = ValuationMoveTerms::NONE;
     }
 }
 
@@ -36,7 +36,7 @@ impl Lifecycle {
 /// Gaussian increment's scale, and the funding rounds' mean λ with e^{-λ}. Most firms
 /// last moved on the same day (the previous round), so one length serves most of them.
 #[derive(Debug, Clone, Copy)]
-struct MoveOver {
+struct ValuationMoveTerms {
     years: f64,
     drift: f64,
     scale: f64,
@@ -47,14 +47,14 @@ struct MoveOver {
     exp_neg_rounds_mean: f64,
 }
 
-impl Default for MoveOver {
-    fn default() -> MoveOver {
-        MoveOver::NONE
+impl Default for ValuationMoveTerms {
+    fn default() -> ValuationMoveTerms {
+        ValuationMoveTerms::NONE
     }
 }
 
-impl MoveOver {
-    const NONE: MoveOver = MoveOver {
+impl ValuationMoveTerms {
+    const NONE: ValuationMoveTerms = ValuationMoveTerms {
         years: f64::NAN,
         drift: 0.0,
         scale: 0.0,
@@ -63,9 +63,9 @@ impl MoveOver {
         exp_neg_rounds_mean: 0.0,
     };
 
-    fn new(years: f64, drift: f64, vol: f64, rounds: f64) -> MoveOver {
+    fn new(years: f64, drift: f64, vol: f64, rounds: f64) -> ValuationMoveTerms {
         let rounds_mean = rounds * years;
-        MoveOver {
+        ValuationMoveTerms {
             years,
             drift: drift * years,
             scale: vol * years.sqrt(),
@@ -82,27 +82,31 @@ impl MoveOver {
 
 impl World<'_, '_> {
     pub(crate) fn schedule_entry(&mut self, now: f64) {
-        let s = self.s;
+        let s = self.scenario;
         let rate =
             self.params.get(s.entry.rate_per_year) * self.params.get(s.entry.attraction_multiplier);
         if rate <= 0.0 {
             return;
         }
-        let mut rng = self
-            .streams
-            .rng(entity::GLOBAL, process::ENTRY, self.r.lifecycle.entered);
-        let t = now + exponential(&mut rng, rate);
+        let mut rng = self.streams.rng(
+            entity::GLOBAL,
+            process::ENTRY,
+            self.replication.lifecycle.entered,
+        );
+        let t = now + waiting_days(&mut rng, rate);
         if t < s.end {
-            self.r.queue.push(t, Event::Entry);
+            self.replication.queue.push(t, Event::Entry);
         }
     }
 
     pub(crate) fn on_entry(&mut self, t: f64) {
-        let s = self.s;
-        let n = self.r.lifecycle.entered;
-        self.r.lifecycle.entered += 1;
-        self.r.model_events.entries += 1;
-        self.r.flows.record(self.model.layout.firms_entered, t, 1.0);
+        let s = self.scenario;
+        let n = self.replication.lifecycle.entered;
+        self.replication.lifecycle.entered += 1;
+        self.replication.model_events.entries += 1;
+        self.replication
+            .flows
+            .record(self.model.layout.firms_entered, t, 1.0);
         let e = &s.entry;
         self.add_firm(
             entity::entered_firm(n),
@@ -136,8 +140,8 @@ impl World<'_, '_> {
             .as_ref()
             .map(|(ids, w)| ids[w.sample(&mut rng)]);
         let nev = rng.random::<f64>() < placement.nev_probability;
-        let f = self.r.lifecycle.firms.len();
-        self.r.lifecycle.firms.push(Firm {
+        let f = self.replication.lifecycle.firms.len();
+        self.replication.lifecycle.firms.push(Firm {
             entity,
             key,
             founded: day - age_years * DAYS_PER_YEAR,
@@ -153,10 +157,10 @@ impl World<'_, '_> {
             exit_draws: 0,
             listing_draws: 0,
         });
-        self.r.occurrences.slots.push(NO_SLOTS);
-        self.r.claims.uptake_slots.push(NO_SLOTS);
-        self.r.occurrences.tier.push(tier);
-        self.r.occurrences.pending.push(0);
+        self.replication.occurrences.slots.push(NO_SLOTS);
+        self.replication.claims.uptake_slots.push(NO_SLOTS);
+        self.replication.occurrences.tier.push(tier);
+        self.replication.occurrences.pending.push(0);
         if let Some(stage) = stage {
             self.enter_stage(f, stage, day, StageStart::Amid);
         }
@@ -179,8 +183,8 @@ impl World<'_, '_> {
                 (dist.sample_ln(&mut rng).max(0.0), day)
             }
         };
-        let f = self.r.lifecycle.firms.len();
-        self.r.lifecycle.firms.push(Firm {
+        let f = self.replication.lifecycle.firms.len();
+        self.replication.lifecycle.firms.push(Firm {
             entity: known.entity,
             key,
             founded: known.founded,
@@ -199,10 +203,10 @@ impl World<'_, '_> {
             exit_draws: 0,
             listing_draws: 0,
         });
-        self.r.occurrences.slots.push(NO_SLOTS);
-        self.r.claims.uptake_slots.push(NO_SLOTS);
-        self.r.occurrences.tier.push(known.tier);
-        self.r.occurrences.pending.push(0);
+        self.replication.occurrences.slots.push(NO_SLOTS);
+        self.replication.claims.uptake_slots.push(NO_SLOTS);
+        self.replication.occurrences.tier.push(known.tier);
+        self.replication.occurrences.pending.push(0);
         if known.exited.is_some() {
             return;
         }
@@ -217,10 +221,10 @@ impl World<'_, '_> {
     pub(crate) fn schedule_tier_processes(&mut self, f: usize, now: f64) {
         // The occurrences of the ending tier that fell before `now` happen; the rest
         // never do.
-        self.run_out(f, now);
-        let s = self.s;
+        self.fire_occurrences_until(f, now);
+        let s = self.scenario;
         let end = s.end;
-        let firm = &mut self.r.lifecycle.firms[f];
+        let firm = &mut self.replication.lifecycle.firms[f];
         firm.epoch += 1;
         let (epoch, tier, e) = (firm.epoch, firm.tier, firm.key);
 
@@ -229,7 +233,7 @@ impl World<'_, '_> {
         if hazard > 0.0 {
             let mut rng = self.streams.keyed(e, process::EXIT, firm.exit_draws as u64);
             firm.exit_draws += 1;
-            firm.exit_day = now + exponential(&mut rng, hazard);
+            firm.exit_day = now + waiting_days(&mut rng, hazard);
         }
 
         if firm.listing == ListingState::NotStarted {
@@ -239,9 +243,9 @@ impl World<'_, '_> {
                     .streams
                     .keyed(e, process::LISTING, firm.listing_draws as u64);
                 firm.listing_draws += 1;
-                let t = now + exponential(&mut rng, hazard);
+                let t = now + waiting_days(&mut rng, hazard);
                 if t < end {
-                    self.r.queue.push(
+                    self.replication.queue.push(
                         t,
                         Event::ListingEntry {
                             firm: f as u32,
@@ -257,21 +261,21 @@ impl World<'_, '_> {
     /// Moves the firm's log-valuation to day `t`: the random walk's Gaussian increment
     /// plus the funding rounds that fell in between (Poisson, lognormal step-ups).
     pub(crate) fn revalue(&mut self, f: usize, t: f64, rng: &mut StreamRng) {
-        let g = &self.s.growth;
-        let lifecycle = &mut self.r.lifecycle;
+        let g = &self.scenario.growth;
+        let lifecycle = &mut self.replication.lifecycle;
         let dt = (t - lifecycle.firms[f].valued_on) / DAYS_PER_YEAR;
         if dt <= 0.0 {
             return;
         }
-        if lifecycle.move_cache.years != dt {
-            lifecycle.move_cache = MoveOver::new(
+        if lifecycle.move_terms.years != dt {
+            lifecycle.move_terms = ValuationMoveTerms::new(
                 dt,
                 self.params.get(g.drift_per_year),
                 self.params.get(g.volatility_per_year),
                 self.params.get(g.rounds_per_year),
             );
         }
-        let m = lifecycle.move_cache;
+        let m = lifecycle.move_terms;
         let z = standard_normal(rng);
         let mut step = m.drift + m.scale * z;
         if m.rounds {
@@ -282,12 +286,12 @@ impl World<'_, '_> {
             } else {
                 Poisson::new(lambda).expect("positive mean").sample(rng) as u32
             };
-            self.r.model_events.funding_rounds += u64::from(n);
+            self.replication.model_events.funding_rounds += u64::from(n);
             for _ in 0..n {
                 step += g.round_step_up.sample_ln(rng);
             }
         }
-        let firm = &mut self.r.lifecycle.firms[f];
+        let firm = &mut self.replication.lifecycle.firms[f];
         firm.log_valuation_usd += step;
         firm.valued_on = t;
     }
@@ -304,10 +308,4 @@ fn knuth_poisson(rng: &mut StreamRng, exp_neg_lambda: f64) -> u32 {
         n += 1;
     }
     n
-}
-
-/// Waiting time (days) of a Poisson process with `rate_per_year`.
-#[inline]
-pub(crate) fn exponential(rng: &mut StreamRng, rate_per_year: f64) -> f64 {
-    Distribution::<f64>::sample(&Exp1, rng) / rate_per_year * DAYS_PER_YEAR
 }

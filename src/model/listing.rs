@@ -8,9 +8,8 @@ use crate::calendar::DAYS_PER_MONTH;
 use crate::engine::params::ParamValues;
 use crate::engine::stream::process;
 use crate::engine::world::{Event, World};
-use crate::policy::claims::Fired;
 use crate::scenario::dist::Dist;
-use crate::scenario::types::{IpoRegime, Listing, NO_TIER};
+use crate::scenario::types::{IpoRegime, Listing, Trigger, NO_TIER};
 
 /// How one stage ends: after `days`, passed or not.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -140,8 +139,8 @@ impl World<'_, '_> {
     /// Puts firm `f` into `stage` on day `t`, drawing how and when the stage ends. A firm
     /// already in the stage (the initial pool) fires nothing: it entered before.
     pub(crate) fn enter_stage(&mut self, f: usize, stage: usize, t: f64, start: StageStart) {
-        let s = self.s;
-        let firm = &mut self.r.lifecycle.firms[f];
+        let s = self.scenario;
+        let firm = &mut self.replication.lifecycle.firms[f];
         let mut rng = self
             .streams
             .keyed(firm.key, process::LISTING, firm.listing_draws as u64);
@@ -159,23 +158,23 @@ impl World<'_, '_> {
             passes: outcome.passed,
         };
         if t + outcome.days < s.end {
-            self.r
+            self.replication
                 .queue
                 .push(t + outcome.days, Event::StageEnd { firm: f as u32 });
         }
         if start == StageStart::Enters {
-            self.r.model_events.listing_steps += 1;
+            self.replication.model_events.listing_steps += 1;
             let entries = self.model.layout.listing_stage_entries + stage;
             self.row[entries] += 1.0;
-            self.r.flows.record(entries, t, 1.0);
-            let tier = self.r.lifecycle.firms[f].tier;
-            self.fire(f, t, tier, Fired::ListingStage(stage), 0.0);
+            self.replication.flows.record(entries, t, 1.0);
+            let tier = self.replication.lifecycle.firms[f].tier;
+            self.pay_on(f, t, tier, Trigger::ListingStage(stage), 0.0);
         }
     }
 
     pub(crate) fn on_stage_end(&mut self, f: usize, t: f64) {
-        let s = self.s;
-        let firm = &self.r.lifecycle.firms[f];
+        let s = self.scenario;
+        let firm = &self.replication.lifecycle.firms[f];
         let ListingState::InStage { stage, passes } = firm.listing else {
             unreachable!("a stage ends only for a firm in a stage")
         };
@@ -183,8 +182,8 @@ impl World<'_, '_> {
             return;
         }
         if !passes {
-            self.r.model_events.listing_steps += 1;
-            self.r.lifecycle.firms[f].listing = ListingState::Ended;
+            self.replication.model_events.listing_steps += 1;
+            self.replication.lifecycle.firms[f].listing = ListingState::Ended;
             return;
         }
         let next = stage as usize + 1;
@@ -193,17 +192,19 @@ impl World<'_, '_> {
             return;
         }
         // Listed: rewards are judged on the tier the firm held; then it leaves the tiers.
-        self.r.model_events.listing_steps += 1;
+        self.replication.model_events.listing_steps += 1;
         self.row[self.model.layout.listings_new] += 1.0;
-        self.r.flows.record(self.model.layout.listings_new, t, 1.0);
-        self.r.pipeline.listing_days.push(t);
-        let tier = self.r.lifecycle.firms[f].tier;
-        self.fire(f, t, tier, Fired::ListingStage(s.listing.listed()), 0.0);
-        let firm = &mut self.r.lifecycle.firms[f];
+        self.replication
+            .flows
+            .record(self.model.layout.listings_new, t, 1.0);
+        self.replication.pipeline.listing_days.push(t);
+        let tier = self.replication.lifecycle.firms[f].tier;
+        self.pay_on(f, t, tier, Trigger::ListingStage(s.listing.listed()), 0.0);
+        let firm = &mut self.replication.lifecycle.firms[f];
         firm.listing = ListingState::Listed;
         if firm.nev {
             if let Some(d) = firm.district {
-                self.r.pipeline.nev_firm_listings.push((t, d));
+                self.replication.pipeline.nev_firm_listings.push((t, d));
             }
         }
         if firm.tier != NO_TIER {

@@ -4,12 +4,11 @@
 
 use rand::Rng;
 
-use super::lifecycle::exponential;
 use crate::engine::params::ParamValues;
 use crate::engine::stream::process;
 use crate::engine::world::{Event, World, NO_SLOTS};
-use crate::policy::claims::Fired;
-use crate::scenario::types::{OccurrenceProcess, Scenario, TierIx};
+use crate::scenario::dist::waiting_days;
+use crate::scenario::types::{OccurrenceProcess, Scenario, TierIx, Trigger};
 
 /// The pending Poisson occurrences of every firm, and this replication's rates.
 #[derive(Default)]
@@ -21,7 +20,8 @@ pub struct Occurrences {
     /// occurrence.
     draws: Vec<u32>,
     /// Per (firm, occurrence), in firm blocks: the day of the pending occurrence of the
-    /// firm's current Poisson process, infinite when none is pending (see `run_out`).
+    /// firm's current Poisson process, infinite when none is pending (see
+    /// `fire_occurrences_until`).
     next: Vec<f64>,
     /// Per firm: the tier its pending occurrences were drawn for.
     pub(crate) tier: Vec<TierIx>,
@@ -63,10 +63,10 @@ impl Occurrences {
 impl World<'_, '_> {
     /// Schedules the assessments dated on or after `from`.
     pub(crate) fn schedule_assessments(&mut self, from: f64) {
-        for (j, occ) in self.s.occurrences.iter().enumerate() {
+        for (j, occ) in self.scenario.occurrences.iter().enumerate() {
             if let OccurrenceProcess::Scheduled { dates, .. } = &occ.process {
                 for (k, &day) in dates.iter().enumerate().filter(|(_, &d)| d >= from) {
-                    self.r.queue.push(
+                    self.replication.queue.push(
                         day,
                         Event::Assessment {
                             occurrence: j as u32,
@@ -80,18 +80,18 @@ impl World<'_, '_> {
 
     /// Draws the first occurrence of each Poisson process of firm `f`'s new `tier`.
     pub(crate) fn schedule_occurrences(&mut self, f: usize, tier: TierIx, now: f64) {
-        let end = self.s.end;
-        let e = self.r.lifecycle.firms[f].key;
+        let end = self.scenario.end;
+        let e = self.replication.lifecycle.firms[f].key;
         let (from, to) = (
-            self.r.occurrences.offsets[tier],
-            self.r.occurrences.offsets[tier + 1],
+            self.replication.occurrences.offsets[tier],
+            self.replication.occurrences.offsets[tier + 1],
         );
-        self.r.occurrences.tier[f] = tier;
+        self.replication.occurrences.tier[f] = tier;
         if from == to {
             return;
         }
         let base = self.occurrence_slots(f);
-        let occ = &mut self.r.occurrences;
+        let occ = &mut self.replication.occurrences;
         let mut pending = 0;
         for k in from..to {
             let (j, rate) = occ.rates[k];
@@ -99,7 +99,7 @@ impl World<'_, '_> {
             let draws = &mut occ.draws[base + j];
             let mut rng = self.streams.keyed(e, process::occurrence(j), *draws as u64);
             *draws += 1;
-            let t = now + exponential(&mut rng, rate);
+            let t = now + waiting_days(&mut rng, rate);
             if t < end {
                 occ.next[base + j] = t;
                 pending |= 1 << (k - from).min(63);
@@ -110,10 +110,10 @@ impl World<'_, '_> {
 
     /// Where firm `f`'s per-occurrence slots start, allocating them on first use.
     fn occurrence_slots(&mut self, f: usize) -> usize {
-        let occ = &mut self.r.occurrences;
+        let occ = &mut self.replication.occurrences;
         if occ.slots[f] == NO_SLOTS {
             let base = occ.draws.len();
-            let end = base + self.s.occurrences.len();
+            let end = base + self.scenario.occurrences.len();
             occ.slots[f] = base as u32;
             occ.draws.resize(end, 0);
             occ.next.resize(end, f64::INFINITY);
@@ -128,51 +128,52 @@ impl World<'_, '_> {
     /// instruments listening to it, which nothing else reads during the run; the tier,
     /// exit day and rates it is judged on are constant until the firm's next tier
     /// change, and every tier change calls this first. So occurrences need no events:
-    /// each firm's run out in time order at its tier changes and at the end gives the
+    /// firing each firm's in time order at its tier changes and at the end gives the
     /// same draws (same streams, same serials) and the same claims as firing each at its
     /// own time. `events` counts them as the event loop would have.
-    pub(crate) fn run_out(&mut self, f: usize, stop: f64) {
-        let mut pending = std::mem::take(&mut self.r.occurrences.pending[f]);
+    pub(crate) fn fire_occurrences_until(&mut self, f: usize, stop: f64) {
+        let mut pending = std::mem::take(&mut self.replication.occurrences.pending[f]);
         if pending == 0 {
             return;
         }
-        let tier = self.r.occurrences.tier[f];
+        let tier = self.replication.occurrences.tier[f];
         let (from, to) = (
-            self.r.occurrences.offsets[tier],
-            self.r.occurrences.offsets[tier + 1],
+            self.replication.occurrences.offsets[tier],
+            self.replication.occurrences.offsets[tier + 1],
         );
         while pending != 0 {
             let b = pending.trailing_zeros() as usize;
             pending &= pending - 1;
             if b < 63 {
-                self.run_out_occurrence(f, tier, from + b, stop);
+                self.fire_occurrence_until(f, tier, from + b, stop);
             } else {
                 for k in from + 63..to {
-                    self.run_out_occurrence(f, tier, k, stop);
+                    self.fire_occurrence_until(f, tier, k, stop);
                 }
             }
         }
     }
 
-    /// `run_out` for entry `k` of `Occurrences::rates` (an occurrence of the firm's tier).
+    /// `fire_occurrences_until` for entry `k` of `Occurrences::rates` (an occurrence of
+    /// the firm's tier).
     #[inline]
-    fn run_out_occurrence(&mut self, f: usize, tier: TierIx, k: usize, stop: f64) {
-        let s = self.s;
+    fn fire_occurrence_until(&mut self, f: usize, tier: TierIx, k: usize, stop: f64) {
+        let s = self.scenario;
         let (key, exit_day) = (
-            self.r.lifecycle.firms[f].key,
-            self.r.lifecycle.firms[f].exit_day,
+            self.replication.lifecycle.firms[f].key,
+            self.replication.lifecycle.firms[f].exit_day,
         );
-        let (j, rate) = self.r.occurrences.rates[k];
+        let (j, rate) = self.replication.occurrences.rates[k];
         let j = j as usize;
         // Pending occurrences imply slots (see `schedule_occurrences`).
-        let slot = self.r.occurrences.slots[f] as usize + j;
-        let mut t = std::mem::replace(&mut self.r.occurrences.next[slot], f64::INFINITY);
+        let slot = self.replication.occurrences.slots[f] as usize + j;
+        let mut t = std::mem::replace(&mut self.replication.occurrences.next[slot], f64::INFINITY);
         while t != f64::INFINITY {
-            self.r.events += 1;
+            self.replication.events += 1;
             if t >= stop || t >= exit_day {
                 break;
             }
-            let draws = &mut self.r.occurrences.draws[slot];
+            let draws = &mut self.replication.occurrences.draws[slot];
             let mut rng = self
                 .streams
                 .keyed(key, process::occurrence(j), *draws as u64);
@@ -181,23 +182,23 @@ impl World<'_, '_> {
                 .magnitude
                 .as_ref()
                 .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
-            let next = t + exponential(&mut rng, rate);
-            self.r.model_events.occurrences += 1;
-            self.fire(f, t, tier, Fired::Occurrence(j), magnitude);
+            let next = t + waiting_days(&mut rng, rate);
+            self.replication.model_events.occurrences += 1;
+            self.pay_on(f, t, tier, Trigger::Occurrence(j), magnitude);
             t = if next < s.end { next } else { f64::INFINITY };
         }
     }
 
     pub(crate) fn on_assessment(&mut self, t: f64, j: usize, date: u32) {
-        let s = self.s;
+        let s = self.scenario;
         let OccurrenceProcess::Scheduled {
             probability, tiers, ..
         } = &s.occurrences[j].process
         else {
             unreachable!("assessments are scheduled occurrences")
         };
-        for f in 0..self.r.lifecycle.firms.len() {
-            let firm = &self.r.lifecycle.firms[f];
+        for f in 0..self.replication.lifecycle.firms.len() {
+            let firm = &self.replication.lifecycle.firms[f];
             if !firm.alive_at(t) || firm.is_listed() || !tiers[firm.tier] {
                 continue;
             }
@@ -210,8 +211,8 @@ impl World<'_, '_> {
                     .magnitude
                     .as_ref()
                     .map_or(0.0, |m| m.sample(&mut rng).max(0.0));
-                self.r.model_events.occurrences += 1;
-                self.fire(f, t, firm.tier, Fired::Occurrence(j), magnitude);
+                self.replication.model_events.occurrences += 1;
+                self.pay_on(f, t, firm.tier, Trigger::Occurrence(j), magnitude);
             }
         }
     }

@@ -9,16 +9,7 @@ use crate::engine::stream::{process, StreamRng};
 use crate::engine::world::{World, NO_SLOTS};
 use crate::model::firm::Firm;
 use crate::model::observed::OpenClaim;
-use crate::scenario::types::{InstrumentKind, TierIx};
-
-/// What happened to a firm that instruments may pay on.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Fired {
-    FirstCertified(TierIx),
-    Certified(TierIx),
-    ListingStage(usize),
-    Occurrence(usize),
-}
+use crate::scenario::types::{InstrumentKind, TierIx, Trigger};
 
 /// A postdoc-style monthly stipend, settled once the firm's exit day is known.
 #[derive(Debug, Clone, Copy)]
@@ -79,18 +70,18 @@ impl Claims {
 }
 
 impl World<'_, '_> {
-    /// Pays every instrument listening to `what` that the firm is eligible for.
+    /// Pays every instrument listening to `trigger` that the firm is eligible for.
     /// `tier` is the tier the trigger is judged on.
-    pub(crate) fn fire(&mut self, f: usize, t: f64, tier: TierIx, what: Fired, magnitude: f64) {
-        let s = self.s;
-        let ix = &self.model.triggers;
-        let list = match what {
-            Fired::FirstCertified(tier) => &ix.first_certified[tier],
-            Fired::Certified(tier) => &ix.certified[tier],
-            Fired::ListingStage(stage) => &ix.listing_stage[stage],
-            Fired::Occurrence(j) => &ix.occurrence[j],
-        };
-        for &i in list {
+    pub(crate) fn pay_on(
+        &mut self,
+        f: usize,
+        t: f64,
+        tier: TierIx,
+        trigger: Trigger,
+        magnitude: f64,
+    ) {
+        let s = self.scenario;
+        for &i in self.model.triggers.listeners(trigger) {
             let inst = &s.instruments[i as usize];
             if !inst.eligible[tier] || t < inst.valid_from || t >= inst.valid_to {
                 continue;
@@ -110,8 +101,8 @@ impl World<'_, '_> {
     /// for it, or `None` when `max_per_firm` is reached.
     #[inline]
     fn next_trigger(&mut self, f: usize, i: usize) -> Option<(StreamRng, usize)> {
-        let n = self.s.instruments.len();
-        let c = &mut self.r.claims;
+        let n = self.scenario.instruments.len();
+        let c = &mut self.replication.claims;
         if c.uptake_slots[f] == NO_SLOTS {
             let base = c.uptake.len();
             c.uptake_slots[f] = base as u32;
@@ -121,11 +112,11 @@ impl World<'_, '_> {
         let uptake = &mut c.uptake[slot];
         let serial = uptake.triggers;
         uptake.triggers += 1;
-        let inst = &self.s.instruments[i];
+        let inst = &self.scenario.instruments[i];
         if inst.max_per_firm.is_some_and(|m| uptake.granted >= m) {
             return None;
         }
-        let key = self.r.lifecycle.firms[f].key;
+        let key = self.replication.lifecycle.firms[f].key;
         Some((
             self.streams
                 .keyed(key, process::instrument(i), serial as u64),
@@ -145,8 +136,8 @@ impl World<'_, '_> {
         magnitude: f64,
         rng: &mut StreamRng,
     ) {
-        let inst = &self.s.instruments[i];
-        let c = &mut self.r.claims;
+        let inst = &self.scenario.instruments[i];
+        let c = &mut self.replication.claims;
         let uptake = &mut c.uptake[slot];
         uptake.granted += 1;
         match inst.kind {
@@ -181,11 +172,11 @@ impl World<'_, '_> {
     /// the claims their observed triggers earned that it has not paid (see
     /// `model::observed`); `first` is the first known firm's index, `from` the as-of day.
     pub(crate) fn open_observed_claims(&mut self, first: usize, from: f64) {
-        let n = self.s.instruments.len();
+        let n = self.scenario.instruments.len();
         let observed = &self.model.pool.observed;
         for p in &observed.settled {
             let f = first + p.firm;
-            let c = &mut self.r.claims;
+            let c = &mut self.replication.claims;
             if c.uptake_slots[f] == NO_SLOTS {
                 let base = c.uptake.len();
                 c.uptake_slots[f] = base as u32;
@@ -207,7 +198,7 @@ impl World<'_, '_> {
     /// leaves no other outcome (take-up 1, every lag shorter), the ledger is behind and
     /// the claim falls due on the as-of day.
     fn open_claim(&mut self, f: usize, claim: &OpenClaim, from: f64) {
-        let inst = &self.s.instruments[claim.instrument];
+        let inst = &self.scenario.instruments[claim.instrument];
         if let (
             Some((paid, next)),
             InstrumentKind::Stipend {
@@ -217,7 +208,7 @@ impl World<'_, '_> {
         ) = (claim.stipend_paid, &inst.kind)
         {
             // Taken up already: the months left follow monthly.
-            self.r.claims.stipends.push(Stipend {
+            self.replication.claims.stipends.push(Stipend {
                 firm: f as u32,
                 instrument: claim.instrument as u32,
                 first_day: next.max(from),

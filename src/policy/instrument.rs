@@ -1,5 +1,5 @@
-//! What an instrument owes for one trigger (MODEL.md §2.2), and which instruments listen
-//! to which trigger.
+//! What an instrument owes for one trigger (docs/model.md, Instruments), and which
+//! instruments listen to which trigger.
 
 use rand::Rng;
 
@@ -54,15 +54,29 @@ impl TriggerIndex {
             occurrence: vec![Vec::new(); s.occurrences.len()],
         };
         for (i, inst) in s.instruments.iter().enumerate().filter(|(_, i)| i.enabled) {
-            let list = match inst.trigger {
-                Trigger::FirstCertified(t) => &mut ix.first_certified[t],
-                Trigger::Certified(t) => &mut ix.certified[t],
-                Trigger::ListingStage(st) => &mut ix.listing_stage[st],
-                Trigger::Occurrence(o) => &mut ix.occurrence[o],
-            };
-            list.push(i as u32);
+            ix.listeners_mut(inst.trigger).push(i as u32);
         }
         ix
+    }
+
+    /// The enabled instruments that pay on `trigger`, in scenario order.
+    #[inline]
+    pub fn listeners(&self, trigger: Trigger) -> &[u32] {
+        match trigger {
+            Trigger::FirstCertified(tier) => &self.first_certified[tier],
+            Trigger::Certified(tier) => &self.certified[tier],
+            Trigger::ListingStage(stage) => &self.listing_stage[stage],
+            Trigger::Occurrence(j) => &self.occurrence[j],
+        }
+    }
+
+    fn listeners_mut(&mut self, trigger: Trigger) -> &mut Vec<u32> {
+        match trigger {
+            Trigger::FirstCertified(tier) => &mut self.first_certified[tier],
+            Trigger::Certified(tier) => &mut self.certified[tier],
+            Trigger::ListingStage(stage) => &mut self.listing_stage[stage],
+            Trigger::Occurrence(j) => &mut self.occurrence[j],
+        }
     }
 }
 

@@ -13,6 +13,15 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     Distribution::<f64>::sample(&rand_distr::StandardNormal, rng)
 }
 
+/// The waiting time in days to the next event of a Poisson process with `rate_per_year`:
+/// the one exponential sampler of the model (rand_distr's ziggurat, which needs a
+/// logarithm only in its rare tail, against one per draw by inversion).
+#[inline]
+pub fn waiting_days<R: Rng + ?Sized>(rng: &mut R, rate_per_year: f64) -> f64 {
+    Distribution::<f64>::sample(&rand_distr::Exp1, rng) / rate_per_year
+        * crate::calendar::DAYS_PER_YEAR
+}
+
 /// Every distribution a scenario may write, with its parameters (docs/scenario-format.md).
 pub const DISTRIBUTIONS: &[(&str, &[&str])] = &[
     ("fixed", &["value"]),
