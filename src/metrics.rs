@@ -147,7 +147,7 @@ fn per_line_year(s: &Scenario, years: &[i32], prefix: &str) -> Vec<String> {
 }
 
 /// Where the money blocks start: the outlay section (`outlay.total` through
-/// `outlay.line.<id>.<year>`), then demand and carried-over liability per line-year.
+/// `outlay.instrument.<id>.<year>`), then demand and carried-over liability per line-year.
 struct MoneyBlocks {
     outlay_total: usize,
     outlay_year: usize,
