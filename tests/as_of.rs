@@ -279,3 +279,101 @@ fn a_ledger_covering_everything_leaves_no_remaining_outlay() {
         assert_eq!(x, n as f64 * 1.0e5);
     }
 }
+
+/// (5) Flows over a window in a run from actuals as of 2024-09-30 (docs/model.md,
+/// "Metrics over a window"): the observed part from `events.csv` and `payments.csv`,
+/// identical in every replication, plus the simulated part. 30 unicorns certified on
+/// 2024-06-30, 10 of them paid their 1e6 reward on 2024-09-15 (the other 20 fall due
+/// at the end of 2024, 1e6 × Binomial(20, 0.3)); 40 more firms entered the 12-month
+/// listing stage on 2024-01-01 and 10 of them listed on 2024-05-01: the other 30 leave
+/// the stage on 2024-12-31 and pass with probability 0.5, so 2024's listings are
+/// 10 + Binomial(30, 0.5). A window that closed before the as-of date is observed.
+#[test]
+fn a_flow_over_a_window_adds_the_observed_part_to_the_simulated_one() {
+    let (unicorns, paid, staged, listed) = (30usize, 10usize, 40usize, 10usize);
+    let mut events: Vec<String> = (0..unicorns)
+        .map(|k| format!("2024-06-30,F{k:03},certified:unicorn"))
+        .collect();
+    let stage_firms = unicorns..unicorns + staged;
+    events.extend(
+        stage_firms
+            .clone()
+            .map(|k| format!("2024-01-01,F{k:03},listing_stage:only")),
+    );
+    events.extend(
+        stage_firms
+            .clone()
+            .take(listed)
+            .map(|k| format!("2024-05-01,F{k:03},listed")),
+    );
+    let payments: Vec<String> = (0..paid)
+        .map(|k| format!("2024-09-15,F{k:03},reward,1000000,2024-06-30"))
+        .collect();
+    let dir = actuals(&firms(unicorns + staged), &events, &payments);
+    let loaded = load("as_of_windows.toml");
+    let s = &loaded.scenario;
+    let run = AsOfRun::load(dir.path().to_path_buf(), date("2024-09-30"), s).expect("valid");
+    let model = Model::starting(s, Some(&run));
+    let status = |id: &str| {
+        let k = s.targets.iter().position(|t| t.id == id).expect("target");
+        model.ledger.as_ref().expect("a ledger").targets[k].name()
+    };
+    let run = common::run_model(&model, seed(), 4000);
+    // A target without a window reads its metric where the ledger's layout keeps it.
+    assert!(run.col("target.unicorns_at_end") == run.col("firms.count.unicorn"));
+
+    // Straddling the as-of date: 10 observed listings plus Binomial(30, 0.5), and the
+    // same number as the cumulative listings series counts by the end of December.
+    let listings = run.col("target.listings_2024");
+    let (m, p) = ((staged - listed) as f64, 0.5);
+    assert_binomial(
+        "2024's listings less the observed",
+        &listings
+            .iter()
+            .map(|x| x - listed as f64)
+            .collect::<Vec<_>>(),
+        m,
+        p,
+    );
+    assert!(listings == run.series_col("listings.cumulative", 11));
+    assert_eq!(status("listings_2024"), "simulated");
+    // Closed before the as-of date: the observed part alone, in every replication.
+    for (id, value) in [
+        ("listings_by_august", listed as f64),
+        ("first_certified_by_july", unicorns as f64),
+        ("outlay_by_september", paid as f64 * 1.0e6),
+    ] {
+        let col = run.col(&format!("target.{id}"));
+        assert!(col.iter().all(|&x| x == value), "{id}: {:?}", &col[..5]);
+        assert_eq!(status(id), "observed", "{id}");
+    }
+
+    // The rewards of 2024: the ledger's 1e7 plus 1e6 × Binomial(20, 0.3), which is also
+    // the instrument's whole outlay (nothing of it falls due later).
+    let reward = run.col("target.reward_2024");
+    let whole = run.col("outlay.instrument.reward");
+    let unpaid = (unicorns - paid) as f64;
+    assert_mean(
+        "2024's rewards",
+        &reward,
+        paid as f64 * 1.0e6 + unpaid * 0.3 * 1.0e6,
+        (unpaid * 0.3 * 0.7).sqrt() * 1.0e6,
+    );
+    let remaining = run.col("outlay.remaining.instrument.reward");
+    for ((x, w), r) in reward.iter().zip(&whole).zip(&remaining) {
+        assert_eq!(x, w);
+        assert_eq!(
+            x - r,
+            paid as f64 * 1.0e6,
+            "the observed part is the ledger's"
+        );
+    }
+    // The whole outlay up to the end of 2024, in total and of the only budget line, is
+    // the year's outlay: ledger plus remaining, as `outlay.year.2024` adds them.
+    let year = run.col("outlay.year.2024");
+    for id in ["outlay_by_2024_end", "outlay_main_by_2024_end"] {
+        for (x, y) in run.col(&format!("target.{id}")).iter().zip(&year) {
+            assert!((x - y).abs() <= 1e-9 * y.abs(), "{id}: {x} against {y}");
+        }
+    }
+}

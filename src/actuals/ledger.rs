@@ -19,6 +19,9 @@ pub struct Ledger {
     pub line_year: Vec<f64>,
     /// Paid per month of the monthly series (not cumulative), before `payments_until`.
     pub months: Vec<f64>,
+    /// The payments on or after the start as (day, instrument, yuan), in ledger order:
+    /// what the outlay flows over a window hold of the ledger.
+    pub payments: Vec<(f64, usize, f64)>,
     /// Per target of the scenario: simulated, or closed before the as-of date and then
     /// observed or unknown.
     pub targets: Vec<TargetStatus>,
@@ -55,6 +58,8 @@ pub enum ObservedFrom {
     Payments,
     /// A row of `observations.csv` with the target's metric and window.
     Observations,
+    /// Counted from `events.csv` (a flow of the firms' events over a closed window).
+    Events,
 }
 
 impl Ledger {
@@ -79,11 +84,18 @@ impl Ledger {
             .iter()
             .map(|t| status(&layout, actuals, &outlay, t, as_of))
             .collect();
+        let payments = actuals
+            .payments
+            .iter()
+            .filter(|p| p.paid_on >= 0.0)
+            .map(|p| (p.paid_on, p.instrument, p.amount))
+            .collect();
         Ledger {
             as_of,
             outlay,
             line_year,
             months,
+            payments,
             targets,
         }
     }
@@ -206,6 +218,13 @@ impl Ledger {
         for (m, &paid) in self.months.iter().enumerate() {
             monthly[m] += paid;
         }
+    }
+
+    /// Marks target `k`, a flow over a window that closed before the as-of day, observed
+    /// with the value the actuals give it: `events.csv` and `payments.csv` record every
+    /// event and payment it sums, so no row of `observations.csv` is needed or read.
+    pub fn observe_flow(&mut self, k: usize, value: f64, from: ObservedFrom) {
+        self.targets[k] = TargetStatus::Observed(value, from);
     }
 
     /// Sets the targets whose window closed to their observed values.
