@@ -147,7 +147,8 @@ impl Args {
 fn estimate(r: &Resolved, quiet: bool) -> Result<(), Error> {
     let mut need = None::<footprint::Footprint>;
     for l in &r.loaded {
-        let layout = &Model::new(&l.scenario).layout;
+        let model = Model::new(&l.scenario);
+        let layout = &model.layout;
         let shape = Shape {
             metrics: layout.len(),
             series: layout.series_len(),
@@ -157,7 +158,7 @@ fn estimate(r: &Resolved, quiet: bool) -> Result<(), Error> {
             stores: r.loaded.len(),
             csv_bytes_per_replication: 0,
         };
-        let firms = footprint::firms_per_replication(&l.scenario);
+        let firms = footprint::firms_per_replication(&model);
         let f = footprint::estimate(firms, shape, &r.out, || 0)?;
         if need
             .as_ref()
