@@ -321,6 +321,49 @@ fn the_renewal_scenario_checks_and_runs_from_the_actual_pool() {
     let m = manifest(&out);
     assert_eq!(m["actuals"]["as_of"], "2026-03-31");
     assert_eq!(m["actuals"]["dir"], "scenarios/../actuals/example");
+    // budget.csv lists the renewal's own years, from its start (2026) to its
+    // payments_until (2031); the baseline's 2023–2025 appropriations, which it inherits
+    // through `extends`, are not its budget (docs/scenario-format.md, `[[budget_line]]`).
+    let mut budget = csv::Reader::from_path(out.join("budget.csv")).expect("budget.csv");
+    let year = budget
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "year")
+        .unwrap();
+    let appropriation = budget
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "appropriation")
+        .unwrap();
+    let rows: Vec<(String, String)> = budget
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                format!("{} {}", &r[year], &r[appropriation]),
+            )
+        })
+        .collect();
+    let science: Vec<&str> = rows
+        .iter()
+        .filter(|(line, _)| line == "science")
+        .map(|(_, y)| y.as_str())
+        .collect();
+    assert_eq!(
+        science,
+        [
+            "2026 30000000",
+            "2027 30000000",
+            "2028 30000000",
+            "2029 7500000",
+            "2030 ",
+            "2031 "
+        ]
+    );
+    assert_eq!(rows.len(), 4 * 6, "{rows:?}");
 }
 
 /// A run from actuals of the frozen world with entrants (36.525 a year, one every ten

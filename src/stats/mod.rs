@@ -211,11 +211,13 @@ pub fn compute(
         .collect::<std::io::Result<_>>()?;
 
     // Line-years in parallel (each sorts two columns), collected in their order.
+    let budgeted = s.budget_years();
     let line_years: Vec<(usize, usize, i32)> = s
         .budget_lines
         .iter()
         .enumerate()
         .flat_map(|(l, _)| s.years().enumerate().map(move |(k, year)| (l, k, year)))
+        .filter(|&(_, _, year)| budgeted.contains(&year))
         .collect();
     let budget = line_years
         .into_par_iter()
