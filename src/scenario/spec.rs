@@ -268,7 +268,7 @@ pub static KEYS: &[KeySpec] = &[
     // [[budget_line]]
     other("budget_line.id", Kind::String, "Budget line id, unique among lines"),
     other("budget_line.label", Kind::String, "Display name"),
-    num("budget_line.appropriation.*", Kind::Number, 0.0, MONEY_MAX, "Yuan appropriated for a year (key: the year, within the calendar; `2024` and `02024` are the same year)"),
+    num("budget_line.appropriation.*", Kind::Number, 0.0, MONEY_MAX, "Yuan appropriated for a year (key: the year, within the calendar; `2024` and `02024` are the same year; a year before `start`'s is dropped)"),
     with_default(strings("budget_line.overflow", &["none", "defer", "prorate"], "What happens to demand above the appropriation"), "none"),
     // [nev]
     with_default(other("nev.start", Kind::Date, "Start of the NEV processes (before scenario.end)"), "scenario.start"),
