@@ -25,10 +25,11 @@ use std::path::Path;
 use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::Model;
 use crate::error::Error;
+use crate::model::pool::InitialPool;
 use crate::montecarlo::run_block;
 use crate::output::tables;
 use crate::rows::RowStore;
-use crate::scenario::types::Param;
+use crate::scenario::types::{Param, Scenario};
 
 /// Working memory of one replication per firm it holds (the firm, its slots, queue
 /// entries, claims and payments): about 1,050 bytes measured on the baseline with its
@@ -180,12 +181,20 @@ pub fn estimate(
     Ok(footprint)
 }
 
+/// Upper estimate of the firms one replication of `s` from its cohorts holds (see the
+/// module's doc).
+pub fn firms_per_replication(s: &Scenario) -> u64 {
+    firms_starting_from(s, &InitialPool::from_cohorts(s))
+}
+
 /// Upper estimate of the firms one replication of `model` holds (see the module's doc):
 /// those of its initial pool, from cohorts or from actuals, and the entrants from the
 /// pool's day on, as the engine adds them.
-pub fn firms_per_replication(model: &Model<'_>) -> u64 {
-    let s = model.scenario;
-    let pool = &model.pool;
+pub fn firms_of(model: &Model<'_>) -> u64 {
+    firms_starting_from(model.scenario, &model.pool)
+}
+
+fn firms_starting_from(s: &Scenario, pool: &InitialPool<'_>) -> u64 {
     let upper = |p: Param| match p {
         Param::Const(v) => v,
         Param::Drawn(i) => {

@@ -147,8 +147,7 @@ impl Args {
 fn estimate(r: &Resolved, quiet: bool) -> Result<(), Error> {
     let mut need = None::<footprint::Footprint>;
     for l in &r.loaded {
-        let model = Model::new(&l.scenario);
-        let layout = &model.layout;
+        let layout = &Model::new(&l.scenario).layout;
         let shape = Shape {
             metrics: layout.len(),
             series: layout.series_len(),
@@ -158,7 +157,7 @@ fn estimate(r: &Resolved, quiet: bool) -> Result<(), Error> {
             stores: r.loaded.len(),
             csv_bytes_per_replication: 0,
         };
-        let firms = footprint::firms_per_replication(&model);
+        let firms = footprint::firms_per_replication(&l.scenario);
         let f = footprint::estimate(firms, shape, &r.out, || 0)?;
         if need
             .as_ref()
