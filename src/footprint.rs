@@ -4,8 +4,9 @@
 //! the disk; `--force` does not override it. See README.md, "Batch jobs and clusters".
 //!
 //! The estimate is deliberately on the high side where it cannot be exact:
-//! - Firms per replication: the cohorts' counts, plus the entrants expected over the
-//!   policy window at the top of the entry rate's range (a drawn rate at its clamp
+//! - Firms per replication: the initial pool (the cohorts' counts, or in a run from
+//!   actuals the known firms), plus the entrants expected from the pool's day to the
+//!   scenario's end at the top of the entry rate's range (a drawn rate at its clamp
 //!   maximum, or four times its mean when unclamped), padded to λ + 6√λ + 10 so that a
 //!   Poisson count exceeds it with probability below one in a billion; plus the
 //!   districts' listing candidates, which the engine also holds one by one.
@@ -24,6 +25,7 @@ use std::path::Path;
 use crate::calendar::DAYS_PER_YEAR;
 use crate::engine::Model;
 use crate::error::Error;
+use crate::model::pool::InitialPool;
 use crate::montecarlo::run_block;
 use crate::output::tables;
 use crate::rows::RowStore;
@@ -179,8 +181,20 @@ pub fn estimate(
     Ok(footprint)
 }
 
-/// Upper estimate of the firms one replication holds (see the module's doc).
+/// Upper estimate of the firms one replication of `s` from its cohorts holds (see the
+/// module's doc).
 pub fn firms_per_replication(s: &Scenario) -> u64 {
+    firms_starting_from(s, &InitialPool::from_cohorts(s))
+}
+
+/// Upper estimate of the firms one replication of `model` holds (see the module's doc):
+/// those of its initial pool, from cohorts or from actuals, and the entrants from the
+/// pool's day on, as the engine adds them.
+pub fn firms_of(model: &Model<'_>) -> u64 {
+    firms_starting_from(model.scenario, &model.pool)
+}
+
+fn firms_starting_from(s: &Scenario, pool: &InitialPool<'_>) -> u64 {
     let upper = |p: Param| match p {
         Param::Const(v) => v,
         Param::Drawn(i) => {
@@ -192,7 +206,7 @@ pub fn firms_per_replication(s: &Scenario) -> u64 {
             }
         }
     };
-    let years = (s.end / DAYS_PER_YEAR).max(0.0);
+    let years = ((s.end - pool.day) / DAYS_PER_YEAR).max(0.0);
     let rate =
         upper(s.entry.rate_per_year).max(0.0) * upper(s.entry.attraction_multiplier).max(0.0);
     let lambda = rate * years;
@@ -201,17 +215,14 @@ pub fn firms_per_replication(s: &Scenario) -> u64 {
     } else {
         f64::MAX
     };
-    let cohorts = s
-        .cohorts
-        .iter()
-        .fold(0u64, |sum, c| sum.saturating_add(c.count));
+    let initial = (pool.firms.len() as u64).saturating_add(pool.observed.firms.len() as u64);
     let candidates = s
         .districts
         .iter()
         .flat_map(|d| d.listing_candidates.iter().map(|&(_, n)| n))
         .fold(0u64, u64::saturating_add);
     // `as` saturates a float too large for u64.
-    cohorts
+    initial
         .saturating_add(entrants.ceil() as u64)
         .saturating_add(candidates)
 }

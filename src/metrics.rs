@@ -314,6 +314,21 @@ impl MetricLayout {
         self.index.get(name).copied()
     }
 
+    /// The flow metrics a payment of `amount` under instrument `i` adds to, with what it
+    /// adds to each: the total, the instrument's, each funder's share, its budget line's.
+    /// The simulated settlement and the ledger of a run from actuals both add through it.
+    #[inline]
+    pub fn payment_flows(&self, s: &Scenario, i: usize, amount: f64) -> [(usize, f64); 5] {
+        let inst = &s.instruments[i];
+        [
+            (self.outlay_total, amount),
+            (self.outlay_instrument + i, amount),
+            (self.outlay_funder, amount * inst.city_share),
+            (self.outlay_funder + 1, amount * (1.0 - inst.city_share)),
+            (self.outlay_line + inst.budget_line, amount),
+        ]
+    }
+
     /// Position of `(line, year offset)` within a per-line-per-year block.
     pub fn line_year(&self, line: usize, year: usize) -> usize {
         line * self.years + year

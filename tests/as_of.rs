@@ -80,17 +80,18 @@ fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// (1) An as-of date on the scenario's start with empty actuals: nothing has happened,
-/// so every output is the plain run's, byte for byte.
+/// (1) An as-of date the day before the scenario's start with empty actuals: nothing has
+/// happened, and the run simulates from the start, so every output is the plain run's,
+/// byte for byte.
 #[test]
 fn an_as_of_run_from_the_start_with_nothing_observed_is_the_plain_run() {
     let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    for (scenario, start) in [
-        ("tests/scenarios/lifecycle.toml", "2024-01-01"),
-        ("tests/scenarios/as_of_frozen.toml", "2024-01-01"),
-        ("scenarios/baseline.toml", "2023-09-08"),
+    for (scenario, day_before_start) in [
+        ("tests/scenarios/lifecycle.toml", "2023-12-31"),
+        ("tests/scenarios/as_of_frozen.toml", "2023-12-31"),
+        ("scenarios/baseline.toml", "2023-09-07"),
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(scenario);
         let (plain, as_of) = (tmp.path().join("plain"), tmp.path().join("as_of"));
@@ -114,7 +115,7 @@ fn an_as_of_run_from_the_start_with_nothing_observed_is_the_plain_run() {
             "--actuals",
             empty.to_str().unwrap(),
             "--as-of",
-            start,
+            day_before_start,
         ]);
         policysim_ok(&args);
         let (a, b) = (outputs(&plain), outputs(&as_of));
@@ -163,7 +164,8 @@ fn a_frozen_world_owes_binomial_unpaid_claims_plus_compound_poisson() {
         binomial_mu4(unpaid, p) * a.powi(4),
     );
 
-    let years = (day("2025-12-31") + 1.0 - day(as_of)) / DAYS_PER_YEAR;
+    // From the day after the as-of date (the as-of day is observed) to the end.
+    let years = (day("2025-12-31") - day(as_of)) / DAYS_PER_YEAR;
     let (b, mu) = (1.0e5, n as f64 * 2.0 * 0.5 * years);
     let prizes = run.col("outlay.remaining.instrument.prize_reward");
     let var_p = mu * b * b;
@@ -197,8 +199,8 @@ fn a_frozen_world_owes_binomial_unpaid_claims_plus_compound_poisson() {
 type Cdf = dyn Fn(f64) -> f64;
 
 /// (3) 400 firms observed entering the one listing stage on 2024-01-01 (its duration
-/// uniform on 6..18 months, always passed); as of 2024-10-01, 274 days in, what is left is
-/// uniform on 0..(18 months − 274 days). With an exponential duration (mean 8 months) it is
+/// uniform on 6..18 months, always passed); as of 2024-10-01, 275 days in when the
+/// simulation starts the day after, what is left is uniform on 0..(18 months − 275 days). With an exponential duration (mean 8 months) it is
 /// that exponential again. The cumulative listings by a month's end are Binomial(400, F).
 #[test]
 fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
@@ -207,7 +209,8 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
         .map(|k| format!("2024-01-01,F{k:03},listing_stage:only"))
         .collect();
     let dir = actuals(&firms(n), &events, &[]);
-    let elapsed = day(as_of);
+    let first = day(as_of) + 1.0;
+    let elapsed = first;
     let width = 18.0 * DAYS_PER_MONTH - elapsed;
     let mean_exp = 8.0 * DAYS_PER_MONTH;
     let cases: [(&str, Box<Cdf>); 2] = [
@@ -230,7 +233,7 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
             (16, "2025-06-01"),
         ] {
             let listed = run.series_col("listings.cumulative", m);
-            let p = cdf(day(next) - day(as_of));
+            let p = cdf((day(next) - first).max(0.0));
             let what = format!("{scenario}: listed before {next}");
             if p == 0.0 {
                 assert!(listed.iter().all(|&c| c == 0.0), "{what}");
@@ -239,7 +242,7 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
             }
         }
         let total = run.col("listings.new");
-        let p = cdf(day("2027-12-31") + 1.0 - day(as_of));
+        let p = cdf(day("2027-12-31") + 1.0 - first);
         if p >= 1.0 {
             assert!(total.iter().all(|&c| c == n as f64), "{scenario}: all list");
         } else {
@@ -251,7 +254,7 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
 /// (4) A ledger that paid every claim, read as of a day after `payments_until`: nothing
 /// is left to simulate, and the remaining outlay is exactly 0 in every replication. Every
 /// claim is taken up, so one the ledger did not pay would be owed; without the prizes'
-/// payments, each unicorn is owed 1e5 on the as-of day, after the horizon.
+/// payments, each unicorn is owed 1e5 the day after the as-of date, after the horizon.
 #[test]
 fn a_ledger_covering_everything_leaves_no_remaining_outlay() {
     let n = 30usize;
@@ -278,4 +281,138 @@ fn a_ledger_covering_everything_leaves_no_remaining_outlay() {
     for x in run.col("outlay.remaining.after_horizon") {
         assert_eq!(x, n as f64 * 1.0e5);
     }
+}
+
+/// (5) Flows over a window in a run from actuals as of 2024-09-30 (docs/model.md,
+/// "Metrics over a window"): the observed part from `events.csv` and `payments.csv`,
+/// identical in every replication, plus the simulated part. 30 unicorns certified on
+/// 2024-06-30, 10 of them paid their 1e6 reward on 2024-09-15 (the other 20 fall due
+/// at the end of 2024, 1e6 × Binomial(20, 0.3)); 40 more firms entered the 12-month
+/// listing stage on 2024-01-01 and 10 of them listed on 2024-05-01: the other 30 leave
+/// the stage on 2024-12-31 and pass with probability 0.5, so 2024's listings are
+/// 10 + Binomial(30, 0.5). A window that closed before the as-of date is observed.
+#[test]
+fn a_flow_over_a_window_adds_the_observed_part_to_the_simulated_one() {
+    let (unicorns, paid, staged, listed) = (30usize, 10usize, 40usize, 10usize);
+    let mut events: Vec<String> = (0..unicorns)
+        .map(|k| format!("2024-06-30,F{k:03},certified:unicorn"))
+        .collect();
+    let stage_firms = unicorns..unicorns + staged;
+    events.extend(
+        stage_firms
+            .clone()
+            .map(|k| format!("2024-01-01,F{k:03},listing_stage:only")),
+    );
+    events.extend(
+        stage_firms
+            .clone()
+            .take(listed)
+            .map(|k| format!("2024-05-01,F{k:03},listed")),
+    );
+    let payments: Vec<String> = (0..paid)
+        .map(|k| format!("2024-09-15,F{k:03},reward,1000000,2024-06-30"))
+        .collect();
+    let dir = actuals(&firms(unicorns + staged), &events, &payments);
+    let loaded = load("as_of_windows.toml");
+    let s = &loaded.scenario;
+    let run = AsOfRun::load(dir.path().to_path_buf(), date("2024-09-30"), s).expect("valid");
+    let model = Model::starting(s, Some(&run));
+    let status = |id: &str| {
+        let k = s.targets.iter().position(|t| t.id == id).expect("target");
+        model.ledger.as_ref().expect("a ledger").targets[k].name()
+    };
+    let run = common::run_model(&model, seed(), 4000);
+    // A target without a window reads its metric where the ledger's layout keeps it.
+    assert!(run.col("target.unicorns_at_end") == run.col("firms.count.unicorn"));
+
+    // Straddling the as-of date: 10 observed listings plus Binomial(30, 0.5), and the
+    // same number as the cumulative listings series counts by the end of December.
+    let listings = run.col("target.listings_2024");
+    let (m, p) = ((staged - listed) as f64, 0.5);
+    assert_binomial(
+        "2024's listings less the observed",
+        &listings
+            .iter()
+            .map(|x| x - listed as f64)
+            .collect::<Vec<_>>(),
+        m,
+        p,
+    );
+    assert!(listings == run.series_col("listings.cumulative", 11));
+    assert_eq!(status("listings_2024"), "simulated");
+    // Closed by the as-of date (its day is observed): the observed part alone, in every
+    // replication.
+    for (id, value) in [
+        ("listings_by_august", listed as f64),
+        ("listings_by_as_of", listed as f64),
+        ("outlay_by_as_of", paid as f64 * 1.0e6),
+        ("first_certified_by_july", unicorns as f64),
+        ("outlay_by_september", paid as f64 * 1.0e6),
+    ] {
+        let col = run.col(&format!("target.{id}"));
+        assert!(col.iter().all(|&x| x == value), "{id}: {:?}", &col[..5]);
+        assert_eq!(status(id), "observed", "{id}");
+    }
+
+    // The rewards of 2024: the ledger's 1e7 plus 1e6 × Binomial(20, 0.3), which is also
+    // the instrument's whole outlay (nothing of it falls due later).
+    let reward = run.col("target.reward_2024");
+    let whole = run.col("outlay.instrument.reward");
+    let unpaid = (unicorns - paid) as f64;
+    assert_mean(
+        "2024's rewards",
+        &reward,
+        paid as f64 * 1.0e6 + unpaid * 0.3 * 1.0e6,
+        (unpaid * 0.3 * 0.7).sqrt() * 1.0e6,
+    );
+    let remaining = run.col("outlay.remaining.instrument.reward");
+    for ((x, w), r) in reward.iter().zip(&whole).zip(&remaining) {
+        assert_eq!(x, w);
+        assert_eq!(
+            x - r,
+            paid as f64 * 1.0e6,
+            "the observed part is the ledger's"
+        );
+    }
+    // The whole outlay up to the end of 2024, in total and of the only budget line, is
+    // the year's outlay: ledger plus remaining, as `outlay.year.2024` adds them.
+    let year = run.col("outlay.year.2024");
+    for id in ["outlay_by_2024_end", "outlay_main_by_2024_end"] {
+        for (x, y) in run.col(&format!("target.{id}")).iter().zip(&year) {
+            assert!((x - y).abs() <= 1e-9 * y.abs(), "{id}: {x} against {y}");
+        }
+    }
+}
+
+/// (6) A certification batch dated on the as-of day is observed, not simulated again
+/// (docs/model.md, Runs from actuals: what is dated on or before the as-of date is
+/// observed; the run simulates from the day after). Of 20 known firms, all of which the
+/// frozen world's 2024-06-30 batch would certify, the actuals record 12 certified at it;
+/// as of that day, every replication counts those 12 and no more, and only their
+/// unpaid rewards are owed: 1e6 × Binomial(12, 0.3).
+#[test]
+fn a_batch_on_the_as_of_day_is_observed_and_not_simulated() {
+    let (n, certified) = (20usize, 12usize);
+    let events: Vec<String> = (0..certified)
+        .map(|k| format!("2024-06-30,F{k:03},certified:unicorn"))
+        .collect();
+    let dir = actuals(&firms(n), &events, &[]);
+    let run = run_from("as_of_frozen.toml", dir.path(), "2024-06-30", 4000);
+    for name in ["firms.certified.unicorn", "firms.first_certified.unicorn"] {
+        let col = run.col(name);
+        assert!(
+            col.iter().all(|&c| c == certified as f64),
+            "{name}: {:?}",
+            &col[..5]
+        );
+    }
+    let rewards: Vec<f64> = run
+        .col("outlay.remaining.instrument.reward")
+        .iter()
+        .map(|x| x / 1.0e6)
+        .collect();
+    assert!(rewards
+        .iter()
+        .all(|k| k.fract() == 0.0 && (0.0..=certified as f64).contains(k)));
+    assert_binomial("rewards owed", &rewards, certified as f64, 0.3);
 }

@@ -321,4 +321,123 @@ fn the_renewal_scenario_checks_and_runs_from_the_actual_pool() {
     let m = manifest(&out);
     assert_eq!(m["actuals"]["as_of"], "2026-03-31");
     assert_eq!(m["actuals"]["dir"], "scenarios/../actuals/example");
+    // budget.csv lists the renewal's own years, from its start (2026) to its
+    // payments_until (2031); the baseline's 2023–2025 appropriations, which it inherits
+    // through `extends`, are not its budget (docs/scenario-format.md, `[[budget_line]]`).
+    let mut budget = csv::Reader::from_path(out.join("budget.csv")).expect("budget.csv");
+    let year = budget
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "year")
+        .unwrap();
+    let appropriation = budget
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "appropriation")
+        .unwrap();
+    let rows: Vec<(String, String)> = budget
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                format!("{} {}", &r[year], &r[appropriation]),
+            )
+        })
+        .collect();
+    let science: Vec<&str> = rows
+        .iter()
+        .filter(|(line, _)| line == "science")
+        .map(|(_, y)| y.as_str())
+        .collect();
+    assert_eq!(
+        science,
+        [
+            "2026 30000000",
+            "2027 30000000",
+            "2028 30000000",
+            "2029 7500000",
+            "2030 ",
+            "2031 "
+        ]
+    );
+    assert_eq!(rows.len(), 4 * 6, "{rows:?}");
+}
+
+/// A run from actuals of the frozen world with entrants (36.525 a year, one every ten
+/// days), as of 2025-03-31, from three known firms: the estimate counts those three and
+/// the entrants expected over the 275 days from the day after the as-of date (the first
+/// simulated) to the end, padded as
+/// for any run (`footprint`: λ + 6√λ + 10), not the scenario's 40-firm cohort and the
+/// entrants of the whole window. The outlay table's name column fits its longest name
+/// (`remaining.funder.district`), so every row is as long as the others.
+#[test]
+fn an_as_of_run_estimates_its_known_firms_and_aligns_its_outlay_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("entrants.toml");
+    let frozen = root().join("tests/scenarios/as_of_frozen.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "extends = {:?}\n[scenario]\nname = \"entrants\"\n[entry]\nrate_per_year = 36.525\n",
+            s(&frozen)
+        ),
+    )
+    .unwrap();
+    let actuals = tmp.path().join("actuals");
+    std::fs::create_dir(&actuals).unwrap();
+    std::fs::write(
+        actuals.join("firms.csv"),
+        "firm_id,district,nev,founded\nA,,false,2019-01-01\nB,,false,2019-01-01\nC,,false,2019-01-01\n",
+    )
+    .unwrap();
+    std::fs::write(
+        actuals.join("events.csv"),
+        "date,firm_id,event\n2024-06-30,A,certified:unicorn\n",
+    )
+    .unwrap();
+    let padded = |lambda: f64| (lambda + 6.0 * lambda.sqrt() + 10.0).ceil() as u64;
+    let run = |extra: &[&str]| {
+        let out = tmp.path().join("out");
+        let mut args = vec![
+            "run",
+            s(&scenario),
+            "--reps",
+            "4",
+            "--threads",
+            "1",
+            "--force",
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        let o = policysim(&args, &[]);
+        ok(&o);
+        o
+    };
+    let estimate = |o: &Output| {
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        let at = err.find("estimate: ").expect("an estimate") + "estimate: ".len();
+        err[at..].split(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    // 2025-04-01 .. 2026-01-01 (the end's next day) is 275 days; the plain run's window
+    // 2024-01-01 .. 2026-01-01 is 731.
+    let o = run(&["--actuals", s(&actuals), "--as-of", "2025-03-31"]);
+    assert_eq!(estimate(&o), 3 + padded(27.5));
+    assert_eq!(estimate(&run(&[])), 40 + padded(73.1));
+
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Outlay (million yuan)"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(rows.iter().any(|r| r.contains("remaining.funder.district")));
+    let len = rows[0].chars().count();
+    for r in &rows {
+        assert_eq!(r.chars().count(), len, "misaligned row `{r}` in:\n{text}");
+    }
 }

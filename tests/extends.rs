@@ -133,3 +133,34 @@ fn an_extends_chain_deeper_than_32_is_refused() {
         .expect("refused");
     assert_eq!(err.key_path, "scenario", "{err}");
 }
+
+/// A successor that `extends` its predecessor inherits the predecessor's appropriation
+/// years and cannot remove them: those before its own start's year are dropped (it pays
+/// nothing in them), so neither its budget nor its report's cumulative appropriation
+/// counts them; its own years stay. The baseline keeps all of its years.
+#[test]
+fn appropriation_years_before_the_start_are_not_the_successors_budget() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let renewal = policysim::scenario::load(&root.join("scenarios/renewal_2026.toml"))
+        .expect("the renewal loads");
+    let s = &renewal.scenario;
+    assert_eq!(s.budget_years(), 2026..=2031);
+    let science = s.budget_lines.iter().find(|l| l.id == "science").unwrap();
+    let by_year: Vec<(i32, Option<f64>)> = s.years().zip(science.appropriation.clone()).collect();
+    for (year, a) in by_year {
+        match year {
+            ..=2025 => assert_eq!(a, None, "{year}: inherited from the baseline"),
+            2026..=2028 => assert_eq!(a, Some(3.0e7), "{year}"),
+            2029 => assert_eq!(a, Some(7.5e6)),
+            _ => assert_eq!(a, None, "{year}: not appropriated"),
+        }
+    }
+    let baseline = policysim::scenario::load(&root.join("scenarios/baseline.toml")).unwrap();
+    let s = &baseline.scenario;
+    assert_eq!(s.budget_years(), s.years());
+    let science = s.budget_lines.iter().find(|l| l.id == "science").unwrap();
+    assert_eq!(
+        science.appropriation[..3],
+        [Some(1.0e6), Some(1.5e7), Some(3.0e7)]
+    );
+}

@@ -1,4 +1,4 @@
-//! The ledger as a run reports it: what was paid before the as-of date, summed by the
+//! The ledger as a run reports it: what was paid up to the as-of date, summed by the
 //! same breakdowns as the simulated outlay (docs/model.md, "Runs from actuals"), and the
 //! targets whose window closed by that date, read from the actuals where they can be.
 
@@ -19,7 +19,10 @@ pub struct Ledger {
     pub line_year: Vec<f64>,
     /// Paid per month of the monthly series (not cumulative), before `payments_until`.
     pub months: Vec<f64>,
-    /// Per target of the scenario: simulated, or closed before the as-of date and then
+    /// The payments on or after the start as (day, instrument, yuan), in ledger order:
+    /// what the outlay flows over a window hold of the ledger.
+    pub payments: Vec<(f64, usize, f64)>,
+    /// Per target of the scenario: simulated, or closed by the as-of date and then
     /// observed or unknown.
     pub targets: Vec<TargetStatus>,
 }
@@ -27,9 +30,9 @@ pub struct Ledger {
 /// Where a target's value comes from in a run from actuals.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TargetStatus {
-    /// Its window ends on or after the as-of date (the first day simulated): simulated.
+    /// Its window ends after the as-of date (the last day observed): simulated.
     Simulated,
-    /// Its window closed before the as-of date and the actuals give its value.
+    /// Its window closed by the as-of date and the actuals give its value.
     Observed(f64, ObservedFrom),
     /// Its window closed and the actuals do not give its value: neither simulated (the
     /// run would not condition on what happened) nor observed. Its statistics are left
@@ -55,6 +58,8 @@ pub enum ObservedFrom {
     Payments,
     /// A row of `observations.csv` with the target's metric and window.
     Observations,
+    /// Counted from `events.csv` (a flow of the firms' events over a closed window).
+    Events,
 }
 
 impl Ledger {
@@ -62,7 +67,8 @@ impl Ledger {
     /// has happened: its as-of date is after the start, or the ledger paid something on or
     /// after the start. A successor policy (starting on or after the as-of date) has paid
     /// nothing of its own: the ledger is its predecessor's, and the run reports as a plain
-    /// one; so does an as-of run on the start with nothing paid, which is the plain run.
+    /// one; so does an as-of run on the start with nothing paid (its first day observed
+    /// empty), as does one the day before the start with nothing observed: the plain run.
     pub fn of_run(s: &Scenario, run: &super::AsOfRun) -> Option<Ledger> {
         let start = s.calendar.date(0.0);
         let paid_in_horizon = run.actuals.payments.iter().any(|p| p.paid_on >= 0.0);
@@ -79,11 +85,18 @@ impl Ledger {
             .iter()
             .map(|t| status(&layout, actuals, &outlay, t, as_of))
             .collect();
+        let payments = actuals
+            .payments
+            .iter()
+            .filter(|p| p.paid_on >= 0.0)
+            .map(|p| (p.paid_on, p.instrument, p.amount))
+            .collect();
         Ledger {
             as_of,
             outlay,
             line_year,
             months,
+            payments,
             targets,
         }
     }
@@ -125,7 +138,7 @@ fn sums(s: &Scenario, layout: &MetricLayout, actuals: &Actuals) -> (Vec<f64>, Ve
     (outlay, line_year, months)
 }
 
-/// Whether target `t`'s window closed before `as_of`, and if so its value.
+/// Whether target `t`'s window closed by the end of `as_of`, and if so its value.
 ///
 /// A year's outlay (`outlay.total` or `outlay.line.<id>` with `year`) is the ledger's sum
 /// for that year. A whole-run outlay metric never closes: it counts every payment,
@@ -147,7 +160,7 @@ fn status(
         if (layout.outlay_total..layout.demand_line_year).contains(&at) {
             let per_year = (layout.outlay_year..layout.outlay_beyond).contains(&at)
                 || (layout.outlay_line_year..layout.demand_line_year).contains(&at);
-            return if per_year && last_day < as_of {
+            return if per_year && last_day <= as_of {
                 let value = ledger_outlay[at - layout.outlay_total];
                 TargetStatus::Observed(value, ObservedFrom::Payments)
             } else {
@@ -155,8 +168,8 @@ fn status(
             };
         }
     }
-    // The as-of day itself is simulated (docs/model.md): a window ending on it is open.
-    if last_day >= as_of {
+    // The as-of day itself is observed (docs/model.md): a window ending on it is closed.
+    if last_day > as_of {
         return TargetStatus::Simulated;
     }
     actuals
@@ -210,6 +223,13 @@ impl Ledger {
         for (m, &paid) in self.months.iter().enumerate() {
             monthly[m] += paid;
         }
+    }
+
+    /// Marks target `k`, a flow over a window that closed by the as-of date, observed
+    /// with the value the actuals give it: `events.csv` and `payments.csv` record every
+    /// event and payment it sums, so no row of `observations.csv` is needed or read.
+    pub fn observe_flow(&mut self, k: usize, value: f64, from: ObservedFrom) {
+        self.targets[k] = TargetStatus::Observed(value, from);
     }
 
     /// Sets the targets whose window closed to their observed values.

@@ -3,7 +3,12 @@
 //! observation reads a flow over a window (docs/model.md, "Metrics over a window"), so a
 //! plain run pays one branch per addition and nothing else.
 
-/// Dated additions to the row's flow metrics in one replication.
+use crate::metrics::MetricLayout;
+use crate::model::observed::ObservedCounts;
+use crate::scenario::types::Scenario;
+
+/// Dated additions to the row's flow metrics in one replication, or (`observed`) what a
+/// run from actuals observed, identical in every replication.
 #[derive(Default)]
 pub struct FlowJournal {
     on: bool,
@@ -24,6 +29,44 @@ impl FlowJournal {
         if self.on {
             self.entries.push((metric as u32, day, amount));
         }
+    }
+
+    /// What a run from actuals observed inside the horizon, as additions to the flow
+    /// metrics of `layout` on their days: the firms' counted events and the ledger's
+    /// `payments` (day, instrument, yuan) on or after the start. `None` when there is none.
+    /// A window's flow is this journal's sum plus the replication's (docs/model.md,
+    /// "Metrics over a window"): these are dated up to the as-of date, the replication's
+    /// from the day after.
+    pub fn observed(
+        s: &Scenario,
+        layout: &MetricLayout,
+        counts: &ObservedCounts,
+        payments: &[(f64, usize, f64)],
+    ) -> Option<FlowJournal> {
+        let mut j = FlowJournal::default();
+        j.reset(true);
+        for &(d, t) in &counts.certified {
+            j.record(layout.firms_certified + t - 1, d, 1.0);
+        }
+        for &(d, t) in &counts.first_certified {
+            j.record(layout.firms_first_certified + t - 1, d, 1.0);
+        }
+        for &(d, k) in &counts.stage_entries {
+            j.record(layout.listing_stage_entries + k, d, 1.0);
+        }
+        for &d in &counts.listings {
+            j.record(layout.listings_new, d, 1.0);
+        }
+        for &d in &counts.exits {
+            j.record(layout.firms_exited, d, 1.0);
+        }
+        for &(d, i, amount) in payments {
+            for (metric, value) in layout.payment_flows(s, i, amount) {
+                j.record(metric, d, value);
+            }
+        }
+        j.close();
+        (!j.entries.is_empty()).then_some(j)
     }
 
     /// Orders the journal for `sum`. Stable, so additions on one day keep the order the

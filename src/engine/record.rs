@@ -84,7 +84,7 @@ impl World<'_, '_> {
         }
         self.row[layout.firms_entered] = rep.lifecycle.entered as f64;
         // Simulated exits (a known firm that exited before the pool's day is counted with
-        // the observed ones; the flow journal holds only the simulated).
+        // the observed ones, which the model's observed journal holds).
         let from = self.model.pool.day;
         let mut exits = 0;
         for firm in rep
@@ -97,8 +97,8 @@ impl World<'_, '_> {
             exits += 1;
         }
         rep.model_events.exits = exits;
-        let observed = self.model.pool.observed.counts.exits;
-        self.row[layout.firms_exited] = (rep.model_events.exits + u64::from(observed)) as f64;
+        let observed = self.model.pool.observed.counts.exits.len() as u64;
+        self.row[layout.firms_exited] = (rep.model_events.exits + observed) as f64;
     }
 
     /// Simulates the NEV districts, writes their whole-run quantities and every target.
@@ -150,7 +150,13 @@ impl World<'_, '_> {
                     let values = by_district(window, quantity);
                     district.map_or_else(|| total(values.iter().copied()), |d| values[d])
                 }
-                TargetSource::Flow { metric, from, to } => rep.flows.sum(metric, from, to),
+                TargetSource::Flow { metric, from, to } => {
+                    let simulated = rep.flows.sum(metric, from, to);
+                    match &self.model.observed_flows {
+                        Some(observed) => observed.sum(metric, from, to) + simulated,
+                        None => simulated,
+                    }
+                }
             };
         }
     }

@@ -8,6 +8,7 @@ use super::queue::EventQueue;
 use super::record::TargetSource;
 use super::stream::{entity, process, Streams};
 use super::world::{Event, World};
+use crate::actuals::ObservedFrom;
 use crate::metrics::MetricLayout;
 use crate::model::certification::Certification;
 use crate::model::district::NevHistory;
@@ -36,6 +37,9 @@ pub struct Model<'s> {
     pub(crate) nev_windows: Vec<TargetWindow>,
     /// Whether a target reads a flow over a window, so replications keep a flow journal.
     pub(crate) journal_flows: bool,
+    /// What a run from actuals observed of the flows, added to every replication's
+    /// simulated part of a flow over a window.
+    pub(crate) observed_flows: Option<FlowJournal>,
     /// Per budget line: whether its claims must be settled in the order they fall due.
     pub(crate) ordered_lines: Vec<bool>,
     param_entities: ParamEntities,
@@ -76,46 +80,11 @@ impl<'s> Model<'s> {
     /// The model of a scenario that starts from `pool`.
     pub fn with_pool(scenario: &'s Scenario, pool: InitialPool<'s>) -> Model<'s> {
         let layout = MetricLayout::new(scenario);
-        let mut nev_windows = vec![TargetWindow::By(scenario.end)];
-        let target_sources: Vec<TargetSource> = scenario
-            .targets
-            .iter()
-            .map(|t| match t.metric {
-                TargetMetric::Summary(ref name) => {
-                    TargetSource::Metric(layout.index_of(name).expect("validated metric name"))
-                }
-                TargetMetric::Flow {
-                    ref metric,
-                    from,
-                    to,
-                } => TargetSource::Flow {
-                    metric: layout.index_of(metric).expect("validated metric name"),
-                    from,
-                    to,
-                },
-                TargetMetric::Nev {
-                    quantity,
-                    district,
-                    window,
-                } => {
-                    let window = match nev_windows.iter().position(|w| *w == window) {
-                        Some(k) => k,
-                        None => {
-                            nev_windows.push(window);
-                            nev_windows.len() - 1
-                        }
-                    };
-                    TargetSource::District {
-                        window,
-                        quantity,
-                        district,
-                    }
-                }
-            })
-            .collect();
+        let (target_sources, nev_windows) = target_sources(scenario, &layout);
         let journal_flows = target_sources
             .iter()
             .any(|t| matches!(t, TargetSource::Flow { .. }));
+        let observed_flows = FlowJournal::observed(scenario, &layout, &pool.observed.counts, &[]);
         Model {
             scenario,
             layout,
@@ -123,6 +92,7 @@ impl<'s> Model<'s> {
             triggers: TriggerIndex::new(scenario),
             target_sources,
             journal_flows,
+            observed_flows,
             nev_windows,
             ordered_lines: scenario.budget_lines.iter().map(needs_order).collect(),
             param_entities: ParamEntities::new(scenario),
@@ -137,12 +107,82 @@ impl<'s> Model<'s> {
     }
 
     /// This model, reporting the ledger's payments and observed targets with the simulated
-    /// part in every row (the metrics of `MetricLayout::from_actuals`).
-    pub fn with_ledger(mut self, ledger: crate::actuals::Ledger) -> Model<'s> {
-        self.layout = MetricLayout::from_actuals(self.scenario);
+    /// part in every row (the metrics of `MetricLayout::from_actuals`, whose positions
+    /// the targets and the observed journal are found at again). A target on a flow over
+    /// a window that closed before the pool's day is observed: the journal holds all of it.
+    pub fn with_ledger(mut self, mut ledger: crate::actuals::Ledger) -> Model<'s> {
+        let s = self.scenario;
+        self.layout = MetricLayout::from_actuals(s);
+        (self.target_sources, self.nev_windows) = target_sources(s, &self.layout);
+        self.observed_flows = FlowJournal::observed(
+            s,
+            &self.layout,
+            &self.pool.observed.counts,
+            &ledger.payments,
+        );
+        for (k, source) in self.target_sources.iter().enumerate() {
+            if let TargetSource::Flow { metric, from, to } = *source {
+                if to <= self.pool.day {
+                    let value = self
+                        .observed_flows
+                        .as_ref()
+                        .map_or(0.0, |j| j.sum(metric, from, to));
+                    let outlay = metric < self.layout.demand_line_year;
+                    let source = if outlay {
+                        ObservedFrom::Payments
+                    } else {
+                        ObservedFrom::Events
+                    };
+                    ledger.observe_flow(k, value, source);
+                }
+            }
+        }
         self.ledger = Some(ledger);
         self
     }
+}
+
+/// Where each target of `s` reads its value in a row of `layout`, and the windows the
+/// district targets need (the whole run first).
+fn target_sources(s: &Scenario, layout: &MetricLayout) -> (Vec<TargetSource>, Vec<TargetWindow>) {
+    let mut nev_windows = vec![TargetWindow::By(s.end)];
+    let sources = s
+        .targets
+        .iter()
+        .map(|t| match t.metric {
+            TargetMetric::Summary(ref name) => {
+                TargetSource::Metric(layout.index_of(name).expect("validated metric name"))
+            }
+            TargetMetric::Flow {
+                ref metric,
+                from,
+                to,
+            } => TargetSource::Flow {
+                metric: layout.index_of(metric).expect("validated metric name"),
+                from,
+                to,
+            },
+            TargetMetric::Nev {
+                quantity,
+                district,
+                window,
+            } => {
+                let window = match nev_windows.iter().position(|w| *w == window) {
+                    Some(k) => k,
+                    None => {
+                        nev_windows.push(window);
+                        nev_windows.len() - 1
+                    }
+                };
+                TargetSource::District {
+                    window,
+                    quantity,
+                    district,
+                }
+            }
+        })
+        .collect();
+    (sources, nev_windows)
 }
 
 /// A replication's working memory, one part per process of the model. Reused across

@@ -69,15 +69,15 @@ impl World<'_, '_> {
     fn count_observed(&mut self) {
         let counts = &self.model.pool.observed.counts;
         let layout = &self.model.layout;
-        for (t, &n) in counts.certified.iter().enumerate().skip(1) {
-            self.row[layout.firms_certified + t - 1] += f64::from(n);
+        for &(_, t) in &counts.certified {
+            self.row[layout.firms_certified + t - 1] += 1.0;
         }
         for &(d, t) in &counts.first_certified {
             self.row[layout.firms_first_certified + t - 1] += 1.0;
             self.replication.certification.first_days.push(d);
         }
-        for (k, &n) in counts.stage_entries.iter().enumerate() {
-            self.row[layout.listing_stage_entries + k] += f64::from(n);
+        for &(_, k) in &counts.stage_entries {
+            self.row[layout.listing_stage_entries + k] += 1.0;
         }
         for &d in &counts.listings {
             self.row[layout.listings_new] += 1.0;

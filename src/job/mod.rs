@@ -231,7 +231,7 @@ fn announce(
             footprint::parquet_bytes_per_replication(shape.metrics + shape.series + params)
         }
     };
-    let firms = footprint::firms_per_replication(s);
+    let firms = footprint::firms_of(model);
     let estimate = footprint::estimate(firms, shape, &spec.out, || {
         let csv =
             pool.install(|| footprint::csv_bytes_per_replication(model, spec.seed, range.clone()));

@@ -19,7 +19,7 @@ pub enum StartValuation<'s> {
     /// None known but a tier held: uniform on the log scale over the tier's band (from its
     /// lowest bar to the next tier's), on the day it was last certified.
     Band { low: f64, high: f64, day: f64 },
-    /// Neither: drawn from the entry process's valuation, on the as-of day.
+    /// Neither: drawn from the entry process's valuation, on the first simulated day.
     Drawn(&'s Dist),
 }
 
@@ -77,21 +77,23 @@ pub struct Settled {
     pub owed: f64,
 }
 
-/// What was observed inside the scenario's horizon before the as-of day, counted into the
-/// run's count metrics and monthly series as a replication counts what it simulates.
+/// What was observed inside the scenario's horizon up to the as-of day, each on its day,
+/// counted into the run's count metrics, monthly series and flows over a window as a
+/// replication counts what it simulates.
 #[derive(Debug, Clone, Default)]
 pub struct ObservedCounts {
-    /// Certifications by tier (index = tier).
-    pub certified: Vec<u32>,
+    /// Days of certifications, with the tier certified.
+    pub certified: Vec<(f64, TierIx)>,
     /// Days of first certifications in a tier, with the tier.
     pub first_certified: Vec<(f64, TierIx)>,
-    /// Entries by listing stage.
-    pub stage_entries: Vec<u32>,
+    /// Days of entries into a listing stage, with the stage.
+    pub stage_entries: Vec<(f64, usize)>,
     /// Days of listings.
     pub listings: Vec<f64>,
     /// (day, district) of the listings of NEV firms with a district.
     pub nev_listings: Vec<(f64, usize)>,
-    pub exits: u32,
+    /// Days of exits.
+    pub exits: Vec<f64>,
 }
 
 /// The observed state a run from actuals starts from.
@@ -118,14 +120,7 @@ impl<'s> ObservedState<'s> {
     /// Replays each known firm's events up to the as-of day and matches the ledger to the
     /// triggers they fired (docs/model.md, Runs from actuals).
     pub fn new(s: &'s Scenario, a: &Actuals, triggers: &TriggerIndex) -> ObservedState<'s> {
-        let mut state = ObservedState {
-            counts: ObservedCounts {
-                certified: vec![0; s.tiers.len()],
-                stage_entries: vec![0; s.listing.stages.len()],
-                ..ObservedCounts::default()
-            },
-            ..ObservedState::default()
-        };
+        let mut state = ObservedState::default();
         let mut events: Vec<Vec<(f64, EventKind)>> = vec![Vec::new(); a.firms.len()];
         for e in &a.events {
             events[e.firm].push((e.day, e.kind));
@@ -268,14 +263,14 @@ fn replay(
 fn count(counts: &mut ObservedCounts, day: f64, kind: EventKind, ever_certified: u32) {
     match kind {
         EventKind::Certified(t) => {
-            counts.certified[t] += 1;
+            counts.certified.push((day, t));
             if ever_certified & (1 << t) == 0 {
                 counts.first_certified.push((day, t));
             }
         }
-        EventKind::ListingStage(k) => counts.stage_entries[k] += 1,
+        EventKind::ListingStage(k) => counts.stage_entries.push((day, k)),
         EventKind::Listed => counts.listings.push(day),
-        EventKind::Exited => counts.exits += 1,
+        EventKind::Exited => counts.exits.push(day),
         EventKind::Decertified | EventKind::Occurrence(..) => {}
     }
 }

@@ -31,7 +31,8 @@ pub struct PoolFirm<'s> {
 #[derive(Debug, Clone, Default)]
 pub struct InitialPool<'s> {
     /// The day the pool is placed and every process starts: the scenario's start (0), or
-    /// the as-of day of a run from actuals (never before the start).
+    /// in a run from actuals the day after the as-of date (the as-of day itself is
+    /// observed), never before the start.
     pub day: f64,
     /// Scheduled events (certification rounds, assessments) dated before this day are not
     /// simulated: -∞ for a synthetic pool, `day` for a run from actuals.
@@ -67,12 +68,12 @@ impl<'s> InitialPool<'s> {
         }
     }
 
-    /// The pool of a run from actuals, on the as-of day (or the scenario's start, if that
-    /// is later: a successor policy). The known firms replace the synthetic cohorts; when
+    /// The pool of a run from actuals, on the day after the as-of date (or the scenario's
+    /// start, if that is later: a successor policy). The known firms replace the synthetic cohorts; when
     /// the actuals name no firm, the cohorts stand for the pool, placed on that day
     /// (docs/model.md, Runs from actuals).
     pub fn observed(s: &'s Scenario, run: &AsOfRun, triggers: &TriggerIndex) -> InitialPool<'s> {
-        let day = run.day(s).max(0.0);
+        let day = run.first_simulated_day(s).max(0.0);
         let firms = if run.actuals.firms.is_empty() {
             InitialPool::from_cohorts(s).firms
         } else {

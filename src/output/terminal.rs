@@ -57,28 +57,29 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
 /// Outlay, appropriations at risk and targets.
 fn print_tables(s: &Scenario, stats: &Statistics) {
     let metric = |name: &str| stats.metrics.iter().find(|m| m.name == name);
-    // A run from actuals names `remaining.after_horizon`: two more characters.
-    let width = if stats.from_actuals { 24 } else { 22 };
-    println!(
-        "\n{:<width$}     mean      P50      P95      P99",
-        "Outlay (million yuan)"
-    );
     let mut names = crate::metrics::headline_outlay(s);
     if stats.from_actuals {
         // Each followed by the ledger's part and the simulated rest.
         names = crate::output::report::split_outlay_names(&names);
     }
-    for name in names {
-        if let Some(m) = metric(&name) {
-            println!(
-                "  {:<width$} {:>8} {:>8} {:>8} {:>8}",
-                name.trim_start_matches("outlay."),
-                yuan_m(m.mean),
-                yuan_m(m.quantiles[2]),
-                yuan_m(m.quantiles[5]),
-                yuan_m(m.quantiles[6])
-            );
-        }
+    let shown: Vec<(&str, _)> = names
+        .iter()
+        .filter_map(|name| Some((name.trim_start_matches("outlay."), metric(name)?)))
+        .collect();
+    let width = outlay_name_width(shown.iter().map(|(name, _)| *name));
+    println!(
+        "\n{:<width$}     mean      P50      P95      P99",
+        "Outlay (million yuan)"
+    );
+    for (name, m) in shown {
+        println!(
+            "  {:<width$} {:>8} {:>8} {:>8} {:>8}",
+            name,
+            yuan_m(m.mean),
+            yuan_m(m.quantiles[2]),
+            yuan_m(m.quantiles[5]),
+            yuan_m(m.quantiles[6])
+        );
     }
     let exceed: Vec<_> = stats
         .budget
@@ -228,6 +229,12 @@ fn threshold(x: f64) -> String {
     } else {
         format!("{x:.2e}")
     }
+}
+
+/// The width of the outlay table's name column: its longest name (characters, as a
+/// terminal shows them), and never less than a plain run's 22.
+fn outlay_name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(|n| n.chars().count()).fold(22, usize::max)
 }
 
 fn truncate(text: &str, width: usize) -> String {

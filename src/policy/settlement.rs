@@ -101,13 +101,7 @@ fn record_payment(
 ) {
     let inst = &s.instruments[paid.instrument as usize];
     let amount = paid.amount;
-    for (metric, value) in [
-        (layout.outlay_total, amount),
-        (layout.outlay_instrument + paid.instrument as usize, amount),
-        (layout.outlay_funder, amount * inst.city_share),
-        (layout.outlay_funder + 1, amount * (1.0 - inst.city_share)),
-        (layout.outlay_line + inst.budget_line, amount),
-    ] {
+    for (metric, value) in layout.payment_flows(s, paid.instrument as usize, amount) {
         row[metric] += value;
         flows.record(metric, paid.day, value);
     }

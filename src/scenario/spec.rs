@@ -189,7 +189,7 @@ pub static KEYS: &[KeySpec] = &[
     with_default(num("run.seed", Kind::Integer, 0.0, 9.223372036854776e18, "Seed (`--seed` overrides)"), "0"),
     // [actuals]
     other("actuals.dir", Kind::String, "Actuals folder (docs/actuals-format.md), relative to this file; the run starts from it (`--actuals` overrides)"),
-    other("actuals.as_of", Kind::Date, "The day the actuals are known to, inclusive; nothing before it is simulated (`--as-of` overrides)"),
+    other("actuals.as_of", Kind::Date, "The last day the actuals record (inclusive); the run simulates from the next day (`--as-of` overrides)"),
     // [[tier]]
     other("tier.id", Kind::String, "Tier id, unique among tiers; `none` is reserved"),
     other("tier.label", Kind::String, "Display name"),
@@ -273,7 +273,7 @@ pub static KEYS: &[KeySpec] = &[
     // [[budget_line]]
     other("budget_line.id", Kind::String, "Budget line id, unique among lines"),
     other("budget_line.label", Kind::String, "Display name"),
-    num("budget_line.appropriation.*", Kind::Number, 0.0, MONEY_MAX, "Yuan appropriated for a year (key: the year, within the calendar; `2024` and `02024` are the same year)"),
+    num("budget_line.appropriation.*", Kind::Number, 0.0, MONEY_MAX, "Yuan appropriated for a year (key: the year, within the calendar; `2024` and `02024` are the same year; a year before `start`'s is dropped)"),
     with_default(strings("budget_line.overflow", &["none", "defer", "prorate"], "What happens to demand above the appropriation"), "none"),
     // [nev]
     with_default(other("nev.start", Kind::Date, "Start of the NEV processes (before scenario.end)"), "scenario.start"),

@@ -69,6 +69,14 @@ impl Scenario {
     pub fn years(&self) -> std::ops::RangeInclusive<i32> {
         self.calendar.first_year()..=self.calendar.last_year()
     }
+
+    /// Years budgeted (`budget.csv`'s rows): from the year of `start` to the year of
+    /// `payments_until`. The calendar may begin earlier (the NEV plan's `[nev] start`),
+    /// but the policy pays nothing before its start.
+    pub fn budget_years(&self) -> std::ops::RangeInclusive<i32> {
+        use chrono::Datelike;
+        self.calendar.date(0.0).year()..=self.calendar.last_year()
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -243,11 +243,13 @@ fn budget_rows(
     use rayon::prelude::*;
     let n = cols.replications();
     // Line-years in parallel (each sorts two columns), collected in their order.
+    let budgeted = s.budget_years();
     let line_years: Vec<(usize, usize, i32)> = s
         .budget_lines
         .iter()
         .enumerate()
         .flat_map(|(l, _)| s.years().enumerate().map(move |(k, year)| (l, k, year)))
+        .filter(|&(_, _, year)| budgeted.contains(&year))
         .collect();
     line_years
         .into_par_iter()

@@ -1,5 +1,7 @@
 //! `[[budget_line]]`: appropriations by year and what happens to demand above them.
 
+use chrono::Datelike;
+
 use super::super::error::{Result, ScenarioError};
 use super::super::read::{as_f64, check_non_negative, TableReader};
 use super::super::types::*;
@@ -40,6 +42,9 @@ pub fn resolve_budget_lines(r: &mut Resolver, top: &TableReader<'_>) -> Result<V
 }
 
 /// `appropriation = { "2024" = amount, ... }` by year offset; years not written: `None`.
+/// A year before the year of `start` is checked and then dropped: the policy pays nothing
+/// in it, and a successor that `extends` its predecessor inherits the predecessor's years
+/// without a way to remove them (docs/scenario-format.md, `[[budget_line]]`).
 fn resolve_appropriation(r: &Resolver, t: &TableReader<'_>) -> Result<Vec<Option<f64>>> {
     let calendar = &r.calendar;
     let years = (calendar.last_year() - calendar.first_year() + 1) as usize;
@@ -77,7 +82,10 @@ fn resolve_appropriation(r: &Resolver, t: &TableReader<'_>) -> Result<Vec<Option
                     format!("duplicate appropriation for year {y}: `{first}` and `{year}` are the same year"),
                 ));
             }
-            appropriation[i] = Some(check_non_negative(n, &path, as_f64(n, &path)?)?);
+            let amount = check_non_negative(n, &path, as_f64(n, &path)?)?;
+            if y >= r.start.year() {
+                appropriation[i] = Some(amount);
+            }
         }
     }
     Ok(appropriation)
