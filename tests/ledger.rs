@@ -79,7 +79,7 @@ fn binomial_tail(n: u64, p: f64, k: u64) -> f64 {
     1.0 - below
 }
 
-/// The outlay section's names (`outlay.total` through `outlay.line.<id>.<year>`).
+/// The outlay section's names (`outlay.total` through `outlay.instrument.<id>.<year>`).
 fn outlay_section(model: &Model<'_>) -> Vec<String> {
     let l = &model.layout;
     l.names[l.outlay_total..l.demand_line_year].to_vec()
@@ -127,6 +127,7 @@ fn actual_outlay_is_the_example_ledger_by_every_breakdown() {
         add("outlay.total".into(), amount);
         add(format!("outlay.year.{year}"), amount);
         add(format!("outlay.instrument.{id}"), amount);
+        add(format!("outlay.instrument.{id}.{year}"), amount);
         add("outlay.funder.city".into(), amount * inst.city_share);
         add(
             "outlay.funder.district".into(),
@@ -166,6 +167,7 @@ fn the_ledger_uses_the_appropriation_first_and_the_claims_share_the_rest() {
             "outlay.total",
             "outlay.year.2024",
             "outlay.instrument.reward",
+            "outlay.instrument.reward.2024",
         ] {
             expected.insert(name.to_string(), 2.0e6);
         }
@@ -266,6 +268,8 @@ fn a_ledger_past_the_horizon_is_the_whole_outlay_and_closes_every_target() {
         ("outlay.year.2024", 2.0e6),
         ("outlay.year.2025", 1.0e6),
         ("outlay.instrument.reward", 3.0e6),
+        ("outlay.instrument.reward.2024", 2.0e6),
+        ("outlay.instrument.reward.2025", 1.0e6),
         ("outlay.line.capped", 3.0e6),
         ("outlay.line.capped.2024", 2.0e6),
         ("outlay.line.capped.2025", 1.0e6),

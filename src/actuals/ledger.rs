@@ -158,6 +158,8 @@ fn status(
     if let TargetMetric::Summary(ref name) = t.metric {
         let at = layout.index_of(name).expect("validated metric name");
         if (layout.outlay_total..layout.demand_line_year).contains(&at) {
+            // Per year: `outlay.year.*`, and the line-year and instrument-year blocks,
+            // which follow one another up to the demand block.
             let per_year = (layout.outlay_year..layout.outlay_beyond).contains(&at)
                 || (layout.outlay_line_year..layout.demand_line_year).contains(&at);
             return if per_year && last_day <= as_of {
