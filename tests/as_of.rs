@@ -80,18 +80,17 @@ fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// (1) An as-of date the day before the scenario's start with empty actuals: nothing has
-/// happened, and the run simulates from the start, so every output is the plain run's,
-/// byte for byte.
+/// (1) An as-of date on the scenario's start with empty actuals: nothing has happened,
+/// so every output is the plain run's, byte for byte.
 #[test]
 fn an_as_of_run_from_the_start_with_nothing_observed_is_the_plain_run() {
     let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    for (scenario, day_before_start) in [
-        ("tests/scenarios/lifecycle.toml", "2023-12-31"),
-        ("tests/scenarios/as_of_frozen.toml", "2023-12-31"),
-        ("scenarios/baseline.toml", "2023-09-07"),
+    for (scenario, start) in [
+        ("tests/scenarios/lifecycle.toml", "2024-01-01"),
+        ("tests/scenarios/as_of_frozen.toml", "2024-01-01"),
+        ("scenarios/baseline.toml", "2023-09-08"),
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(scenario);
         let (plain, as_of) = (tmp.path().join("plain"), tmp.path().join("as_of"));
@@ -115,7 +114,7 @@ fn an_as_of_run_from_the_start_with_nothing_observed_is_the_plain_run() {
             "--actuals",
             empty.to_str().unwrap(),
             "--as-of",
-            day_before_start,
+            start,
         ]);
         policysim_ok(&args);
         let (a, b) = (outputs(&plain), outputs(&as_of));
@@ -164,8 +163,7 @@ fn a_frozen_world_owes_binomial_unpaid_claims_plus_compound_poisson() {
         binomial_mu4(unpaid, p) * a.powi(4),
     );
 
-    // From the day after the as-of date (the as-of day is observed) to the end.
-    let years = (day("2025-12-31") - day(as_of)) / DAYS_PER_YEAR;
+    let years = (day("2025-12-31") + 1.0 - day(as_of)) / DAYS_PER_YEAR;
     let (b, mu) = (1.0e5, n as f64 * 2.0 * 0.5 * years);
     let prizes = run.col("outlay.remaining.instrument.prize_reward");
     let var_p = mu * b * b;
@@ -199,8 +197,8 @@ fn a_frozen_world_owes_binomial_unpaid_claims_plus_compound_poisson() {
 type Cdf = dyn Fn(f64) -> f64;
 
 /// (3) 400 firms observed entering the one listing stage on 2024-01-01 (its duration
-/// uniform on 6..18 months, always passed); as of 2024-10-01, 275 days in when the
-/// simulation starts the day after, what is left is uniform on 0..(18 months − 275 days). With an exponential duration (mean 8 months) it is
+/// uniform on 6..18 months, always passed); as of 2024-10-01, 274 days in, what is left is
+/// uniform on 0..(18 months − 274 days). With an exponential duration (mean 8 months) it is
 /// that exponential again. The cumulative listings by a month's end are Binomial(400, F).
 #[test]
 fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
@@ -209,8 +207,7 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
         .map(|k| format!("2024-01-01,F{k:03},listing_stage:only"))
         .collect();
     let dir = actuals(&firms(n), &events, &[]);
-    let first = day(as_of) + 1.0;
-    let elapsed = first;
+    let elapsed = day(as_of);
     let width = 18.0 * DAYS_PER_MONTH - elapsed;
     let mean_exp = 8.0 * DAYS_PER_MONTH;
     let cases: [(&str, Box<Cdf>); 2] = [
@@ -233,7 +230,7 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
             (16, "2025-06-01"),
         ] {
             let listed = run.series_col("listings.cumulative", m);
-            let p = cdf((day(next) - first).max(0.0));
+            let p = cdf(day(next) - day(as_of));
             let what = format!("{scenario}: listed before {next}");
             if p == 0.0 {
                 assert!(listed.iter().all(|&c| c == 0.0), "{what}");
@@ -242,7 +239,7 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
             }
         }
         let total = run.col("listings.new");
-        let p = cdf(day("2027-12-31") + 1.0 - first);
+        let p = cdf(day("2027-12-31") + 1.0 - day(as_of));
         if p >= 1.0 {
             assert!(total.iter().all(|&c| c == n as f64), "{scenario}: all list");
         } else {
@@ -254,7 +251,7 @@ fn a_firm_amid_a_listing_stage_lists_after_the_remaining_duration() {
 /// (4) A ledger that paid every claim, read as of a day after `payments_until`: nothing
 /// is left to simulate, and the remaining outlay is exactly 0 in every replication. Every
 /// claim is taken up, so one the ledger did not pay would be owed; without the prizes'
-/// payments, each unicorn is owed 1e5 the day after the as-of date, after the horizon.
+/// payments, each unicorn is owed 1e5 on the as-of day, after the horizon.
 #[test]
 fn a_ledger_covering_everything_leaves_no_remaining_outlay() {
     let n = 30usize;
@@ -340,12 +337,9 @@ fn a_flow_over_a_window_adds_the_observed_part_to_the_simulated_one() {
     );
     assert!(listings == run.series_col("listings.cumulative", 11));
     assert_eq!(status("listings_2024"), "simulated");
-    // Closed by the as-of date (its day is observed): the observed part alone, in every
-    // replication.
+    // Closed before the as-of date: the observed part alone, in every replication.
     for (id, value) in [
         ("listings_by_august", listed as f64),
-        ("listings_by_as_of", listed as f64),
-        ("outlay_by_as_of", paid as f64 * 1.0e6),
         ("first_certified_by_july", unicorns as f64),
         ("outlay_by_september", paid as f64 * 1.0e6),
     ] {
@@ -385,8 +379,8 @@ fn a_flow_over_a_window_adds_the_observed_part_to_the_simulated_one() {
 }
 
 /// (6) A certification batch dated on the as-of day is observed, not simulated again
-/// (docs/model.md, Runs from actuals: what is dated on or before the as-of date is
-/// observed; the run simulates from the day after). Of 20 known firms, all of which the
+/// (docs/model.md, Runs from actuals: rounds and assessments dated on or before the
+/// as-of day are the actuals'). Of 20 known firms, all of which the
 /// frozen world's 2024-06-30 batch would certify, the actuals record 12 certified at it;
 /// as of that day, every replication counts those 12 and no more, and only their
 /// unpaid rewards are owed: 1e6 × Binomial(12, 0.3).

@@ -368,8 +368,7 @@ fn the_renewal_scenario_checks_and_runs_from_the_actual_pool() {
 
 /// A run from actuals of the frozen world with entrants (36.525 a year, one every ten
 /// days), as of 2025-03-31, from three known firms: the estimate counts those three and
-/// the entrants expected over the 275 days from the day after the as-of date (the first
-/// simulated) to the end, padded as
+/// the entrants expected over the 276 days from the as-of date to the end, padded as
 /// for any run (`footprint`: λ + 6√λ + 10), not the scenario's 40-firm cohort and the
 /// entrants of the whole window. The outlay table's name column fits its longest name
 /// (`remaining.funder.district`), so every row is as long as the others.
@@ -422,10 +421,10 @@ fn an_as_of_run_estimates_its_known_firms_and_aligns_its_outlay_table() {
         let at = err.find("estimate: ").expect("an estimate") + "estimate: ".len();
         err[at..].split(' ').next().unwrap().parse::<u64>().unwrap()
     };
-    // 2025-04-01 .. 2026-01-01 (the end's next day) is 275 days; the plain run's window
+    // 2025-03-31 .. 2026-01-01 (the end's next day) is 276 days; the plain run's window
     // 2024-01-01 .. 2026-01-01 is 731.
     let o = run(&["--actuals", s(&actuals), "--as-of", "2025-03-31"]);
-    assert_eq!(estimate(&o), 3 + padded(27.5));
+    assert_eq!(estimate(&o), 3 + padded(27.6));
     assert_eq!(estimate(&run(&[])), 40 + padded(73.1));
 
     let text = String::from_utf8_lossy(&o.stdout).to_string();

@@ -47,17 +47,10 @@ impl AsOfRun {
         &self.actuals.sha256
     }
 
-    /// The as-of date as a day of the scenario's calendar.
+    /// The as-of date as a day of the scenario's calendar (the first day not observed is
+    /// the next one: the run simulates from the end of this day, see docs/model.md).
     pub fn day(&self, s: &Scenario) -> f64 {
         s.calendar.day(self.as_of)
-    }
-
-    /// The first day the run simulates: the day after the as-of date. What is dated on or
-    /// before the as-of date is observed, and only observed (docs/model.md, Runs from
-    /// actuals): a certification batch or an assessment on the as-of day is not simulated
-    /// again, and the entry process, occurrences and claims start the next day.
-    pub fn first_simulated_day(&self, s: &Scenario) -> f64 {
-        self.day(s) + 1.0
     }
 
     pub fn record(&self) -> RecordedActuals {

@@ -1,4 +1,4 @@
-//! The ledger as a run reports it: what was paid up to the as-of date, summed by the
+//! The ledger as a run reports it: what was paid before the as-of date, summed by the
 //! same breakdowns as the simulated outlay (docs/model.md, "Runs from actuals"), and the
 //! targets whose window closed by that date, read from the actuals where they can be.
 
@@ -22,7 +22,7 @@ pub struct Ledger {
     /// The payments on or after the start as (day, instrument, yuan), in ledger order:
     /// what the outlay flows over a window hold of the ledger.
     pub payments: Vec<(f64, usize, f64)>,
-    /// Per target of the scenario: simulated, or closed by the as-of date and then
+    /// Per target of the scenario: simulated, or closed before the as-of date and then
     /// observed or unknown.
     pub targets: Vec<TargetStatus>,
 }
@@ -30,9 +30,9 @@ pub struct Ledger {
 /// Where a target's value comes from in a run from actuals.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TargetStatus {
-    /// Its window ends after the as-of date (the last day observed): simulated.
+    /// Its window ends on or after the as-of date (the first day simulated): simulated.
     Simulated,
-    /// Its window closed by the as-of date and the actuals give its value.
+    /// Its window closed before the as-of date and the actuals give its value.
     Observed(f64, ObservedFrom),
     /// Its window closed and the actuals do not give its value: neither simulated (the
     /// run would not condition on what happened) nor observed. Its statistics are left
@@ -67,8 +67,7 @@ impl Ledger {
     /// has happened: its as-of date is after the start, or the ledger paid something on or
     /// after the start. A successor policy (starting on or after the as-of date) has paid
     /// nothing of its own: the ledger is its predecessor's, and the run reports as a plain
-    /// one; so does an as-of run on the start with nothing paid (its first day observed
-    /// empty), as does one the day before the start with nothing observed: the plain run.
+    /// one; so does an as-of run on the start with nothing paid, which is the plain run.
     pub fn of_run(s: &Scenario, run: &super::AsOfRun) -> Option<Ledger> {
         let start = s.calendar.date(0.0);
         let paid_in_horizon = run.actuals.payments.iter().any(|p| p.paid_on >= 0.0);
@@ -138,7 +137,7 @@ fn sums(s: &Scenario, layout: &MetricLayout, actuals: &Actuals) -> (Vec<f64>, Ve
     (outlay, line_year, months)
 }
 
-/// Whether target `t`'s window closed by the end of `as_of`, and if so its value.
+/// Whether target `t`'s window closed before `as_of`, and if so its value.
 ///
 /// A year's outlay (`outlay.total` or `outlay.line.<id>` with `year`) is the ledger's sum
 /// for that year. A whole-run outlay metric never closes: it counts every payment,
@@ -162,7 +161,7 @@ fn status(
             // which follow one another up to the demand block.
             let per_year = (layout.outlay_year..layout.outlay_beyond).contains(&at)
                 || (layout.outlay_line_year..layout.demand_line_year).contains(&at);
-            return if per_year && last_day <= as_of {
+            return if per_year && last_day < as_of {
                 let value = ledger_outlay[at - layout.outlay_total];
                 TargetStatus::Observed(value, ObservedFrom::Payments)
             } else {
@@ -170,8 +169,8 @@ fn status(
             };
         }
     }
-    // The as-of day itself is observed (docs/model.md): a window ending on it is closed.
-    if last_day > as_of {
+    // The as-of day itself is simulated (docs/model.md): a window ending on it is open.
+    if last_day >= as_of {
         return TargetStatus::Simulated;
     }
     actuals
@@ -227,7 +226,7 @@ impl Ledger {
         }
     }
 
-    /// Marks target `k`, a flow over a window that closed by the as-of date, observed
+    /// Marks target `k`, a flow over a window that closed before the as-of day, observed
     /// with the value the actuals give it: `events.csv` and `payments.csv` record every
     /// event and payment it sums, so no row of `observations.csv` is needed or read.
     pub fn observe_flow(&mut self, k: usize, value: f64, from: ObservedFrom) {

@@ -35,8 +35,7 @@ impl FlowJournal {
     /// metrics of `layout` on their days: the firms' counted events and the ledger's
     /// `payments` (day, instrument, yuan) on or after the start. `None` when there is none.
     /// A window's flow is this journal's sum plus the replication's (docs/model.md,
-    /// "Metrics over a window"): these are dated up to the as-of date, the replication's
-    /// from the day after.
+    /// "Metrics over a window"); its own additions stop before the as-of day's end.
     pub fn observed(
         s: &Scenario,
         layout: &MetricLayout,

@@ -19,7 +19,7 @@ pub enum StartValuation<'s> {
     /// None known but a tier held: uniform on the log scale over the tier's band (from its
     /// lowest bar to the next tier's), on the day it was last certified.
     Band { low: f64, high: f64, day: f64 },
-    /// Neither: drawn from the entry process's valuation, on the first simulated day.
+    /// Neither: drawn from the entry process's valuation, on the as-of day.
     Drawn(&'s Dist),
 }
 

@@ -31,11 +31,12 @@ pub struct PoolFirm<'s> {
 #[derive(Debug, Clone, Default)]
 pub struct InitialPool<'s> {
     /// The day the pool is placed and every process starts: the scenario's start (0), or
-    /// in a run from actuals the day after the as-of date (the as-of day itself is
-    /// observed), never before the start.
+    /// the as-of day of a run from actuals (never before the start).
     pub day: f64,
     /// Scheduled events (certification rounds, assessments) dated before this day are not
-    /// simulated: -∞ for a synthetic pool, `day` for a run from actuals.
+    /// simulated: -∞ for a synthetic pool; for a run from actuals the day after the as-of
+    /// date, since one dated on the as-of day is in the actuals (they are known to that
+    /// day, inclusive) and simulating it again would count its certifications twice.
     pub scheduled_from: f64,
     pub firms: Vec<PoolFirm<'s>>,
     /// The known firms, their open claims and what the ledger paid them.
@@ -68,12 +69,13 @@ impl<'s> InitialPool<'s> {
         }
     }
 
-    /// The pool of a run from actuals, on the day after the as-of date (or the scenario's
-    /// start, if that is later: a successor policy). The known firms replace the synthetic cohorts; when
+    /// The pool of a run from actuals, on the as-of day (or the scenario's start, if that
+    /// is later: a successor policy). The known firms replace the synthetic cohorts; when
     /// the actuals name no firm, the cohorts stand for the pool, placed on that day
     /// (docs/model.md, Runs from actuals).
     pub fn observed(s: &'s Scenario, run: &AsOfRun, triggers: &TriggerIndex) -> InitialPool<'s> {
-        let day = run.first_simulated_day(s).max(0.0);
+        let day = run.day(s).max(0.0);
+        let scheduled_from = (run.day(s) + 1.0).max(0.0);
         let firms = if run.actuals.firms.is_empty() {
             InitialPool::from_cohorts(s).firms
         } else {
@@ -81,7 +83,7 @@ impl<'s> InitialPool<'s> {
         };
         InitialPool {
             day,
-            scheduled_from: day,
+            scheduled_from,
             firms,
             observed: ObservedState::new(s, &run.actuals, triggers),
         }

@@ -170,8 +170,7 @@ impl World<'_, '_> {
 
     /// Sets the per-firm counters to what the ledger paid the known firms, then opens
     /// the claims their observed triggers earned that it has not paid (see
-    /// `model::observed`); `first` is the first known firm's index, `from` the first simulated day (the
-    /// day after the as-of date).
+    /// `model::observed`); `first` is the first known firm's index, `from` the as-of day.
     pub(crate) fn open_observed_claims(&mut self, first: usize, from: f64) {
         let n = self.scenario.instruments.len();
         let observed = &self.model.pool.observed;
@@ -193,11 +192,11 @@ impl World<'_, '_> {
         }
     }
 
-    /// An observed trigger's unpaid claim. It was not paid by the as-of date, so its
+    /// An observed trigger's unpaid claim. It was not paid by the as-of day, so its
     /// take-up and lag are drawn given that: draws in which it would have been paid
     /// before `from` are rejected (docs/model.md, Runs from actuals). When the model
     /// leaves no other outcome (take-up 1, every lag shorter), the ledger is behind and
-    /// the claim falls due on the first simulated day.
+    /// the claim falls due on the as-of day.
     fn open_claim(&mut self, f: usize, claim: &OpenClaim, from: f64) {
         let inst = &self.scenario.instruments[claim.instrument];
         if let (

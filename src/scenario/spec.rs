@@ -189,7 +189,7 @@ pub static KEYS: &[KeySpec] = &[
     with_default(num("run.seed", Kind::Integer, 0.0, 9.223372036854776e18, "Seed (`--seed` overrides)"), "0"),
     // [actuals]
     other("actuals.dir", Kind::String, "Actuals folder (docs/actuals-format.md), relative to this file; the run starts from it (`--actuals` overrides)"),
-    other("actuals.as_of", Kind::Date, "The last day the actuals record (inclusive); the run simulates from the next day (`--as-of` overrides)"),
+    other("actuals.as_of", Kind::Date, "The day the actuals are known to, inclusive; nothing before it is simulated (`--as-of` overrides)"),
     // [[tier]]
     other("tier.id", Kind::String, "Tier id, unique among tiers; `none` is reserved"),
     other("tier.label", Kind::String, "Display name"),
