@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::actuals::AsOfRun;
+use crate::backtest::BacktestManifest;
 use crate::error::Error;
 use crate::job::{self, JobSpec, Seams};
 use crate::output::manifest::Manifest;
@@ -59,6 +60,9 @@ impl FileCheck {
 pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
     let dir = &spec.dir;
     let cannot = |why: String| Error::bad_input(format!("cannot re-run {}: {why}", dir.display()));
+    if let Some(manifest) = backtest_manifest(dir)? {
+        return verify_backtest(spec, manifest);
+    }
     let manifest = Manifest::read(dir)?;
     let working_dir = manifest.execution.working_dir.as_deref();
     let path = crate::recorded::scenario_path(
@@ -68,14 +72,7 @@ pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
     );
     let loaded = crate::recorded::load(&path, &manifest.scenario_hash, "--scenario")
         .map_err(|e| cannot(e.message))?;
-    if manifest.engine_version != crate::output::manifest::ENGINE_VERSION {
-        return Err(cannot(format!(
-            "it was written by policysim {}, this is {}",
-            manifest.engine_version,
-            crate::output::manifest::ENGINE_VERSION
-        ))
-        .into());
-    }
+    same_engine(&manifest.engine_version).map_err(cannot)?;
     let actuals = match &manifest.actuals {
         Some(rec) => {
             let what = format!("cannot re-run {}", dir.display());
@@ -102,20 +99,100 @@ pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
     };
     let scenario_path = Path::new(&manifest.scenario_path);
     job::run(&loaded, scenario_path, &rerun)?;
-    let spec = rerun;
+    check_files(&manifest.outputs, dir, &rerun.out)
+}
+
+/// The manifest of a backtest folder (`kind` = "backtest"), or `None` for any other.
+fn backtest_manifest(dir: &Path) -> Result<Option<BacktestManifest>> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(_) => return Ok(None), // Manifest::read says what is wrong with it
+    };
+    if value.get("kind").and_then(|k| k.as_str()) != Some("backtest") {
+        return Ok(None);
+    }
+    let manifest = serde_json::from_value(value).map_err(|e| {
+        Error::bad_input(format!(
+            "{}: not a policysim backtest manifest: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(Some(manifest))
+}
+
+/// Re-runs a backtest folder's backtest (same scenario, unchanged actuals, seed and
+/// replications) in a temporary folder and checks backtest.csv and report.html.
+fn verify_backtest(spec: &VerifySpec, manifest: BacktestManifest) -> Result<Vec<FileCheck>> {
+    let dir = &spec.dir;
+    let cannot = |why: String| Error::bad_input(format!("cannot re-run {}: {why}", dir.display()));
+    let working_dir = manifest.working_dir.as_deref();
+    let path = crate::recorded::scenario_path(
+        &manifest.scenario_path,
+        working_dir,
+        spec.scenario.as_deref(),
+    );
+    let loaded = crate::recorded::load(&path, &manifest.scenario_hash, "--scenario")
+        .map_err(|e| cannot(e.message))?;
+    same_engine(&manifest.engine_version).map_err(cannot)?;
+    let actuals = crate::recorded::scenario_path(&manifest.actuals_path, working_dir, None);
+    let now = crate::actuals::folder_hash(&actuals).map_err(|e| cannot(e.to_string()))?;
+    if now != manifest.actuals_sha256 {
+        return Err(cannot(format!(
+            "the actuals folder {} has changed since the backtest (its SHA-256 is {now}, the \
+             backtest's {})",
+            actuals.display(),
+            manifest.actuals_sha256
+        ))
+        .into());
+    }
+    let scratch = ScratchDir::new()?;
+    let rerun = crate::backtest::Spec {
+        actuals,
+        working_dir: manifest.working_dir.clone(),
+        reps: manifest.replications,
+        seed: manifest.seed,
+        threads: spec.threads,
+        out: scratch.0.join("backtest"),
+        force: false,
+        quiet: true,
+    };
+    crate::backtest::run(&loaded, &path, &rerun)?;
+    check_files(&manifest.outputs, dir, &rerun.out)
+}
+
+/// Each recorded output (name → SHA-256) in the folder `dir` and in the re-run's folder.
+fn check_files(
+    outputs: &std::collections::BTreeMap<String, String>,
+    dir: &Path,
+    rerun: &Path,
+) -> Result<Vec<FileCheck>> {
     let hash = |path: PathBuf| path.exists().then(|| job::sha256_file(&path)).transpose();
-    manifest
-        .outputs
+    outputs
         .iter()
         .map(|(name, recorded)| {
             Ok(FileCheck {
                 name: name.clone(),
                 recorded: recorded.clone(),
                 on_disk: hash(dir.join(name))?,
-                rerun: hash(spec.out.join(name))?,
+                rerun: hash(rerun.join(name))?,
             })
         })
         .collect()
+}
+
+/// Refuses a folder another engine version wrote: its bytes are not this one's to check.
+fn same_engine(version: &str) -> Result<(), String> {
+    let this = crate::output::manifest::ENGINE_VERSION;
+    if version == this {
+        Ok(())
+    } else {
+        Err(format!(
+            "it was written by policysim {version}, this is {this}"
+        ))
+    }
 }
 
 /// A temporary folder removed when dropped.

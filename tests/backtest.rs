@@ -256,3 +256,72 @@ fn ensembles_that_cannot_fit_in_memory_are_refused_before_any_work() {
     assert!(err.contains("lower --reps"), "{err}");
     assert!(!out.exists());
 }
+
+fn verify(dir: &Path, cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .arg("verify")
+        .arg(dir)
+        .args(["--quiet", "--threads", "2"])
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+/// `verify` re-runs a backtest folder from anywhere (from another folder than the one it
+/// was started in, here with relative scenario and actuals paths): it reproduces, a
+/// changed backtest.csv is reported (exit 1), and a changed actuals folder is refused
+/// before any work (exit 2).
+#[test]
+fn verify_re_runs_a_backtest_and_refuses_changed_actuals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("actuals")).unwrap();
+    std::fs::copy(
+        scenario_path("flow_windows.toml"),
+        dir.path().join("scenario.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("actuals/observations.csv"),
+        "metric,window,value\nfirms.first_certified.unicorn,by 2024-12-31,19\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_policysim"))
+        .args(["backtest", "scenario.toml", "--actuals", "actuals"])
+        .args(["--reps", "300", "--quiet", "--out", "bt"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let folder = dir.path().join("bt");
+    let elsewhere = std::env::temp_dir();
+    let o = verify(&folder, &elsewhere);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("backtest.csv  ok") && out.contains("report.html   ok"),
+        "{out}"
+    );
+
+    let table = folder.join("backtest.csv");
+    let original = std::fs::read(&table).unwrap();
+    std::fs::write(&table, [original.as_slice(), b"\n"].concat()).unwrap();
+    let o = verify(&folder, &elsewhere);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("backtest.csv  CHANGED"), "{out}");
+    std::fs::write(&table, original).unwrap();
+
+    std::fs::write(
+        dir.path().join("actuals/observations.csv"),
+        "metric,window,value\nfirms.first_certified.unicorn,by 2024-12-31,20\n",
+    )
+    .unwrap();
+    let o = verify(&folder, &elsewhere);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("has changed since the backtest"), "{err}");
+}

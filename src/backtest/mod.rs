@@ -36,6 +36,9 @@ pub use score::Score;
 
 pub struct Spec {
     pub actuals: PathBuf,
+    /// The folder the scenario and actuals paths are relative to (recorded in the manifest
+    /// so that `verify` finds them from anywhere).
+    pub working_dir: Option<String>,
     pub reps: u64,
     pub seed: u64,
     pub threads: usize,
@@ -75,6 +78,9 @@ pub struct BacktestManifest {
     pub scenario_hash: String,
     pub actuals_path: String,
     pub actuals_sha256: String,
+    /// The folder the backtest was started in (relative paths above are relative to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
     pub seed: u64,
     pub replications: u64,
     pub observations: usize,
@@ -142,6 +148,7 @@ pub fn run(loaded: &LoadedScenario, path: &Path, spec: &Spec) -> Result<Outcome>
         scenario_hash: loaded.hash.clone(),
         actuals_path: spec.actuals.display().to_string(),
         actuals_sha256: actuals.sha256.clone(),
+        working_dir: spec.working_dir.clone(),
         seed: spec.seed,
         replications: spec.reps,
         observations: n,

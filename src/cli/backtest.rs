@@ -18,7 +18,8 @@ use super::limits;
 /// report.html and manifest.json, and prints how many observations fall inside their
 /// 90 % interval.
 ///
-/// Not sharded: a backtest runs one folder on one machine (no --shard, no merge).
+/// Not sharded: a backtest runs one folder on one machine (no --shard, no merge);
+/// `policysim verify DIR` re-runs it and checks backtest.csv and report.html.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -73,6 +74,7 @@ impl Args {
             .unwrap_or_else(|| PathBuf::from("output").join(format!("{}-{seed}-backtest", s.name)));
         let spec = Spec {
             actuals: self.actuals.clone(),
+            working_dir: crate::job::working_dir(),
             reps,
             seed,
             threads,
