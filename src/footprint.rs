@@ -236,12 +236,12 @@ pub fn csv_bytes_per_replication(model: &Model<'_>, seed: u64, reps: std::ops::R
     let mut longest = 0u64;
     for i in 0..block.count {
         let mut line = Vec::new();
-        let r = pilot.start + i as u64;
+        let replication = pilot.start + i as u64;
         let metrics = &block.metrics[i * m..(i + 1) * m];
         let series = &block.series[i * sl..(i + 1) * sl];
         // Writing to a Vec cannot fail.
-        let _ = tables::write_rows(&mut line, r, m, metrics);
-        let _ = tables::write_rows(&mut line, r, sl, series);
+        let _ = tables::write_rows(&mut line, replication, m, metrics);
+        let _ = tables::write_rows(&mut line, replication, sl, series);
         longest = longest.max(line.len() as u64);
     }
     longest + longest / 4

@@ -68,10 +68,10 @@ impl PairedTracker {
         let rows = first.len() / width;
         for (pair, &(other, other_width)) in self.pairs.iter_mut().zip(&blocks[1..]) {
             for column in pair.iter_mut().flatten() {
-                column.differences.extend((0..rows).map(|r| {
+                column.differences.extend((0..rows).map(|row| {
                     let (a, b) = (
-                        first[r * width + column.a],
-                        other[r * other_width + column.b],
+                        first[row * width + column.a],
+                        other[row * other_width + column.b],
                     );
                     match column.comparators {
                         Some((ca, cb)) => {

@@ -146,13 +146,13 @@ pub fn sensitivity_report(
         esc(&s.title),
         esc("常州 policysim 敏感性分析 sensitivity analysis"),
         esc(&s.name),
-        results.first().map_or(0, |r| r.inputs.len()),
+        results.first().map_or(0, |result| result.inputs.len()),
     );
-    for (r, &mean) in results.iter().zip(means) {
-        let _ = write!(body, "<h2>{}</h2>", esc(&r.metric));
+    for (result, &mean) in results.iter().zip(means) {
+        let _ = write!(body, "<h2>{}</h2>", esc(&result.metric));
         let mut rows_first = vec![Row::heading("first order 一阶".into())];
         let mut rows_total = vec![Row::heading("total order 总效应".into())];
-        for (input, ix) in r.inputs.iter().zip(&r.indices) {
+        for (input, ix) in result.inputs.iter().zip(&result.indices) {
             let label = label_with_id(&parameter_label(s, input), "");
             let label = if label.is_empty() {
                 input.clone()
@@ -171,20 +171,20 @@ pub fn sensitivity_report(
         rows_first.extend(rows_total);
         let lo = rows_first
             .iter()
-            .filter(|r| !r.heading)
-            .flat_map(|r| [r.value, r.interval.map_or(0.0, |i| i.0)])
+            .filter(|row| !row.heading)
+            .flat_map(|row| [row.value, row.interval.map_or(0.0, |i| i.0)])
             .fold(0.0, f64::min);
         body.push_str(&row_chart(
-            &format!("{} — Sobol indices", r.metric),
+            &format!("{} — Sobol indices", result.metric),
             "share of variance",
             &rows_first,
             (lo.max(-0.5), 1.05),
             true,
         ));
         charts += 1;
-        let swings: Vec<Swing> = r.swings.iter().flatten().cloned().collect();
+        let swings: Vec<Swing> = result.swings.iter().flatten().cloned().collect();
         if !swings.is_empty() {
-            let money = r.metric.starts_with("outlay.");
+            let money = result.metric.starts_with("outlay.");
             let (scale, unit) = if money {
                 (MILLION, "mean in the decile (million yuan)")
             } else {
@@ -192,7 +192,7 @@ pub fn sensitivity_report(
             };
             body.push_str(&tornado_chart(
                 s,
-                &format!("{} — tornado 龙卷风图", r.metric),
+                &format!("{} — tornado 龙卷风图", result.metric),
                 unit,
                 mean,
                 &swings,

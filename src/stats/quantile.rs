@@ -101,11 +101,11 @@ fn select_ranks(v: &mut [f64], ranks: &[usize]) {
         return;
     }
     let mid = ranks.len() / 2;
-    let r = ranks[mid];
-    v.select_nth_unstable_by(r, f64::total_cmp);
-    let (left, right) = v.split_at_mut(r);
+    let rank = ranks[mid];
+    v.select_nth_unstable_by(rank, f64::total_cmp);
+    let (left, right) = v.split_at_mut(rank);
     select_ranks(left, &ranks[..mid]);
-    let right_ranks: Vec<usize> = ranks[mid + 1..].iter().map(|&x| x - r - 1).collect();
+    let right_ranks: Vec<usize> = ranks[mid + 1..].iter().map(|&x| x - rank - 1).collect();
     select_ranks(&mut right[1..], &right_ranks);
 }
 
