@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (fuzz/README.md).
 #
-#   bash fuzz/run.sh [--runs N | --seconds N] [TARGET...]     (default: --runs 10000, both)
+#   bash fuzz/run.sh [--runs N | --seconds N] [TARGET...]     (default: --runs 10000, all three)
 #
 # --runs N (what .ci/run does): each target starts from the committed seeds only
 # (fuzz/seeds/scenario/; for `loader` the shipped scenarios), with a fixed -seed= and a
@@ -22,7 +22,7 @@ case ${1:-} in
     --seconds) mode=seconds; amount=$2; shift 2 ;;
 esac
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(scenario loader)
+[ ${#targets[@]} -gt 0 ] || targets=(scenario loader actuals)
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz: the nightly toolchain is missing (cargo +nightly); it is on the machine image" >&2
@@ -58,6 +58,7 @@ for target in "${targets[@]}"; do
     extra=()
     # The shipped scenarios seed the byte-level target too; they are read, never written.
     [ "$target" = loader ] && seeds+=(scenarios tests/scenarios) && extra=(-dict=fuzz/loader.dict -max_len=65536)
+    [ "$target" = actuals ] && extra=(-dict=fuzz/actuals.dict -max_len=16384)
     if [ "$mode" = runs ]; then
         # New inputs go to a fresh folder; the seeds are only read.
         corpus=$(mktemp -d)
@@ -78,5 +79,7 @@ for target in "${targets[@]}"; do
         show "$target"
         exit 1
     fi
-    [ "$mode" = runs ] && rm -rf "$corpus"
+    # An `if`, not `&&`: as the loop's last command a false test would be the script's
+    # exit status, and an open-ended search that found nothing would exit 1.
+    if [ "$mode" = runs ]; then rm -rf "$corpus"; fi
 done

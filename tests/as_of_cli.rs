@@ -129,6 +129,22 @@ fn bad_actuals_are_refused_before_any_work() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists());
+    // A day outside the dates any scenario or actuals folder may hold, with run and
+    // check alike.
+    for (command, date) in [
+        ("run", "2201-01-01"),
+        ("check", "1899-12-31"),
+        ("run", "9999-12-31"),
+    ] {
+        let mut args = vec![command, "scenarios/baseline.toml"];
+        args.extend(["--actuals", "actuals/example", "--as-of", date]);
+        if command == "run" {
+            args.extend(["--out", s(&out)]);
+        }
+        let o = policysim(&args, &[]);
+        refused(&o, "expected a date from 1900-01-01 to 2200-12-31");
+        assert!(!out.exists());
+    }
 }
 
 #[test]

@@ -20,7 +20,7 @@ const MAX_FIRMS: f64 = 20_000.0;
 
 /// A folder of this process holding every shipped scenario, so that a fuzzed file's
 /// `extends = "baseline.toml"` finds its base; the fuzzed file is written beside them.
-fn workdir() -> &'static Path {
+pub fn workdir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         // A fixed-width name: the messages a refusal formats (with this path in them)
@@ -95,14 +95,19 @@ fn pool() -> &'static rayon::ThreadPool {
 /// Runs `replications` replications of an accepted scenario (unless it is too large for
 /// a fuzz input) and checks every number it outputs.
 pub fn run_and_check(loaded: &LoadedScenario, replications: u64) {
-    let s = &loaded.scenario;
+    run_model_and_check(&Model::new(&loaded.scenario), replications);
+}
+
+/// Runs `replications` replications of `model` (unless it is too large for a fuzz input)
+/// and checks every number it outputs.
+pub fn run_model_and_check(model: &Model<'_>, replications: u64) {
+    let s = model.scenario;
     // The bound `run`'s resource estimate uses (docs/performance.md).
-    if policysim::footprint::firms_per_replication(s) as f64 >= MAX_FIRMS {
+    if policysim::footprint::firms_of(model) as f64 >= MAX_FIRMS {
         return;
     }
-    let model = Model::new(s);
     let layout = &model.layout;
-    let block = pool().install(|| run_block(&model, s.seed, 0..replications, &|| {}));
+    let block = pool().install(|| run_block(model, s.seed, 0..replications, &|| {}));
     for (i, v) in block.metrics.iter().enumerate() {
         let name = &layout.names[i % layout.len()];
         assert!(v.is_finite(), "metric {name} = {v}");
@@ -130,7 +135,14 @@ pub fn run_and_check(loaded: &LoadedScenario, replications: u64) {
     tables::write_budget(&mut csv, &stats).expect("in memory");
     tables::write_timeseries(&mut csv, &stats).expect("in memory");
     check_numbers(&csv);
-    let html = report::run_report(s, &stats, &stats.outlay_total, &[], s.seed, None);
+    let html = report::run_report(
+        s,
+        &stats,
+        &stats.outlay_total,
+        &[],
+        s.seed,
+        model.ledger.as_ref(),
+    );
     assert!(!html.contains("NaN"), "report.html draws a NaN");
 }
 

@@ -96,9 +96,23 @@ pub fn load_scenario(path: &std::path::Path) -> Result<crate::scenario::LoadedSc
 }
 
 /// `--as-of`: a date that exists, `YYYY-MM-DD`.
-pub(crate) fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("expected a date YYYY-MM-DD that exists, found `{text}`"))
+/// `--as-of`: a date that exists, in the range every date of a scenario or an actuals
+/// folder has (1900-01-01 .. 2200-12-31, docs/scenario-format.md). Public for the fuzz
+/// target of the actuals reader, which reads its dates as `run` does.
+pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    use crate::scenario::spec::{FIRST_DATE, LAST_DATE};
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date YYYY-MM-DD that exists, found `{text}`"))?;
+    let bound = |d: &str| {
+        d.parse::<chrono::NaiveDate>()
+            .expect("the bounds are dates")
+    };
+    if date < bound(FIRST_DATE) || date > bound(LAST_DATE) {
+        return Err(format!(
+            "expected a date from {FIRST_DATE} to {LAST_DATE}, found `{text}`"
+        ));
+    }
+    Ok(date)
 }
 
 /// Refuses a scenario with an `[actuals]` section in a command that does not run from

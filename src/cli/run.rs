@@ -87,7 +87,8 @@ pub struct Args {
     /// --as-of. Overrides the scenario's [actuals] dir
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     actuals: Option<PathBuf>,
-    /// The day the actuals are known to (YYYY-MM-DD); nothing before it is simulated.
+    /// The day the actuals are known to (YYYY-MM-DD, 1900-01-01 .. 2200-12-31); nothing
+    /// before it is simulated.
     /// Overrides the scenario's [actuals] as_of
     #[arg(long, value_name = "DATE", conflicts_with = "resume", value_parser = super::parse_date)]
     as_of: Option<chrono::NaiveDate>,
