@@ -65,14 +65,13 @@ pub fn verify(spec: &VerifySpec) -> Result<Vec<FileCheck>> {
     }
     let manifest = Manifest::read(dir)?;
     let working_dir = manifest.execution.working_dir.as_deref();
-    let path = crate::recorded::scenario_path(
-        &manifest.scenario_path,
+    let recorded = Recorded {
+        scenario_path: &manifest.scenario_path,
+        scenario_hash: &manifest.scenario_hash,
+        engine_version: &manifest.engine_version,
         working_dir,
-        spec.scenario.as_deref(),
-    );
-    let loaded = crate::recorded::load(&path, &manifest.scenario_hash, "--scenario")
-        .map_err(|e| cannot(e.message))?;
-    same_engine(&manifest.engine_version).map_err(cannot)?;
+    };
+    let (_, loaded) = recorded.load(spec).map_err(cannot)?;
     let actuals = match &manifest.actuals {
         Some(rec) => {
             let what = format!("cannot re-run {}", dir.display());
@@ -129,14 +128,13 @@ fn verify_backtest(spec: &VerifySpec, manifest: BacktestManifest) -> Result<Vec<
     let dir = &spec.dir;
     let cannot = |why: String| Error::bad_input(format!("cannot re-run {}: {why}", dir.display()));
     let working_dir = manifest.working_dir.as_deref();
-    let path = crate::recorded::scenario_path(
-        &manifest.scenario_path,
+    let recorded = Recorded {
+        scenario_path: &manifest.scenario_path,
+        scenario_hash: &manifest.scenario_hash,
+        engine_version: &manifest.engine_version,
         working_dir,
-        spec.scenario.as_deref(),
-    );
-    let loaded = crate::recorded::load(&path, &manifest.scenario_hash, "--scenario")
-        .map_err(|e| cannot(e.message))?;
-    same_engine(&manifest.engine_version).map_err(cannot)?;
+    };
+    let (path, loaded) = recorded.load(spec).map_err(cannot)?;
     let actuals = crate::recorded::scenario_path(&manifest.actuals_path, working_dir, None);
     let now = crate::actuals::folder_hash(&actuals).map_err(|e| cannot(e.to_string()))?;
     if now != manifest.actuals_sha256 {
@@ -183,15 +181,38 @@ fn check_files(
         .collect()
 }
 
-/// Refuses a folder another engine version wrote: its bytes are not this one's to check.
-fn same_engine(version: &str) -> Result<(), String> {
-    let this = crate::output::manifest::ENGINE_VERSION;
-    if version == this {
-        Ok(())
-    } else {
-        Err(format!(
-            "it was written by policysim {version}, this is {this}"
-        ))
+/// What a run's or a backtest's manifest records of its scenario and engine.
+struct Recorded<'a> {
+    scenario_path: &'a str,
+    scenario_hash: &'a str,
+    engine_version: &'a str,
+    /// The folder relative paths are relative to.
+    working_dir: Option<&'a str>,
+}
+
+impl Recorded<'_> {
+    /// The recorded scenario (or `--scenario`'s), loaded and refused if it changed since,
+    /// and its path; a folder another engine version wrote is refused too: its bytes are
+    /// not this one's to check. The error says why, for "cannot re-run DIR: ...".
+    fn load(
+        &self,
+        spec: &VerifySpec,
+    ) -> Result<(PathBuf, crate::scenario::LoadedScenario), String> {
+        let path = crate::recorded::scenario_path(
+            self.scenario_path,
+            self.working_dir,
+            spec.scenario.as_deref(),
+        );
+        let loaded = crate::recorded::load(&path, self.scenario_hash, "--scenario")
+            .map_err(|e| e.message)?;
+        let this = crate::output::manifest::ENGINE_VERSION;
+        if self.engine_version != this {
+            return Err(format!(
+                "it was written by policysim {}, this is {this}",
+                self.engine_version
+            ));
+        }
+        Ok((path, loaded))
     }
 }
 
