@@ -95,10 +95,9 @@ pub fn load_scenario(path: &std::path::Path) -> Result<crate::scenario::LoadedSc
     Ok(crate::scenario::load(path)?)
 }
 
-/// `--as-of`: a date that exists, `YYYY-MM-DD`.
-/// `--as-of`: a date that exists, in the range every date of a scenario or an actuals
-/// folder has (1900-01-01 .. 2200-12-31, docs/scenario-format.md). Public for the fuzz
-/// target of the actuals reader, which reads its dates as `run` does.
+/// `--as-of`: a date `YYYY-MM-DD` that exists, in the range every date of a scenario or
+/// an actuals folder has (1900-01-01 .. 2200-12-31, docs/scenario-format.md). Public for
+/// the fuzz target of the actuals reader, which reads its dates as `run` does.
 pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
     use crate::scenario::spec::{FIRST_DATE, LAST_DATE};
     let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")

@@ -40,12 +40,13 @@ pub fn print_run_summary(s: &Scenario, stats: &Statistics, manifest: &Manifest, 
     let cores = e.threads.clamp(1, cores);
     let per_core_m = |events: u64| events as f64 / e.wall_seconds / cores as f64 / 1e6;
     println!(
-        "{}: {} replications in {:.2} s on {} cores ({:.0} reps/s; per core {:.1} M model \
+        "{}: {} replications in {:.2} s on {} {} ({:.0} reps/s; per core {:.1} M model \
          events/s, {:.1} M queue events/s) -> {}",
         s.name,
         stats.replications,
         e.wall_seconds,
         cores,
+        if cores == 1 { "core" } else { "cores" },
         stats.replications as f64 / e.wall_seconds,
         per_core_m(e.model_events.total()),
         per_core_m(e.events),
